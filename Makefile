@@ -1,0 +1,59 @@
+# The two commands a new user needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+BUN_DIR := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin
+export PATH := $(BUN_DIR):$(CURDIR)/$(BIN):$(PATH)
+export REFLEX_TELEMETRY_ENABLED := false
+export REFLEX_CHECK_LATEST_VERSION := false
+export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test install bun migrate migration seed lint fmt bench worker clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed bun
+
+$(BUN_DIR)/bun:
+	npm install --no-audit --no-fund --ignore-scripts --silent --prefix .tools @oven/bun-linux-x64@1.4.5
+
+bun: $(BUN_DIR)/bun
+
+migrate: $(VENV)/.installed
+	$(BIN)/python -m compliance_app db upgrade
+
+migration: $(VENV)/.installed
+	@test -n "$(m)" || (echo 'usage: make migration m="what changed"' >&2; exit 2)
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+seed: migrate
+	$(BIN)/python -m compliance_app seed-demo
+
+run: install seed
+	$(BIN)/python -m compliance_app serve
+
+worker: migrate
+	$(BIN)/python -m compliance_app worker
+
+test: install
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check compliance_app tests bench alembic
+
+fmt: $(VENV)/.installed
+	$(BIN)/ruff format compliance_app tests bench alembic
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf .web .states data/*.db* .pytest_cache

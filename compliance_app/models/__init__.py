@@ -1,0 +1,53 @@
+"""All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
+
+from compliance_app.models.audit import (
+    ACTIVE_AUDIT_STATUSES,
+    Audit,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+)
+from compliance_app.models.billing import StripeEvent
+from compliance_app.models.history import ScanHistory
+from compliance_app.models.integration import Integration, Provider
+from compliance_app.models.organization import (
+    ActivityLog,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    ScanFrequency,
+    SubscriptionStatus,
+)
+from compliance_app.models.question import SEVERITY_WEIGHT, Question, Severity
+from compliance_app.models.risk import RiskAcceptanceException
+from compliance_app.models.snapshot import AuditSnapshot, PublicLink
+from compliance_app.models.user import LoginAttempt, User, UserSession
+
+__all__ = [
+    "ACTIVE_AUDIT_STATUSES",
+    "SEVERITY_WEIGHT",
+    "ActivityLog",
+    "Audit",
+    "AuditSnapshot",
+    "AuditStatus",
+    "Evidence",
+    "EvidenceStatus",
+    "Integration",
+    "Invitation",
+    "LoginAttempt",
+    "Membership",
+    "Organization",
+    "Provider",
+    "PublicLink",
+    "Question",
+    "RiskAcceptanceException",
+    "Role",
+    "ScanFrequency",
+    "ScanHistory",
+    "Severity",
+    "StripeEvent",
+    "SubscriptionStatus",
+    "User",
+    "UserSession",
+]

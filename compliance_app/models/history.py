@@ -1,0 +1,27 @@
+"""One score point per organization per day, feeding the trend charts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from compliance_app.models.types import ts_column, utcnow
+
+
+class ScanHistory(SQLModel, table=True):
+    __tablename__ = "scan_history"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "date", name="uq_scan_history_org_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
+    date: date
+    score: int | None = None
+    total_pass: int = 0
+    total_fail: int = 0
+    total_accepted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    total_error: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    audit_id: uuid.UUID | None = Field(default=None, foreign_key="audit.id", ondelete="SET NULL")
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -1,0 +1,1 @@
+"""Business rules. Plain Python, no Reflex: the UI, worker, CLI and tests all call these."""

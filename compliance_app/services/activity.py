@@ -1,0 +1,39 @@
+"""The activity trail: services call `record` inside their own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from compliance_app.models import ActivityLog
+from compliance_app.services.authz import Actor
+
+_SECRET_HINTS = ("token", "secret", "password", "key")
+
+
+def _scrub(meta: dict[str, Any]) -> dict[str, Any]:
+    """Drop anything that looks like a secret, whatever a caller passes."""
+    return {k: v for k, v in meta.items() if not any(h in k.lower() for h in _SECRET_HINTS)}
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    organization_id: uuid.UUID | None = None,
+    target: str = "",
+    meta: dict[str, Any] | None = None,
+) -> ActivityLog:
+    entry = ActivityLog(
+        organization_id=organization_id,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        target=target[:400],
+        meta=_scrub({**actor.request, **(meta or {})}),
+    )
+    session.add(entry)
+    return entry

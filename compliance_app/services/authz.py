@@ -1,0 +1,117 @@
+"""Who may do what: the one place the role matrix lives.
+
+Every service entry point calls `authorize(session, actor, organization_id, permission)`
+before touching an organization's data. Non-members get NotFound, so ids leak nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import Session, select
+
+from compliance_app.models import Membership, Organization, Role
+from compliance_app.services.errors import AuthenticationRequired, NotFound, PermissionDenied
+
+
+class Permission(StrEnum):
+    READ = "read"
+    RUN_SCAN = "run_scan"
+    UPLOAD_EVIDENCE = "upload_evidence"
+    CREATE_SNAPSHOT = "create_snapshot"
+    MANAGE_ORGANIZATION = "manage_organization"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_INTEGRATIONS = "manage_integrations"
+    MANAGE_RISK = "manage_risk"
+    MANAGE_SNAPSHOTS = "manage_snapshots"
+    MANAGE_SHARES = "manage_shares"
+    MANAGE_BILLING = "manage_billing"
+    VIEW_ACTIVITY = "view_activity"
+
+
+_VIEWER = {Permission.READ}
+_MEMBER = _VIEWER | {Permission.RUN_SCAN, Permission.UPLOAD_EVIDENCE, Permission.CREATE_SNAPSHOT}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset(_VIEWER),
+    Role.MEMBER: frozenset(_MEMBER),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a service: a signed-in user, or the system (worker, operator CLI).
+
+    `request` carries metadata for the activity log (ip, user agent), never secrets.
+    """
+
+    user_id: uuid.UUID | None
+    label: str = ""
+    is_system: bool = False
+    request: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(user_id=None, label=label, is_system=True)
+
+    @classmethod
+    def anonymous(cls) -> Actor:
+        return cls(user_id=None, label="anonymous")
+
+
+@dataclass(frozen=True)
+class Access:
+    """Result of a successful authorization: the organization and the caller's role."""
+
+    organization: Organization
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+def role_allows(role: Role | str, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[Role(role)]
+
+
+def authorize(
+    session: Session, actor: Actor, organization_id: uuid.UUID, permission: Permission
+) -> Access:
+    """Load the organization and check the actor's role; raise if not allowed."""
+    organization = session.get(Organization, organization_id)
+    if actor.is_system:
+        if organization is None:
+            raise NotFound("Organization not found.")
+        return Access(organization=organization, role=Role.ADMIN)
+    if actor.user_id is None:
+        raise AuthenticationRequired("Please sign in to continue.")
+    membership = (
+        session.exec(
+            select(Membership).where(
+                Membership.user_id == actor.user_id, Membership.organization_id == organization_id
+            )
+        ).first()
+        if organization is not None
+        else None
+    )
+    if organization is None or membership is None:
+        raise NotFound("Organization not found.")
+    if permission not in ROLE_PERMISSIONS[membership.role]:
+        raise PermissionDenied(
+            f"Your role ({membership.role}) does not allow this action ({permission.value.replace('_', ' ')})."
+        )
+    return Access(organization=organization, role=membership.role)
+
+
+def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permission) -> Access:
+    """Same as `authorize`, for callers that know the organization by its URL slug."""
+    organization = session.exec(select(Organization).where(Organization.slug == slug)).first()
+    if organization is None:
+        if actor.user_id is None and not actor.is_system:
+            raise AuthenticationRequired("Please sign in to continue.")
+        raise NotFound("Organization not found.")
+    return authorize(session, actor, organization.id, permission)

@@ -1,0 +1,48 @@
+"""Errors services raise; each carries a message fit to show a person as-is."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: `str(exc)` is a clear, specific, user-facing sentence."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(ServiceError):
+    """Bad input; nothing was written."""
+
+
+class NotFound(ServiceError):
+    """Missing or not visible to the caller; the two are indistinguishable on purpose."""
+
+    status_code = 404
+
+
+class PermissionDenied(ServiceError):
+    """The caller belongs to the organization but their role does not allow this."""
+
+    status_code = 403
+
+
+class AuthenticationRequired(ServiceError):
+    status_code = 401
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class LimitExceeded(ServiceError):
+    """The organization's plan does not allow more of this."""
+
+    status_code = 402
+
+
+class RateLimited(ServiceError):
+    status_code = 429

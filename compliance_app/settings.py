@@ -1,0 +1,50 @@
+"""Settings read from the environment, in one place, so every process agrees.
+
+Defaults make a one-machine trial work with nothing configured: an embedded SQLite
+file under data/ and a development secret key that the app warns about.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'compliance.db'}"
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; each field maps to the upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(DEFAULT_SQLITE_URL, description="SQLAlchemy URL; postgresql+psycopg://… in production")
+    secret_key: str = Field(DEV_SECRET_KEY, description="Signs sessions; change it in production")
+    encryption_keys: str = Field(
+        "",
+        description="Comma-separated Fernet keys, newest first; empty derives one from SECRET_KEY",
+    )
+    app_url: str = Field("http://localhost:3000", description="Public base URL used in links")
+    redis_url: str | None = Field(None, description="Shares Reflex state between web processes")
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Private files (evidence uploads)")
+    session_days: int = Field(14, description="Lifetime of a login session")
+    upload_max_bytes: int = Field(10 * 1024 * 1024, description="Largest evidence file accepted")
+    check_concurrency: int = Field(8, description="Checks run in parallel within one audit")
+    worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for audits")
+    audit_lease_seconds: int = Field(120, description="A RUNNING audit whose lease lapses is re-queued")
+    audit_max_attempts: int = Field(3, description="Attempts before a re-queued audit is failed")
+    snapshot_retention_days: int = Field(90, description="Default retention of unpinned snapshots")
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_price_id: str | None = None
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (set behind https)")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings are read once per process; tests call get_settings.cache_clear()."""
+    return Settings()
