@@ -1,0 +1,5 @@
+"""Entry point for `python -m compliance_app`."""
+
+from compliance_app.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""AWS checks (boto3 via providers/aws.py)."""

@@ -1,0 +1,1 @@
+"""GitHub checks (PyGithub via providers/github.py)."""

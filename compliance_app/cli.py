@@ -1,0 +1,55 @@
+"""`python -m compliance_app …`: the operator's command line (DESIGN.md §6).
+
+Command groups live in compliance_app/commands/ and are discovered here, so adding a
+command never means editing this file. Service errors become one line on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+import typer
+
+from compliance_app import commands
+from compliance_app.db import DatabaseConfigError
+from compliance_app.services.crypto import SecretDecryptionError
+from compliance_app.services.errors import ServiceError
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        help="compliance_app: continuous compliance for GitHub and AWS.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(app)
+    return app
+
+
+def main() -> None:
+    app = build_app()
+    try:
+        result = app(standalone_mode=False)
+    except (ServiceError, DatabaseConfigError, SecretDecryptionError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(1)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+    sys.exit(result if isinstance(result, int) else 0)
