@@ -1,0 +1,25 @@
+"""The Reflex app: theme, every page under pages/, and the custom HTTP routes of api/."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import reflex as rx
+
+from compliance_app import pages
+from compliance_app.api import create_api
+
+
+def _import_pages() -> None:
+    """Importing a page module registers its routes (rx.page / app_page decorators)."""
+    for info in sorted(pkgutil.iter_modules(pages.__path__), key=lambda i: i.name):
+        importlib.import_module(f"{pages.__name__}.{info.name}")
+
+
+_import_pages()
+
+app = rx.App(
+    api_transformer=create_api(),
+    head_components=[rx.el.meta(name="referrer", content="no-referrer")],
+)

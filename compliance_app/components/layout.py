@@ -1,0 +1,164 @@
+"""The app shell every signed-in page shares: sidebar navigation, header, footer.
+
+Pages call `shell(title, *content, slug=..., user_label=...)`; organization pages pass
+their state's slug var so the sidebar links stay inside that organization.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from compliance_app import __version__
+
+#: (label, icon, path below /o/{slug}) — one list so every page shows the same navigation.
+ORG_NAV: list[tuple[str, str, str]] = [
+    ("Dashboard", "layout-dashboard", ""),
+    ("Audits", "list-checks", "/audits"),
+    ("Integrations", "plug", "/integrations"),
+    ("Checks", "shield-check", "/checks"),
+    ("Risk acceptances", "shield-alert", "/risks"),
+    ("Snapshots", "camera", "/snapshots"),
+    ("Members", "users", "/members"),
+    ("Activity", "history", "/activity"),
+    ("Settings", "settings", "/settings"),
+    ("Billing", "credit-card", "/billing"),
+]
+
+
+def _nav_link(label: str, icon: str, href: rx.Var | str) -> rx.Component:
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), spacing="2", align="center"),
+        href=href,
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
+        padding_x="0.75em",
+        padding_y="0.45em",
+        border_radius="6px",
+        width="100%",
+        _hover={"background": rx.color("accent", 3)},
+    )
+
+
+def sidebar(slug: rx.Var | str | None) -> rx.Component:
+    links = []
+    if slug is not None:
+        base = "/o/" + slug if isinstance(slug, str) else rx.Var.create("/o/") + slug
+        links = [_nav_link(label, icon, base + path) for label, icon, path in ORG_NAV]
+    return rx.vstack(
+        rx.link(
+            rx.hstack(
+                rx.icon("shield-check", size=22, color=rx.color("accent", 9)),
+                rx.heading("compliance_app", size="4"),
+                align="center",
+                spacing="2",
+            ),
+            href="/",
+            underline="none",
+            color_scheme="gray",
+            high_contrast=True,
+        ),
+        rx.divider(),
+        *links,
+        rx.spacer(),
+        _nav_link("Organizations", "building-2", "/orgs"),
+        spacing="1",
+        padding="1em",
+        width="230px",
+        min_width="230px",
+        height="100vh",
+        position="sticky",
+        top="0",
+        border_right=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 2),
+        display=["none", "none", "flex"],
+    )
+
+
+def _user_menu(user_label: rx.Var | str) -> rx.Component:
+    return rx.cond(
+        user_label,
+        rx.hstack(
+            rx.icon("circle-user", size=18),
+            rx.text(user_label, size="2", color_scheme="gray"),
+            rx.link(rx.button("Sign out", size="1", variant="soft"), href="/api/auth/logout"),
+            align="center",
+            spacing="2",
+        ),
+    )
+
+
+def header(title: str | rx.Var, user_label: rx.Var | str | None) -> rx.Component:
+    return rx.hstack(
+        rx.heading(title, size="6"),
+        rx.spacer(),
+        rx.color_mode.button(size="2", variant="ghost"),
+        _user_menu(user_label) if user_label is not None else rx.fragment(),
+        align="center",
+        width="100%",
+        padding_bottom="1em",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
+def footer() -> rx.Component:
+    return rx.hstack(
+        rx.text(f"compliance_app v{__version__}", size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.link("API health", href="/api/health", size="1", color_scheme="gray"),
+        width="100%",
+        padding_top="2em",
+    )
+
+
+def shell(
+    title: str | rx.Var,
+    *children: rx.Component,
+    slug: rx.Var | str | None = None,
+    user_label: rx.Var | str | None = None,
+) -> rx.Component:
+    """Sidebar + header + content + footer; content scrolls, sidebar stays."""
+    return rx.hstack(
+        sidebar(slug),
+        rx.vstack(
+            header(title, user_label),
+            rx.box(*children, width="100%"),
+            rx.spacer(),
+            footer(),
+            padding=["1em", "1.5em", "2em"],
+            width="100%",
+            max_width="1280px",
+            min_height="100vh",
+            spacing="4",
+        ),
+        spacing="0",
+        width="100%",
+        align="start",
+    )
+
+
+def centered_card(*children: rx.Component, max_width: str = "420px") -> rx.Component:
+    """Auth pages and public error pages: one card in the middle of the screen."""
+    return rx.center(
+        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width=max_width, size="3"),
+        min_height="100vh",
+        padding="1em",
+        background=rx.color("gray", 2),
+    )
+
+
+def empty_state(icon: str, title: str, text: str, action: rx.Component | None = None) -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.icon(icon, size=36, color=rx.color("gray", 9)),
+            rx.heading(title, size="4"),
+            rx.text(text, color_scheme="gray", align="center"),
+            action or rx.fragment(),
+            align="center",
+            spacing="3",
+        ),
+        padding="3em",
+        width="100%",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="12px",
+    )

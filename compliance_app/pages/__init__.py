@@ -1,0 +1,1 @@
+"""One module per page (with its own state); compliance_app.py imports them all."""

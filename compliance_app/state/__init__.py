@@ -1,0 +1,1 @@
+"""States shared by several pages (the signed-in user, the current organization)."""
