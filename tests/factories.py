@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from compliance_app.db import session_scope
@@ -12,10 +13,16 @@ from compliance_app.services.passwords import hash_password
 DEFAULT_PASSWORD = "correct horse battery staple"
 
 
+@functools.cache
+def _password_hash(password: str) -> str:
+    """argon2 is slow on purpose; tests hash each distinct password once."""
+    return hash_password(password)
+
+
 def make_user(email: str | None = None, password: str = DEFAULT_PASSWORD, name: str = "Test User") -> User:
     email = email or f"user-{uuid.uuid4().hex[:8]}@example.com"
     with session_scope() as s:
-        user = User(email=email.lower(), password_hash=hash_password(password), name=name)
+        user = User(email=email.lower(), password_hash=_password_hash(password), name=name)
         s.add(user)
     return user
 

@@ -30,6 +30,11 @@ class Permission(StrEnum):
     MANAGE_SHARES = "manage_shares"
     MANAGE_BILLING = "manage_billing"
     VIEW_ACTIVITY = "view_activity"
+    TRANSFER_OWNERSHIP = "transfer_ownership"
+
+
+#: Held by the organization's owner only (an admin who is not the owner lacks them).
+OWNER_ONLY: frozenset[Permission] = frozenset({Permission.TRANSFER_OWNERSHIP})
 
 
 _VIEWER = {Permission.READ}
@@ -38,7 +43,7 @@ _MEMBER = _VIEWER | {Permission.RUN_SCAN, Permission.UPLOAD_EVIDENCE, Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset(_VIEWER),
     Role.MEMBER: frozenset(_MEMBER),
-    Role.ADMIN: frozenset(Permission),
+    Role.ADMIN: frozenset(Permission) - OWNER_ONLY,
 }
 
 
@@ -69,8 +74,11 @@ class Access:
 
     organization: Organization
     role: Role
+    is_owner: bool = False
 
     def can(self, permission: Permission) -> bool:
+        if permission in OWNER_ONLY:
+            return self.is_owner
         return permission in ROLE_PERMISSIONS[self.role]
 
 
@@ -86,7 +94,7 @@ def authorize(
     if actor.is_system:
         if organization is None:
             raise NotFound("Organization not found.")
-        return Access(organization=organization, role=Role.ADMIN)
+        return Access(organization=organization, role=Role.ADMIN, is_owner=True)
     if actor.user_id is None:
         raise AuthenticationRequired("Please sign in to continue.")
     membership = (
@@ -100,11 +108,15 @@ def authorize(
     )
     if organization is None or membership is None:
         raise NotFound("Organization not found.")
-    if permission not in ROLE_PERMISSIONS[membership.role]:
-        raise PermissionDenied(
-            f"Your role ({membership.role}) does not allow this action ({permission.value.replace('_', ' ')})."
-        )
-    return Access(organization=organization, role=membership.role)
+    access = Access(
+        organization=organization, role=membership.role, is_owner=organization.owner_id == actor.user_id
+    )
+    if not access.can(permission):
+        if permission in OWNER_ONLY:
+            raise PermissionDenied("Only the organization's owner can do this.")
+        action = permission.value.replace("_", " ")
+        raise PermissionDenied(f"Your role ({membership.role}) does not allow this action ({action}).")
+    return access
 
 
 def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permission) -> Access:

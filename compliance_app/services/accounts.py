@@ -1,0 +1,285 @@
+"""Accounts: sign-up, log in/out, server-side sessions, password changes, login throttling.
+
+The browser only ever holds a random session token; the database holds its SHA-256, so
+a leaked table does not leak sessions. Failed logins are counted per account and per
+client in a sliding window; the refusal never says whether the email exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlmodel import Session, select
+
+from compliance_app.db import session_scope
+from compliance_app.models import LoginAttempt, User, UserSession
+from compliance_app.models.types import utcnow
+from compliance_app.services import activity
+from compliance_app.services.authz import Actor
+from compliance_app.services.crypto import hash_token, new_token
+from compliance_app.services.errors import (
+    AuthenticationRequired,
+    Conflict,
+    NotFound,
+    RateLimited,
+    ValidationError,
+)
+from compliance_app.services.passwords import hash_password, needs_rehash, verify_password
+from compliance_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 256
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+#: last_seen_at is written at most this often, so resolving a session is usually a pure read.
+TOUCH_INTERVAL = timedelta(minutes=5)
+INVALID_LOGIN = "Invalid email or password."
+
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+#: verified against when the email is unknown, so both paths cost one argon2 verification.
+_DUMMY_HASH = hash_password("not-a-real-password-" + uuid.uuid4().hex)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str) -> str:
+    """Return the normalized email or raise a ValidationError naming the problem."""
+    value = normalize_email(email)
+    if not value:
+        raise ValidationError("Enter an email address.", field="email")
+    if len(value) > 320 or not _EMAIL_RE.match(value):
+        raise ValidationError(f"'{value[:80]}' is not a valid email address.", field="email")
+    return value
+
+
+def validate_password(password: str, *, email: str = "") -> None:
+    """Length is what makes passwords strong; refuse the obviously guessable rest."""
+    if not password:
+        raise ValidationError("Enter a password.", field="password")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters long.", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Password must be at most {MAX_PASSWORD_LENGTH} characters long.", field="password"
+        )
+    if not password.strip():
+        raise ValidationError("Password cannot be only spaces.", field="password")
+    if len(set(password)) < 4:
+        raise ValidationError(
+            "Password needs more variety: use at least 4 different characters.", field="password"
+        )
+    if email and password.lower() in {email.lower(), email.split("@")[0].lower()}:
+        raise ValidationError("Password must not be your email address.", field="password")
+
+
+def user_actor(user: User, request: dict | None = None) -> Actor:
+    """The Actor that services expect for a signed-in user."""
+    return Actor(user_id=user.id, label=user.email, request=dict(request or {}))
+
+
+def create_user(email: str, password: str, name: str = "") -> User:
+    """Sign-up (and `user create`): validate everything before writing one row."""
+    email = validate_email(email)
+    validate_password(password, email=email)
+    name = (name or "").strip()
+    if len(name) > 200:
+        raise ValidationError("Name must be at most 200 characters.", field="name")
+    with session_scope() as s:
+        if _user_by_email(s, email) is not None:
+            raise Conflict("An account with this email already exists. Sign in instead.", field="email")
+        user = User(email=email, password_hash=hash_password(password), name=name)
+        s.add(user)
+        s.flush()
+        activity.record(s, user_actor(user), "user.signed_up", target=email)
+    log.info("user created: %s", email)
+    return user
+
+
+def get_user(actor: Actor) -> User:
+    """The signed-in user's own account."""
+    with session_scope() as s:
+        return _require_user(s, actor)
+
+
+def find_user_id(email: str) -> uuid.UUID:
+    """For operator tooling (CLI): the id of the account with this email."""
+    with session_scope() as s:
+        user = _user_by_email(s, normalize_email(email))
+        if user is None:
+            raise NotFound(f"No user with email {normalize_email(email)}.", field="email")
+        return user.id
+
+
+def authenticate(
+    email: str, password: str, client_key: str, *, user_agent: str | None = None
+) -> tuple[User, str]:
+    """Check credentials and open a session; returns (user, token) — the token only lives in the cookie.
+
+    Throttled per account and per client; while either is locked even a correct password is
+    refused, so guessing cannot continue by luck. The failure message is the same whether
+    or not the email exists.
+    """
+    email = normalize_email(email)
+    keys = [f"account:{email}", f"client:{client_key or 'unknown'}"]
+    now = utcnow()
+    with session_scope() as s:
+        locked_until = _locked_until(s, keys, now)
+        if locked_until is None:
+            user = _user_by_email(s, email) if email else None
+            ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
+            if ok and user is not None and user.is_active:
+                if needs_rehash(user.password_hash):
+                    user.password_hash = hash_password(password)
+                s.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
+                token = _open_session(s, user, client_key, user_agent, now)
+                activity.record(s, user_actor(user, {"ip": client_key}), "user.login", target=email)
+                return user, token
+            for key in keys:
+                s.add(LoginAttempt(key=key[:400], created_at=now))
+            if user is not None:
+                activity.record(s, user_actor(user, {"ip": client_key}), "user.login_failed", target=email)
+            s.flush()
+            locked_until = _locked_until(s, keys, now)
+    if locked_until is not None:
+        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
+        raise RateLimited(
+            f"Too many failed sign-in attempts. Sign-in is locked for {minutes} more "
+            f"minute{'s' if minutes != 1 else ''}; try again later."
+        )
+    raise AuthenticationRequired(INVALID_LOGIN)
+
+
+def resolve_session(token: str | None) -> User | None:
+    """The user behind a session token, or None if unknown, expired, revoked or deactivated."""
+    if not token:
+        return None
+    now = utcnow()
+    with session_scope() as s:
+        row = s.exec(
+            select(UserSession, User)
+            .join(User, User.id == UserSession.user_id)
+            .where(UserSession.token_hash == hash_token(token))
+        ).first()
+        if row is None:
+            return None
+        user_session, user = row
+        if user_session.revoked_at is not None or user_session.expires_at <= now or not user.is_active:
+            return None
+        if user_session.last_seen_at is None or now - user_session.last_seen_at > TOUCH_INTERVAL:
+            user_session.last_seen_at = now
+        return user
+
+
+def logout(token: str | None) -> None:
+    """Revoke one session (the browser's); unknown tokens are ignored."""
+    if not token:
+        return
+    now = utcnow()
+    with session_scope() as s:
+        user_session = s.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+        if user_session is None or user_session.revoked_at is not None:
+            return
+        user_session.revoked_at = now
+        user = s.get(User, user_session.user_id)
+        if user is not None:
+            activity.record(s, user_actor(user), "user.logout", target=user.email)
+
+
+def logout_everywhere(actor: Actor) -> int:
+    """Revoke every open session of the actor; returns how many were open."""
+    with session_scope() as s:
+        user = _require_user(s, actor)
+        count = _revoke_sessions(s, user.id, keep_token=None)
+        activity.record(s, actor, "user.logout_everywhere", target=user.email, meta={"sessions": count})
+        return count
+
+
+def change_password(actor: Actor, old: str, new: str, *, current_token: str | None = None) -> int:
+    """Change the password and revoke every other session (all of them if no current token)."""
+    with session_scope() as s:
+        user = _require_user(s, actor)
+        if not verify_password(old or "", user.password_hash):
+            raise ValidationError("Current password is incorrect.", field="old_password")
+        validate_password(new, email=user.email)
+        if new == old:
+            raise ValidationError("The new password must differ from the current one.", field="new_password")
+        user.password_hash = hash_password(new)
+        revoked = _revoke_sessions(s, user.id, keep_token=current_token)
+        activity.record(
+            s, actor, "user.password_changed", target=user.email, meta={"revoked_sessions": revoked}
+        )
+        return revoked
+
+
+def _require_user(s: Session, actor: Actor) -> User:
+    if actor.user_id is None:
+        raise AuthenticationRequired("Please sign in to continue.")
+    user = s.get(User, actor.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationRequired("Please sign in to continue.")
+    return user
+
+
+def _user_by_email(s: Session, email: str) -> User | None:
+    return s.exec(select(User).where(func.lower(User.email) == email)).first()
+
+
+def _open_session(s: Session, user: User, client_key: str, user_agent: str | None, now: datetime) -> str:
+    token = new_token()
+    s.add(
+        UserSession(
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + timedelta(days=get_settings().session_days),
+            last_seen_at=now,
+            ip_address=(client_key or None) and client_key[:64],
+            user_agent=(user_agent or None) and user_agent[:400],
+        )
+    )
+    return token
+
+
+def _revoke_sessions(s: Session, user_id: uuid.UUID, keep_token: str | None) -> int:
+    stmt = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+    if keep_token:
+        stmt = stmt.where(UserSession.token_hash != hash_token(keep_token))
+    return s.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
+
+
+def _locked_until(s: Session, keys: list[str], now: datetime) -> datetime | None:
+    """When the lock on any of the keys lapses, or None if none has MAX_FAILURES in the window.
+
+    A key is locked until its MAX_FAILURES-th most recent failure leaves the window.
+    """
+    since = now - FAILURE_WINDOW
+    until: datetime | None = None
+    for key in keys:
+        recent = s.exec(
+            select(LoginAttempt.created_at)
+            .where(LoginAttempt.key == key[:400], LoginAttempt.created_at > since)
+            .order_by(LoginAttempt.created_at.desc())
+            .limit(MAX_FAILURES)
+        ).all()
+        if len(recent) >= MAX_FAILURES:
+            lapse = recent[-1] + FAILURE_WINDOW
+            until = lapse if until is None else max(until, lapse)
+    return until
+
+
+def prune_login_attempts() -> int:
+    """Drop failures older than the window (the worker may call this; correctness never needs it)."""
+    with session_scope() as s:
+        result = s.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= utcnow() - FAILURE_WINDOW))
+        return result.rowcount or 0
