@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from tests.support.github_server import github_server  # noqa: F401 - shared GitHub stand-in fixture
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
@@ -81,3 +83,111 @@ def db(pg_url: str) -> str:
     """Request this (or pg_url) in any test that touches the database."""
     os.environ["DATABASE_URL"] = pg_url
     return pg_url
+
+
+# --- the running app and a browser, for journey tests -------------------------------------
+
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import httpx  # noqa: E402
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(database_url: str, workdir: Path) -> dict[str, str]:
+    """Environment for a Reflex process that builds offline into its own work dir."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PATH": f"{BUN_DIR}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "REFLEX_CHECK_LATEST_VERSION": "false",
+        "REFLEX_WEB_WORKDIR": str(workdir / ".web"),
+        "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
+        "APP_URL": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def live_app(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`reflex run --env prod` on a free loopback port against the test database."""
+    if not (BUN_DIR / "bun").exists():
+        pytest.fail("bun is missing: run `make bun` (the Makefile installs it from the npm registry)")
+    workdir = tmp_path_factory.mktemp("reflex")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = app_env(pg_url, workdir)
+    env["APP_URL"] = base_url
+    log = open(workdir / "reflex.log", "w")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod",
+         "--frontend-port", str(port), "--backend-port", str(port), "--loglevel", "warning"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the app exited early; see {workdir / 'reflex.log'}:\n"
+                            + (workdir / "reflex.log").read_text()[-3000:])
+            try:
+                if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200 and \
+                        httpx.get(f"{base_url}/", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("the app did not become healthy within 240 s:\n"
+                            + (workdir / "reflex.log").read_text()[-3000:])
+            time.sleep(1)
+        yield base_url
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (never `playwright install`)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium is not installed: `apt-get install -y chromium` (.ci/run does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def wait_for_app_hydration(page: object) -> None:
+    """Reflex pages render before the websocket connects; wait until events can flow."""
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]

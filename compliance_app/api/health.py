@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from compliance_app.db import DatabaseConfigError, check_database
@@ -11,7 +12,7 @@ from compliance_app.db import DatabaseConfigError, check_database
 
 async def health(_request: Request) -> JSONResponse:
     try:
-        check_database()
+        await run_in_threadpool(check_database)
     except DatabaseConfigError as exc:
         return JSONResponse({"status": "error", "database": "unavailable", "reason": str(exc)}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

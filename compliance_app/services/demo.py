@@ -1,0 +1,126 @@
+"""Idempotent demo data so a fresh `make run` has something to show.
+
+The demo organization gets one completed audit built from the real check catalog
+(statuses chosen deterministically, proof marked as demo data) and 30 days of score
+history. Running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import select
+
+from compliance_app.db import session_scope
+from compliance_app.models import (
+    Audit,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+    Membership,
+    Organization,
+    Role,
+    ScanHistory,
+    User,
+)
+from compliance_app.models.types import utcnow
+from compliance_app.services.passwords import hash_password
+from compliance_app.services.questions import sync_questions_in
+from compliance_app.services.scoring import counts, score
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "demo-compliance-2026"
+DEMO_ORG_NAME = "Acme Demo"
+DEMO_ORG_SLUG = "acme-demo"
+_DEMO_STATUSES = (EvidenceStatus.PASS, EvidenceStatus.PASS, EvidenceStatus.FAIL, EvidenceStatus.PASS,
+                  EvidenceStatus.ERROR, EvidenceStatus.PASS, EvidenceStatus.FAIL)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    created: bool
+    email: str
+    password: str
+    slug: str
+
+
+def seed_demo() -> DemoSummary:
+    with session_scope() as s:
+        questions = sorted(
+            (q for q in sync_questions_in(s).values() if q.is_active), key=lambda q: (q.provider, q.key)
+        )
+        if s.exec(select(Organization).where(Organization.slug == DEMO_ORG_SLUG)).first() is not None:
+            return DemoSummary(False, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG_SLUG)
+        user = s.exec(select(User).where(User.email == DEMO_EMAIL)).first()
+        if user is None:
+            user = User(email=DEMO_EMAIL, password_hash=hash_password(DEMO_PASSWORD), name="Demo Manager")
+            s.add(user)
+            s.flush()
+        org = Organization(name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG, owner_id=user.id)
+        s.add(org)
+        s.flush()
+        s.add(Membership(user_id=user.id, organization_id=org.id, role=Role.ADMIN))
+
+        now = utcnow()
+        audit = Audit(
+            organization_id=org.id,
+            status=AuditStatus.COMPLETED,
+            triggered_by_id=user.id,
+            created_at=now - timedelta(minutes=5),
+            started_at=now - timedelta(minutes=5),
+            finished_at=now - timedelta(minutes=4),
+        )
+        s.add(audit)
+        s.flush()
+        picked = questions[::3][:24]
+        rows = []
+        for i, question in enumerate(picked):
+            status = _DEMO_STATUSES[i % len(_DEMO_STATUSES)]
+            resource = f"demo-{question.service or question.provider}-{i + 1}"
+            rows.append(
+                Evidence(
+                    audit_id=audit.id,
+                    question_id=question.id,
+                    status=status,
+                    resource_id=resource,
+                    message=f"{question.title}: {status.value.lower()} for {resource} (demo data)",
+                    raw_data={"demo": True, "resource": resource, "observed": status.value},
+                    remediation_steps=question.remediation if status == EvidenceStatus.FAIL else "",
+                )
+            )
+        s.add_all(rows)
+        audit.score = score((e.status, q.severity) for e, q in zip(rows, picked, strict=True))
+        audit.counts = counts(e.status for e in rows)
+        audit.progress_done = audit.progress_total = len(picked)
+
+        rng = random.Random(42)
+        today = now.date()
+        for days_ago in range(30, 0, -1):
+            day_score = min(100, 55 + (30 - days_ago) + rng.randint(-4, 4))
+            passed = 40 + (30 - days_ago) // 2
+            s.add(
+                ScanHistory(
+                    organization_id=org.id,
+                    date=today - timedelta(days=days_ago),
+                    score=day_score,
+                    total_pass=passed,
+                    total_fail=max(0, 30 - (30 - days_ago) // 2 - rng.randint(0, 3)),
+                    total_accepted=rng.randint(0, 2),
+                    total_error=rng.randint(0, 2),
+                )
+            )
+        s.add(
+            ScanHistory(
+                organization_id=org.id,
+                date=today,
+                score=audit.score,
+                total_pass=audit.counts["PASS"],
+                total_fail=audit.counts["FAIL"],
+                total_accepted=audit.counts["RISK_ACCEPTED"],
+                total_error=audit.counts["ERROR"],
+                audit_id=audit.id,
+            )
+        )
+    return DemoSummary(True, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG_SLUG)
