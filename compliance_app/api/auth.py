@@ -1,0 +1,142 @@
+"""Sign-in, sign-up and sign-out as plain HTTP form posts, so the session cookie is HttpOnly.
+
+Reflex's own cookies are written by page JavaScript and therefore readable by any script;
+the session token must not be. These routes set/clear the cookie and answer with a 303
+redirect, which also makes the browser reload the page so the websocket handshake
+carries the new cookie to SessionState (REFLEX.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import urlencode, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from compliance_app.services import accounts
+from compliance_app.services.errors import ServiceError
+from compliance_app.settings import get_settings
+
+COOKIE_NAME = "ca_session"
+#: Only same-site paths may be redirect targets (no //evil.example, no scheme).
+DEFAULT_NEXT = "/orgs"
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to continue to after signing in; anything else becomes DEFAULT_NEXT."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return DEFAULT_NEXT
+    if value.startswith(("/api/auth/", "/login", "/signup")):
+        return DEFAULT_NEXT
+    return value
+
+
+def client_key(request: Request) -> str:
+    """The client address used to throttle logins (the proxy's view when behind one)."""
+    forwarded = request.headers.get("x-forwarded-for", "")
+    if forwarded:
+        return forwarded.split(",")[0].strip()[:64]
+    return request.client.host if request.client else "unknown"
+
+
+def same_origin(request: Request) -> bool:
+    """Refuse cross-site form posts (login CSRF); browsers send Origin on every POST."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return True
+    netloc = urlsplit(origin).netloc
+    return netloc in {
+        request.url.netloc,
+        request.headers.get("host", ""),
+        urlsplit(get_settings().app_url).netloc,
+    }
+
+
+def _redirect(path: str, **query: str) -> RedirectResponse:
+    query = {k: v for k, v in query.items() if v}
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def _set_cookie(response: Response, token: str) -> None:
+    settings = get_settings()
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=settings.session_days * 86400,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
+def _clear_cookie(response: Response) -> None:
+    settings = get_settings()
+    response.delete_cookie(
+        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=settings.secure_cookies
+    )
+
+
+async def login(request: Request) -> Response:
+    if not same_origin(request):
+        return _redirect("/login", error="Sign in from this site's own login page.")
+    form = await request.form()
+    email = str(form.get("email", ""))
+    next_path = safe_next(str(form.get("next", "")))
+    try:
+        _user, token = await asyncio.to_thread(
+            accounts.authenticate,
+            email,
+            str(form.get("password", "")),
+            client_key(request),
+            user_agent=request.headers.get("user-agent"),
+        )
+    except ServiceError as exc:
+        return _redirect("/login", error=exc.message, email=email.strip()[:320], next=next_path)
+    response = _redirect(next_path)
+    _set_cookie(response, token)
+    return response
+
+
+async def signup(request: Request) -> Response:
+    if not same_origin(request):
+        return _redirect("/signup", error="Sign up from this site's own page.")
+    form = await request.form()
+    email = str(form.get("email", ""))
+    password = str(form.get("password", ""))
+    name = str(form.get("name", ""))
+    next_path = safe_next(str(form.get("next", "")))
+    if password != str(form.get("password_confirm", password)):
+        return _redirect(
+            "/signup", error="The two passwords do not match.", field="password_confirm",
+            email=email, name=name, next=next_path,
+        )  # fmt: skip
+    try:
+        await asyncio.to_thread(accounts.create_user, email, password, name)
+        _user, token = await asyncio.to_thread(
+            accounts.authenticate, email, password, client_key(request),
+            user_agent=request.headers.get("user-agent"),
+        )  # fmt: skip
+    except ServiceError as exc:
+        return _redirect(
+            "/signup", error=exc.message, field=exc.field or "", email=email, name=name, next=next_path
+        )
+    response = _redirect(next_path)
+    _set_cookie(response, token)
+    return response
+
+
+async def logout(request: Request) -> Response:
+    await asyncio.to_thread(accounts.logout, request.cookies.get(COOKIE_NAME))
+    response = _redirect("/login", notice="You have been signed out.")
+    _clear_cookie(response)
+    return response
+
+
+ROUTES = [
+    Route("/api/auth/login", login, methods=["POST"]),
+    Route("/api/auth/signup", signup, methods=["POST"]),
+    Route("/api/auth/logout", logout, methods=["GET", "POST"]),
+]

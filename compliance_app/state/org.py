@@ -1,0 +1,99 @@
+"""The organization of the current /o/{slug}/… page, shared by every organization page.
+
+Contract for page states (dashboard, integrations, snapshots, billing, …):
+
+    class MembersState(OrgState):
+        rows: list[dict] = []
+
+        @rx.event
+        def load(self):
+            if (redirect := self.enter_org()) is not None or not self.org_found:
+                return redirect                       # login redirect, or "not found" shown
+            self.rows = services.list_x(self.actor(), self.org_id())
+
+    @app_page("/o/[slug]/members", "Members", on_load=MembersState.load)
+
+Pages with nothing of their own to load use `on_load=OrgState.load_org`. Wrap the page
+body in `components.org_page.org_shell(...)`, which shows "not found" to non-members.
+The slug is read from the URL path (/o/{slug}/…), so any route shape under /o/ works.
+Flags (`can_member`, `can_admin`, `is_owner`) only hide controls; services decide.
+"""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+import reflex as rx
+
+from compliance_app.services import organizations
+from compliance_app.services.authz import Permission
+from compliance_app.services.errors import AuthenticationRequired, NotFound
+from compliance_app.state.session import SessionState
+
+
+class OrgState(SessionState):
+    _org_id: str = ""
+    org_slug: str = ""
+    org_name: str = ""
+    role: str = ""
+    is_owner: bool = False
+    can_member: bool = False
+    can_admin: bool = False
+    org_found: bool = True
+    organizations: list[dict[str, str]] = []
+
+    def _slug_from_url(self) -> str:
+        parts = [p for p in (self.router.url.path or "").split("/") if p]
+        return parts[1].lower() if len(parts) >= 2 and parts[0] == "o" else ""
+
+    def org_id(self) -> uuid.UUID:
+        """The current organization's id (services authorize it again on every call)."""
+        if not self._org_id:
+            raise NotFound("Organization not found.")
+        return uuid.UUID(self._org_id)
+
+    def _clear_org(self) -> None:
+        self._org_id = ""
+        self.org_name = ""
+        self.role = ""
+        self.is_owner = self.can_member = self.can_admin = False
+
+    def enter_org(self) -> rx.event.EventSpec | None:
+        """Sign-in check + load the URL's organization; returns a redirect to /login or None.
+
+        A non-member (or a missing slug) leaves `org_found` False: the page shows
+        "not found" without saying whether the organization exists.
+        """
+        actor = self.actor()
+        if not self.is_authenticated:
+            self._clear_org()
+            return self._login_redirect()
+        self.org_slug = self._slug_from_url()
+        try:
+            access = organizations.get_organization_for(actor, self.org_slug)
+            self.organizations = organizations.list_my_organizations(actor)
+        except (NotFound, AuthenticationRequired):
+            self._clear_org()
+            self.org_found = False
+            return None
+        self.org_found = True
+        self._org_id = str(access.organization.id)
+        self.org_name = access.organization.name
+        self.org_slug = access.organization.slug
+        self.role = str(access.role)
+        self.is_owner = access.is_owner
+        self.can_member = access.can(Permission.RUN_SCAN)
+        self.can_admin = access.can(Permission.MANAGE_MEMBERS)
+        return None
+
+    @rx.event
+    def load_org(self) -> rx.event.EventSpec | None:
+        return self.enter_org()
+
+    @rx.event
+    def switch_org(self, slug: str) -> rx.event.EventSpec:
+        """Go to the same section of another organization (a full page load)."""
+        parts = [p for p in (self.router.url.path or "").split("/") if p]
+        section = "/".join(parts[2:]) if len(parts) > 2 and parts[0] == "o" else ""
+        return rx.redirect(f"/o/{quote(slug, safe='')}" + (f"/{section}" if section else ""))
