@@ -1,0 +1,69 @@
+"""Public snapshot downloads for share links: JSON (verifiable) and PDF (printable).
+
+No login. Every token that does not open a live link gets the same 404 body, and every
+answer tells search engines and caches to keep away.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from compliance_app.services.errors import NotFound
+from compliance_app.services.shares import LINK_NOT_FOUND, PublicSnapshot, resolve_public
+from compliance_app.services.snapshot_pdf import render_snapshot_pdf
+
+PRIVATE_HEADERS = {
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _not_found() -> JSONResponse:
+    return JSONResponse({"error": LINK_NOT_FOUND}, status_code=404, headers=PRIVATE_HEADERS)
+
+
+async def _resolve(request: Request) -> PublicSnapshot | None:
+    try:
+        return await run_in_threadpool(resolve_public, request.path_params["token"])
+    except NotFound:
+        return None
+
+
+async def snapshot_json(request: Request) -> Response:
+    found = await _resolve(request)
+    if found is None:
+        return _not_found()
+    return JSONResponse(
+        {
+            "snapshot": found.data,
+            "checksum": found.checksum,
+            "algorithm": "sha256",
+            "created_at": found.created_at.isoformat(),
+        },
+        headers={**PRIVATE_HEADERS, "Content-Disposition": 'inline; filename="snapshot.json"'},
+    )
+
+
+async def snapshot_pdf(request: Request) -> Response:
+    found = await _resolve(request)
+    if found is None:
+        return _not_found()
+    body = await run_in_threadpool(
+        render_snapshot_pdf, found.data, found.checksum, found.created_at.isoformat()
+    )
+    slug = (found.data.get("organization") or {}).get("slug", "snapshot")
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{slug}-snapshot.pdf"'},
+    )
+
+
+ROUTES = [
+    Route("/api/public/snapshots/{token}", snapshot_json, methods=["GET"]),
+    Route("/api/public/snapshots/{token}/pdf", snapshot_pdf, methods=["GET"]),
+]

@@ -1,0 +1,116 @@
+"""`snapshot create|verify|list` and `share create|revoke` (DESIGN.md §6)."""
+
+from __future__ import annotations
+
+import typer
+
+from compliance_app.commands._common import actor, fail, print_json
+from compliance_app.services import shares, snapshots
+from compliance_app.settings import get_settings
+
+
+def share_url(token: str) -> str:
+    return f"{get_settings().app_url.rstrip('/')}/share/{token}"
+
+
+def register(app: typer.Typer) -> None:
+    snapshot = typer.Typer(help="Immutable, checksummed audit snapshots.", no_args_is_help=True)
+    share = typer.Typer(help="Public share links to snapshots.", no_args_is_help=True)
+
+    @snapshot.command("create")
+    def snapshot_create(
+        audit_id: str = typer.Argument(..., help="Id of a COMPLETED audit"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """Freeze a completed audit into a snapshot and print its checksum."""
+        summary = snapshots.create_snapshot(actor(), audit_id)
+        if as_json:
+            print_json(summary.as_dict())
+            return
+        typer.echo(
+            f"snapshot {summary.id} of audit {summary.audit_id}: {summary.evidence_count} evidence rows"
+        )
+        typer.echo(f"sha256 {summary.checksum}")
+
+    @snapshot.command("verify")
+    def snapshot_verify(
+        snapshot_id: int = typer.Argument(..., help="Snapshot id"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """Recompute the checksum; exits 1 when the stored data no longer matches it."""
+        result = snapshots.verify_snapshot(actor(), snapshot_id)
+        if as_json:
+            print_json(
+                {"id": result.snapshot_id, "valid": result.valid, "stored": result.stored,
+                 "recomputed": result.recomputed}
+            )
+            if not result.valid:
+                raise typer.Exit(1)
+            return
+        if not result.valid:
+            fail(
+                f"snapshot {result.snapshot_id} is INVALID: stored checksum {result.stored} "
+                f"!= recomputed {result.recomputed}"
+            )
+        typer.echo(f"snapshot {result.snapshot_id} is valid (sha256 {result.stored})")
+
+    @snapshot.command("list")
+    def snapshot_list(
+        org: str = typer.Option(..., "--org", help="Organization slug"),
+        page: int = typer.Option(1, "--page", min=1, help="Page number (20 per page)"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """An organization's snapshots, newest first, with their verification result."""
+        result = snapshots.list_snapshots(actor(), org, page)
+        if as_json:
+            print_json(
+                {"page": result.page, "pages": result.pages, "total": result.total,
+                 "snapshots": [item.as_dict() for item in result.items]}
+            )
+            return
+        if not result.items:
+            typer.echo("no snapshots")
+            return
+        for item in result.items:
+            verdict = "valid" if item.valid else "INVALID"
+            pin = " pinned" if item.is_pinned else ""
+            score = "-" if item.score is None else item.score
+            typer.echo(
+                f"{item.id}\t{item.created_at:%Y-%m-%d %H:%M}\tscore {score}\t{item.evidence_count} evidence"
+                f"\t{verdict}{pin}\t{item.checksum}"
+            )
+        typer.echo(f"page {result.page}/{result.pages} ({result.total} snapshots)")
+
+    @share.command("create")
+    def share_create(
+        snapshot_id: int = typer.Argument(..., help="Snapshot id"),
+        expires_in: str = typer.Option("30d", "--expires-in", help="Lifetime: 12h, 7d, 2w (at most 365d)"),
+        label: str = typer.Option("", "--label", help="Who the link is for"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """Create a public link; the URL and token are printed once and never again."""
+        link, token = shares.create_link(actor(), snapshot_id, shares.parse_expires_in(expires_in), label)
+        url = share_url(token)
+        if as_json:
+            print_json({**link.as_dict(), "url": url, "token": token})
+            return
+        expires = f"{link.expires_at:%Y-%m-%d %H:%M} UTC"
+        typer.echo(f"link {link.id} for snapshot {link.snapshot_id}, expires {expires}")
+        typer.echo(f"url   {url}")
+        typer.echo(f"token {token}")
+        typer.echo("The token is shown only now: store the URL safely.")
+
+    @share.command("revoke")
+    def share_revoke(
+        link_id: str = typer.Argument(..., help="Link id"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """Stop a public link from working."""
+        link = shares.revoke_link(actor(), link_id)
+        if as_json:
+            print_json(link.as_dict())
+            return
+        typer.echo(f"link {link.id} revoked")
+
+    app.add_typer(snapshot, name="snapshot")
+    app.add_typer(share, name="share")

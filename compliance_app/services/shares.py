@@ -1,0 +1,223 @@
+"""Public links to a snapshot: anyone holding the token can read it, nobody else.
+
+The token (256 random bits) is shown once and stored only as its SHA-256. Resolving a
+token is one indexed UPDATE … RETURNING whose WHERE clause also checks expiry and
+revocation, so an expired, revoked, unknown or malformed token all cost the same work
+and end in the same NotFound: nothing tells a guesser which case they hit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from compliance_app.db import session_scope
+from compliance_app.models import AuditSnapshot, PublicLink, User
+from compliance_app.models.types import utcnow
+from compliance_app.services import activity, crypto, plans
+from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.snapshots import authorize_org
+
+DEFAULT_EXPIRY = timedelta(days=30)
+MAX_EXPIRY = timedelta(days=365)
+MAX_LABEL = 200
+TOKEN_BYTES = 32
+#: The one message for every token that does not open a snapshot.
+LINK_NOT_FOUND = "Link not found or expired."
+
+_DURATION_RE = re.compile(r"\s*(\d{1,6})\s*([hdw])\s*", re.IGNORECASE)
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_expires_in(text: str) -> timedelta:
+    """'12h', '7d', '2w' -> timedelta, within (0, 1 year]; a readable error otherwise."""
+    match = _DURATION_RE.fullmatch(text or "")
+    if not match:
+        raise ValidationError(
+            f"Invalid expiry '{text}': use a number followed by h (hours), d (days) or w (weeks), e.g. 7d.",
+            field="expires_in",
+        )
+    value = timedelta(**{_UNITS[match.group(2).lower()]: int(match.group(1))})
+    _check_expiry(value)
+    return value
+
+
+def _check_expiry(expires_in: timedelta) -> None:
+    if expires_in <= timedelta(0):
+        raise ValidationError(
+            "A link must stay valid for some time: use an expiry above zero.", field="expires_in"
+        )
+    if expires_in > MAX_EXPIRY:
+        raise ValidationError("A link can stay valid for at most one year (365d).", field="expires_in")
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    """What the organization sees about a link; never the token nor its hash."""
+
+    id: uuid.UUID
+    snapshot_id: int
+    label: str
+    status: str  # active | expired | revoked
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    view_count: int
+    last_viewed_at: datetime | None
+    created_by: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "snapshot_id": self.snapshot_id,
+            "label": self.label,
+            "status": self.status,
+            "created_at": self.created_at.isoformat(),
+            "expires_at": self.expires_at.isoformat(),
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+            "view_count": self.view_count,
+            "last_viewed_at": self.last_viewed_at.isoformat() if self.last_viewed_at else None,
+            "created_by": self.created_by,
+        }
+
+
+@dataclass(frozen=True)
+class PublicSnapshot:
+    """Everything a public reader gets: the data and what is needed to verify it."""
+
+    data: dict[str, Any]
+    checksum: str
+    created_at: datetime
+
+
+def link_status(link: PublicLink, now: datetime | None = None) -> str:
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+def _info(link: PublicLink, created_by: str | None = None) -> LinkInfo:
+    return LinkInfo(
+        id=link.id,
+        snapshot_id=link.snapshot_id,
+        label=link.label,
+        status=link_status(link),
+        created_at=link.created_at,
+        expires_at=link.expires_at,
+        revoked_at=link.revoked_at,
+        view_count=link.view_count,
+        last_viewed_at=link.last_viewed_at,
+        created_by=created_by,
+    )
+
+
+def create_link(
+    actor: Actor, snapshot_id: int, expires_in: timedelta = DEFAULT_EXPIRY, label: str = ""
+) -> tuple[LinkInfo, str]:
+    """A new link (admins); returns it with the token, which is never retrievable again."""
+    _check_expiry(expires_in)
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        raise ValidationError(
+            f"The label is too long ({len(label)} characters, at most {MAX_LABEL}).", field="label"
+        )
+    with session_scope() as s:
+        snapshot = s.get(AuditSnapshot, snapshot_id)
+        if snapshot is None:
+            raise NotFound(f"Snapshot {snapshot_id} not found.")
+        try:
+            access = authorize(s, actor, snapshot.organization_id, Permission.MANAGE_SHARES)
+        except NotFound:
+            raise NotFound(f"Snapshot {snapshot_id} not found.") from None
+        plans.check_share_link_limit(s, access.organization)
+        token = crypto.new_token(TOKEN_BYTES)
+        link = PublicLink(
+            snapshot_id=snapshot.id,
+            organization_id=snapshot.organization_id,
+            token_hash=crypto.hash_token(token),
+            label=label,
+            created_by_id=actor.user_id,
+            expires_at=utcnow() + expires_in,
+        )
+        s.add(link)
+        s.flush()
+        activity.record(
+            s, actor, "share.create", organization_id=snapshot.organization_id, target=f"link:{link.id}",
+            meta={"snapshot_id": snapshot.id, "expires_at": link.expires_at.isoformat(), "label": label},
+        )
+        return _info(link, actor.label or None), token
+
+
+def revoke_link(actor: Actor, link_id: uuid.UUID | str) -> LinkInfo:
+    """Stop a link from working (admins). Revoking twice keeps the first revocation time."""
+    try:
+        link_uuid = link_id if isinstance(link_id, uuid.UUID) else uuid.UUID(str(link_id))
+    except ValueError:
+        raise ValidationError(f"'{link_id}' is not a link id.", field="link_id") from None
+    with session_scope() as s:
+        link = s.get(PublicLink, link_uuid)
+        if link is None:
+            raise NotFound(f"Link {link_uuid} not found.")
+        try:
+            authorize(s, actor, link.organization_id, Permission.MANAGE_SHARES)
+        except NotFound:
+            raise NotFound(f"Link {link_uuid} not found.") from None
+        if link.revoked_at is None:
+            link.revoked_at = utcnow()
+            activity.record(
+                s, actor, "share.revoke", organization_id=link.organization_id, target=f"link:{link.id}"
+            )
+        s.flush()
+        return _info(link)
+
+
+def list_links(actor: Actor, org: uuid.UUID | str, snapshot_id: int | None = None) -> list[LinkInfo]:
+    """The organization's links, newest first (admins manage them, so admins list them)."""
+    with session_scope() as s:
+        access = authorize_org(s, actor, org, Permission.MANAGE_SHARES)
+        stmt = (
+            select(PublicLink, User.email)
+            .outerjoin(User, User.id == PublicLink.created_by_id)
+            .where(PublicLink.organization_id == access.organization.id)
+            .order_by(col(PublicLink.created_at).desc())
+        )
+        if snapshot_id is not None:
+            stmt = stmt.where(PublicLink.snapshot_id == snapshot_id)
+        return [_info(link, email) for link, email in s.exec(stmt).all()]
+
+
+def resolve_public(token: str) -> PublicSnapshot:
+    """The snapshot behind a live link, counting the view; NotFound(LINK_NOT_FOUND) otherwise.
+
+    No shortcut for malformed input: whatever arrives is hashed and looked up the same way.
+    """
+    token_hash = crypto.hash_token(token if isinstance(token, str) else "")
+    now = utcnow()
+    with session_scope() as s:
+        snapshot_id = s.execute(
+            sa.update(PublicLink)
+            .where(
+                PublicLink.token_hash == token_hash,
+                col(PublicLink.revoked_at).is_(None),
+                PublicLink.expires_at > now,
+            )
+            .values(view_count=PublicLink.view_count + 1, last_viewed_at=now)
+            .returning(PublicLink.snapshot_id)
+        ).scalar_one_or_none()
+        if snapshot_id is None:
+            raise NotFound(LINK_NOT_FOUND)
+        row = s.execute(
+            sa.select(AuditSnapshot.data, AuditSnapshot.checksum, AuditSnapshot.created_at).where(
+                AuditSnapshot.id == snapshot_id
+            )
+        ).one()
+        return PublicSnapshot(data=row.data, checksum=row.checksum, created_at=row.created_at)

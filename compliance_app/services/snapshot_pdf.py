@@ -1,0 +1,130 @@
+"""A printable report of a snapshot, rendered on the server with fpdf2.
+
+Auditors file PDFs; each page carries the snapshot's checksum in its footer so any
+printed page can be tied back to the verifiable JSON.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from compliance_app.services.readiness import framework_readiness
+
+_FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+_STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "RISK_ACCEPTED": 2, "PASS": 3}  # worst first
+_SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+_STATUS_COLOR = {
+    "PASS": (22, 130, 60),
+    "FAIL": (190, 30, 45),
+    "RISK_ACCEPTED": (180, 120, 0),
+    "ERROR": (110, 110, 110),
+}
+
+
+class _SnapshotPDF(FPDF):
+    def __init__(self, checksum: str) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.checksum = checksum
+        self.family = "helvetica"
+        if (_FONT_DIR / "DejaVuSans.ttf").exists():
+            # A Unicode font: resource names and messages are not limited to Latin-1.
+            self.add_font("dejavu", "", str(_FONT_DIR / "DejaVuSans.ttf"))
+            self.add_font("dejavu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
+            self.family = "dejavu"
+        self.set_auto_page_break(auto=True, margin=18)
+        self.alias_nb_pages()
+
+    def text_safe(self, value: Any) -> str:
+        text = "" if value is None else str(value)
+        if self.family == "helvetica":
+            return text.encode("latin-1", "replace").decode("latin-1")
+        return text
+
+    def footer(self) -> None:
+        self.set_y(-13)
+        self.set_font(self.family, "", 7)
+        self.set_text_color(90, 90, 90)
+        self.cell(0, 4, f"SHA-256 checksum: {self.checksum}", align="L")
+        self.cell(0, 4, f"Page {self.page_no()}/{{nb}}", align="R", new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+
+
+def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) -> bytes:
+    """The report: organization, dates, score, counts, readiness, then every evidence row."""
+    pdf = _SnapshotPDF(checksum)
+    pdf.add_page()
+    org = data.get("organization") or {}
+    audit = data.get("audit") or {}
+    evidence = data.get("evidence") or []
+    t = pdf.text_safe
+
+    pdf.set_font(pdf.family, "B", 18)
+    pdf.multi_cell(0, 9, t(f"Compliance snapshot — {org.get('name', '')}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 10)
+    for label, value in (
+        ("Organization", f"{org.get('name', '')} ({org.get('slug', '')})"),
+        ("Audit", audit.get("id")),
+        ("Audit finished", audit.get("finished_at") or audit.get("created_at")),
+        ("Snapshot created", created_at),
+    ):
+        pdf.cell(40, 6, t(label))
+        pdf.cell(0, 6, t(value), new_x="LMARGIN", new_y="NEXT")
+
+    pdf.ln(3)
+    score = audit.get("score")
+    pdf.set_font(pdf.family, "B", 28)
+    pdf.cell(0, 14, "Score: —" if score is None else f"Score: {score}/100", new_x="LMARGIN", new_y="NEXT")
+    counts = audit.get("counts") or {}
+    pdf.set_font(pdf.family, "", 10)
+    pdf.cell(
+        0, 6,
+        "  ".join(f"{status}: {counts.get(status, 0)}" for status in _STATUS_ORDER),
+        new_x="LMARGIN", new_y="NEXT",
+    )
+
+    pdf.ln(3)
+    pdf.set_font(pdf.family, "B", 12)
+    pdf.cell(0, 7, "Readiness per framework", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 10)
+    with pdf.table(col_widths=(50, 30, 30, 30), text_align="LEFT", first_row_as_headings=True) as table:
+        table.row(("Framework", "Readiness", "Passing", "Failing"))
+        for r in framework_readiness(evidence):
+            table.row((r.framework, "n/a" if r.percent is None else f"{r.percent}%", str(r.passing),
+                       str(r.failing)))
+
+    pdf.ln(4)
+    pdf.set_font(pdf.family, "B", 12)
+    pdf.cell(0, 7, f"Evidence ({len(evidence)})", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 8)
+    rows = sorted(
+        evidence,
+        key=lambda e: (_STATUS_ORDER.get(e.get("status"), 9), _SEVERITY_ORDER.get(e.get("severity"), 9),
+                       e.get("question_key", ""), e.get("resource_id", "")),
+    )
+    with pdf.table(
+        col_widths=(22, 16, 70, 52, 20), text_align="LEFT", first_row_as_headings=True,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+    ) as table:
+        table.row(("Status", "Severity", "Check", "Resource", "Region"))
+        for e in rows:
+            row = table.row()
+            row.cell(t(e.get("status")), style=FontFace(color=_STATUS_COLOR.get(e.get("status"), (0, 0, 0))))
+            row.cell(t(e.get("severity")))
+            row.cell(t(e.get("title") or e.get("question_key")))
+            row.cell(t(e.get("resource_id")))
+            row.cell(t(e.get("region") or ""))
+
+    pdf.ln(4)
+    pdf.set_font(pdf.family, "", 8)
+    pdf.multi_cell(
+        0, 4,
+        "Verify: download the JSON of this share link and compute SHA-256 over "
+        'json.dumps(doc["snapshot"], sort_keys=True, separators=(",", ":"), ensure_ascii=False) '
+        "encoded as UTF-8; it must equal the checksum printed at the foot of every page.",
+        new_x="LMARGIN", new_y="NEXT",
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,399 @@
+"""Immutable, checksummed audit snapshots (DESIGN.md §5).
+
+A snapshot freezes a completed audit into one JSON document that anyone can verify:
+checksum = SHA-256 of `canonical_bytes(data)`. The document holds only what an outside
+reader needs (no secrets, no internal ids besides the audit id). Nothing here updates
+`data` or `checksum`; PostgreSQL's `audit_snapshot_immutable` trigger refuses it anyway.
+Pinning is the one allowed change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePath
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Session, col, func, select
+
+from compliance_app.db import session_scope
+from compliance_app.models import (
+    Audit,
+    AuditSnapshot,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+    Organization,
+    Question,
+    RiskAcceptanceException,
+    User,
+)
+from compliance_app.models.types import utcnow
+from compliance_app.services import activity
+from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug
+from compliance_app.services.errors import NotFound, ValidationError
+
+#: Bumped if the layout of `data` ever changes, so verifiers know what they read.
+SNAPSHOT_FORMAT = "compliance_app.snapshot/1"
+PAGE_SIZE = 20
+
+#: What we tell people about verifying a downloaded snapshot JSON (page, PDF, CLI).
+VERIFY_ONE_LINER = (
+    'python3 -c "import json,hashlib,sys; d=json.load(open(sys.argv[1]))[\'snapshot\']; '
+    "print(hashlib.sha256(json.dumps(d,sort_keys=True,separators=(',',':'),"
+    "ensure_ascii=False).encode('utf-8')).hexdigest())\" snapshot.json"
+)
+
+
+def canonical_bytes(data: Any) -> bytes:
+    """The exact encoding the checksum covers; DESIGN.md §5 publishes it for verifiers."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def compute_checksum(data: Any) -> str:
+    return hashlib.sha256(canonical_bytes(data)).hexdigest()
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """A snapshot without its (possibly large) data, for lists and command output."""
+
+    id: int
+    audit_id: uuid.UUID
+    organization_id: uuid.UUID
+    checksum: str
+    is_pinned: bool
+    created_at: datetime
+    created_by: str | None
+    audit_finished_at: str | None
+    score: int | None
+    evidence_count: int
+    valid: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "audit_id": str(self.audit_id),
+            "organization_id": str(self.organization_id),
+            "checksum": self.checksum,
+            "is_pinned": self.is_pinned,
+            "created_at": self.created_at.isoformat(),
+            "created_by": self.created_by,
+            "audit_finished_at": self.audit_finished_at,
+            "score": self.score,
+            "evidence_count": self.evidence_count,
+            "valid": self.valid,
+        }
+
+
+@dataclass(frozen=True)
+class SnapshotPage:
+    items: list[SnapshotSummary]
+    page: int
+    total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    snapshot_id: int
+    valid: bool
+    stored: str
+    recomputed: str
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def authorize_org(s: Session, actor: Actor, org: uuid.UUID | str, permission: Permission) -> Access:
+    """Organizations are addressed by id (pages, API) or by slug (CLI)."""
+    if isinstance(org, uuid.UUID):
+        return authorize(s, actor, org, permission)
+    try:
+        return authorize(s, actor, uuid.UUID(org), permission)
+    except ValueError:
+        return authorize_slug(s, actor, org, permission)
+
+
+def _load_authorized(s: Session, actor: Actor, snapshot_id: int, permission: Permission) -> AuditSnapshot:
+    """The snapshot if the actor may act on it; a stranger cannot tell it exists."""
+    snapshot = s.get(AuditSnapshot, snapshot_id)
+    if snapshot is None:
+        raise NotFound(f"Snapshot {snapshot_id} not found.")
+    try:
+        authorize(s, actor, snapshot.organization_id, permission)
+    except NotFound:
+        raise NotFound(f"Snapshot {snapshot_id} not found.") from None
+    return snapshot
+
+
+def _evidence_rows(s: Session, audit_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Every evidence row with its question, in one joined query of plain columns (no ORM objects)."""
+    stmt = (
+        sa.select(
+            Question.key,
+            Question.title,
+            Question.severity,
+            Question.frameworks,
+            Question.provider,
+            Question.service,
+            Evidence.status,
+            Evidence.resource_id,
+            Evidence.region,
+            Evidence.message,
+            Evidence.raw_data,
+            Evidence.remediation_steps,
+            Evidence.screenshot,
+        )
+        .join(Question, Question.id == Evidence.question_id)
+        .where(Evidence.audit_id == audit_id)
+        .order_by(Question.key, Evidence.resource_id, Evidence.id)
+    )
+    return [
+        {
+            "question_key": key,
+            "title": title,
+            "severity": str(severity),
+            "frameworks": frameworks or {},
+            "provider": str(provider),
+            "service": service,
+            "status": str(status),
+            "resource_id": resource_id,
+            "region": region,
+            "message": message,
+            "raw_data": raw_data or {},
+            "remediation_steps": remediation_steps,
+            # Only the file's name: the private storage path is nobody's business.
+            "screenshot": PurePath(screenshot).name if screenshot else None,
+        }
+        for (
+            key, title, severity, frameworks, provider, service, status,
+            resource_id, region, message, raw_data, remediation_steps, screenshot,
+        ) in s.execute(stmt)
+    ]
+
+
+def _risk_acceptances(s: Session, audit: Audit) -> list[dict[str, Any]]:
+    """Acceptances that were in force when the audit finished: they explain RISK_ACCEPTED rows."""
+    at = audit.finished_at or audit.created_at
+    stmt = (
+        sa.select(
+            Question.key,
+            RiskAcceptanceException.resource_id,
+            RiskAcceptanceException.reason,
+            User.name,
+            RiskAcceptanceException.created_at,
+            RiskAcceptanceException.expires_at,
+        )
+        .join(Question, Question.id == RiskAcceptanceException.question_id)
+        .outerjoin(User, User.id == RiskAcceptanceException.approved_by_id)
+        .where(
+            RiskAcceptanceException.organization_id == audit.organization_id,
+            RiskAcceptanceException.created_at <= at,
+            RiskAcceptanceException.expires_at > at,
+            sa.or_(
+                col(RiskAcceptanceException.revoked_at).is_(None),
+                col(RiskAcceptanceException.revoked_at) > at,
+            ),
+        )
+        .order_by(Question.key, RiskAcceptanceException.resource_id)
+    )
+    # Approver by name only: the page is public, an e-mail address would be harvested.
+    return [
+        {
+            "question_key": key,
+            "resource_id": resource_id,
+            "reason": reason,
+            "approved_by": approver or None,
+            "approved_at": _iso(created_at),
+            "expires_at": _iso(expires_at),
+        }
+        for key, resource_id, reason, approver, created_at, expires_at in s.execute(stmt)
+    ]
+
+
+def _count(evidence: list[dict[str, Any]]) -> dict[str, int]:
+    counts = {status.value: 0 for status in EvidenceStatus}
+    for row in evidence:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return counts
+
+
+def build_snapshot_data(s: Session, audit: Audit, organization: Organization) -> dict[str, Any]:
+    """The full public dump of one audit."""
+    evidence = _evidence_rows(s, audit.id)
+    return {
+        "format": SNAPSHOT_FORMAT,
+        "organization": {"name": organization.name, "slug": organization.slug},
+        "audit": {
+            "id": str(audit.id),
+            "created_at": _iso(audit.created_at),
+            "started_at": _iso(audit.started_at),
+            "finished_at": _iso(audit.finished_at),
+            "status": str(audit.status),
+            "score": audit.score,
+            "counts": _count(evidence),
+        },
+        "evidence": evidence,
+        "risk_acceptances": _risk_acceptances(s, audit),
+        "generated_at": _iso(utcnow()),
+    }
+
+
+def _as_stored(s: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` exactly as the database will give it back to every later reader.
+
+    JSONB rewrites some numbers (1e+20 comes back as 100000000000000000000), so the
+    checksum must be taken over the stored form, or verification would fail on data
+    nobody tampered with. One round trip through PostgreSQL's own parser settles it.
+    """
+    if s.get_bind().dialect.name != "postgresql":
+        return json.loads(json.dumps(data))
+    return s.execute(sa.select(sa.cast(sa.literal(data, JSONB()), JSONB()))).scalar_one()
+
+
+def _summary(snapshot: AuditSnapshot, created_by: str | None, valid: bool | None = None) -> SnapshotSummary:
+    data = snapshot.data or {}
+    return SnapshotSummary(
+        id=snapshot.id or 0,
+        audit_id=snapshot.audit_id,
+        organization_id=snapshot.organization_id,
+        checksum=snapshot.checksum,
+        is_pinned=snapshot.is_pinned,
+        created_at=snapshot.created_at,
+        created_by=created_by,
+        audit_finished_at=(data.get("audit") or {}).get("finished_at"),
+        score=(data.get("audit") or {}).get("score"),
+        evidence_count=len(data.get("evidence") or []),
+        valid=valid,
+    )
+
+
+def create_snapshot(actor: Actor, audit_id: uuid.UUID | str) -> SnapshotSummary:
+    """Freeze a COMPLETED audit (member or admin)."""
+    try:
+        audit_uuid = audit_id if isinstance(audit_id, uuid.UUID) else uuid.UUID(str(audit_id))
+    except ValueError:
+        raise ValidationError(f"'{audit_id}' is not an audit id.", field="audit_id") from None
+    with session_scope() as s:
+        audit = s.get(Audit, audit_uuid)
+        if audit is None:
+            raise NotFound(f"Audit {audit_uuid} not found.")
+        try:
+            access = authorize(s, actor, audit.organization_id, Permission.CREATE_SNAPSHOT)
+        except NotFound:
+            raise NotFound(f"Audit {audit_uuid} not found.") from None
+        if audit.status != AuditStatus.COMPLETED:
+            raise ValidationError(
+                f"Audit {audit_uuid} is {audit.status}: only a completed audit can be snapshotted."
+            )
+        data = _as_stored(s, build_snapshot_data(s, audit, access.organization))
+        snapshot = AuditSnapshot(
+            audit_id=audit.id,
+            organization_id=audit.organization_id,
+            data=data,
+            checksum=compute_checksum(data),
+            created_by_id=actor.user_id,
+        )
+        s.add(snapshot)
+        s.flush()
+        activity.record(
+            s, actor, "snapshot.create", organization_id=audit.organization_id,
+            target=f"snapshot:{snapshot.id}", meta={"audit_id": str(audit.id), "checksum": snapshot.checksum},
+        )
+        return _summary(snapshot, actor.label or None, valid=True)
+
+
+def get_snapshot(actor: Actor, snapshot_id: int) -> AuditSnapshot:
+    """The full snapshot (with data) for members of its organization."""
+    with session_scope() as s:
+        return _load_authorized(s, actor, snapshot_id, Permission.READ)
+
+
+def list_snapshots(
+    actor: Actor, org: uuid.UUID | str, page: int = 1, *, verify: bool = True
+) -> SnapshotPage:
+    """Newest first, PAGE_SIZE per page; with verify each row carries its checksum verdict."""
+    page = max(1, page)
+    with session_scope() as s:
+        access = authorize_org(s, actor, org, Permission.READ)
+        org_id = access.organization.id
+        total = s.exec(
+            select(func.count()).select_from(AuditSnapshot).where(AuditSnapshot.organization_id == org_id)
+        ).one()
+        rows = s.exec(
+            select(AuditSnapshot, User.email)
+            .outerjoin(User, User.id == AuditSnapshot.created_by_id)
+            .where(AuditSnapshot.organization_id == org_id)
+            .order_by(col(AuditSnapshot.created_at).desc(), col(AuditSnapshot.id).desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        ).all()
+        items = [
+            _summary(snap, email, compute_checksum(snap.data) == snap.checksum if verify else None)
+            for snap, email in rows
+        ]
+        return SnapshotPage(items=items, page=page, total=total)
+
+
+def verify_snapshot(actor: Actor, snapshot_id: int) -> VerifyResult:
+    """Recompute the checksum from the stored data; any change to data shows as invalid."""
+    with session_scope() as s:
+        snapshot = _load_authorized(s, actor, snapshot_id, Permission.READ)
+        recomputed = compute_checksum(snapshot.data)
+        return VerifyResult(snapshot.id or 0, recomputed == snapshot.checksum, snapshot.checksum, recomputed)
+
+
+def set_pinned(actor: Actor, snapshot_id: int, pinned: bool) -> SnapshotSummary:
+    """Pin (keep forever) or unpin (retention applies again); admins only."""
+    with session_scope() as s:
+        snapshot = _load_authorized(s, actor, snapshot_id, Permission.MANAGE_SNAPSHOTS)
+        if snapshot.is_pinned != pinned:
+            # A targeted UPDATE of the one mutable column, never a rewrite of the row.
+            s.execute(
+                sa.update(AuditSnapshot).where(AuditSnapshot.id == snapshot.id).values(is_pinned=pinned)
+            )
+            activity.record(
+                s, actor, "snapshot.pin" if pinned else "snapshot.unpin",
+                organization_id=snapshot.organization_id, target=f"snapshot:{snapshot.id}",
+            )
+        s.expire(snapshot)
+        s.refresh(snapshot)
+        return _summary(snapshot, None)
+
+
+def apply_retention(now: datetime | None = None) -> int:
+    """Delete unpinned snapshots older than their organization's retention; returns how many.
+
+    A system job (worker, operator): no actor. Public links go with their snapshot through
+    the foreign key's ON DELETE CASCADE.
+    """
+    now = now or utcnow()
+    deleted = 0
+    with session_scope() as s:
+        orgs = s.exec(select(Organization.id, Organization.snapshot_retention_days)).all()
+        for org_id, days in orgs:
+            result = s.execute(
+                sa.delete(AuditSnapshot).where(
+                    AuditSnapshot.organization_id == org_id,
+                    AuditSnapshot.is_pinned == sa.false(),
+                    AuditSnapshot.created_at < now - timedelta(days=days),
+                )
+            )
+            if result.rowcount:
+                deleted += result.rowcount
+                activity.record(
+                    s, Actor.system("retention"), "snapshot.retention", organization_id=org_id,
+                    meta={"deleted": result.rowcount, "retention_days": days},
+                )
+    return deleted
