@@ -1,0 +1,415 @@
+"""GitHub provider: collects organization and repository data for the GitHub checks.
+
+A `GitHubSession` is shared by every check of one scan, possibly from several threads:
+`collect(name, **kw)` memoizes each API read (including its failure) so nine branch
+checks cost one branch-protection read per repository, and concurrent callers of the same
+key wait for the first one. PyGithub's connection object is not thread-safe (it keeps the
+pending request on the connection), so each thread gets its own `Github` client.
+
+Retries are ours, not urllib3's, so they are bounded and visible: 5xx and timeouts are
+retried `max_attempts` times with exponential backoff; rate limits are waited out only
+while the total wait stays within `rate_limit_wait` seconds. Anything still failing
+becomes a `CollectionError` whose reason a person can act on (naming the missing token
+scope when GitHub's headers say which one). The token never appears in a reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+
+from compliance_app.providers.base import CollectionError, ConnectionResult
+
+DEFAULT_BASE_URL = "https://api.github.com"
+DEFAULT_MAX_ADMINS = 3
+#: Classic-token scopes the checks need, each satisfied by any scope of its set.
+REQUIRED_SCOPES: dict[str, set[str]] = {
+    "read:org": {"read:org", "write:org", "admin:org"},
+    "repo": {"repo"},
+    "security_events": {"security_events"},
+}
+#: Least-privilege scope to name first when GitHub accepts several.
+_SCOPE_PREFERENCE = ("read:org", "repo", "security_events", "admin:org_hook", "public_repo")
+#: Bypass actors that let repository/organization admins skip a ruleset.
+_ADMIN_ROLE_ID = 5
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Entry:
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    error: CollectionError | None = None
+
+
+def _next_link(link_header: str | None) -> str | None:
+    for part in (link_header or "").split(","):
+        match = re.match(r'\s*<([^>]+)>;\s*rel="next"', part)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _header(exc: GithubException, name: str) -> str | None:
+    return {k.lower(): v for k, v in (exc.headers or {}).items()}.get(name.lower())
+
+
+def _scopes(value: str | None) -> list[str]:
+    return [s.strip() for s in (value or "").split(",") if s.strip()]
+
+
+def _github_message(exc: GithubException) -> str:
+    data = exc.data if isinstance(exc.data, dict) else {}
+    return str(data.get("message") or exc.message or "no message").strip()
+
+
+def _is_rate_limited(exc: GithubException) -> bool:
+    if exc.status not in (403, 429):
+        return False
+    message = _github_message(exc).lower()
+    return ("rate limit" in message or _header(exc, "retry-after") is not None
+            or _header(exc, "x-ratelimit-remaining") == "0")
+
+
+def _rate_limit_delay(exc: GithubException) -> float:
+    retry_after = _header(exc, "retry-after")
+    if retry_after and retry_after.strip().isdigit():
+        return float(retry_after)
+    reset = _header(exc, "x-ratelimit-reset")
+    if reset and reset.strip().isdigit():
+        return max(0.0, float(reset) - time.time())
+    return 60.0  # GitHub's advice for secondary limits without a header
+
+
+def missing_scope_hint(exc: GithubException) -> str:
+    """ " — the token lacks the 'read:org' scope (has: repo)" when GitHub's headers say so."""
+    accepted = _scopes(_header(exc, "x-accepted-oauth-scopes"))
+    granted = _header(exc, "x-oauth-scopes")
+    if not accepted or granted is None or set(accepted) & set(_scopes(granted)):
+        return ""
+    preferred = next((s for s in _SCOPE_PREFERENCE if s in accepted), accepted[0])
+    has = ", ".join(_scopes(granted)) or "no scopes"
+    return f" — the token lacks the '{preferred}' scope (accepted: {', '.join(accepted)}; token has: {has})"
+
+
+def describe_error(exc: GithubException, what: str) -> str:
+    """A readable reason for a GitHub error response."""
+    status = exc.status
+    if status == 401:
+        return f"GitHub rejected the token (HTTP 401: bad, expired or revoked credentials) reading {what}."
+    if status == 403:
+        hint = missing_scope_hint(exc)
+        if hint:
+            return f"GitHub denied access to {what} (HTTP 403){hint}."
+        return (f"GitHub denied access to {what} (HTTP 403: {_github_message(exc)}); the token lacks "
+                "permission or the feature is not available on this plan.")
+    if status == 404:
+        return f"GitHub returned 404 for {what}: it does not exist or the token cannot see it."
+    return f"GitHub answered HTTP {status} reading {what}: {_github_message(exc)}"
+
+
+class GitHubSession:
+    """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
+
+    Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default 3),
+    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60).
+    """
+
+    def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+        login = str(config.get("github_org") or "").strip()
+        if not login:
+            raise CollectionError("The GitHub integration has no organization configured.")
+        if not secrets.get("token"):
+            raise CollectionError("The GitHub integration has no token stored.")
+        self.org_login = login
+        self.base_url = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
+        self.max_admins = int(config.get("max_admins") or DEFAULT_MAX_ADMINS)
+        self.timeout = int(config.get("timeout", 15))
+        self.max_attempts = max(1, int(config.get("max_attempts", 3)))
+        self.retry_backoff = float(config.get("retry_backoff", 1.0))
+        self.rate_limit_wait = float(config.get("rate_limit_wait", 60.0))
+        self._token = str(secrets["token"])
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cache: dict[tuple, _Entry] = {}
+
+    def __repr__(self) -> str:  # never the token
+        return f"GitHubSession(org={self.org_login!r}, base_url={self.base_url!r})"
+
+    # ---- plumbing ------------------------------------------------------------------
+    def client(self) -> Github:
+        """This thread's PyGithub client (lazy objects: nothing is fetched until read)."""
+        gh = getattr(self._local, "gh", None)
+        if gh is None:
+            gh = Github(auth=Auth.Token(self._token), base_url=self.base_url, per_page=100,
+                        timeout=self.timeout, retry=None, seconds_between_requests=None,
+                        seconds_between_writes=None, lazy=True)
+            self._local.gh = gh
+        return gh
+
+    def close(self) -> None:
+        gh = getattr(self._local, "gh", None)
+        if gh is not None:
+            gh.close()
+            self._local.gh = None
+
+    def call(self, what: str, fn: Callable[[], T]) -> T:
+        """Run one read with bounded retries; failures become CollectionError(reason)."""
+        waited = 0.0
+        for attempt in range(1, self.max_attempts + 1):
+            last = attempt == self.max_attempts
+            try:
+                return fn()
+            except GithubException as exc:
+                if _is_rate_limited(exc):
+                    delay = _rate_limit_delay(exc)
+                    if not last and waited + delay <= self.rate_limit_wait:
+                        time.sleep(delay)
+                        waited += delay
+                        continue
+                    raise CollectionError(
+                        f"GitHub rate limit reached reading {what} (HTTP {exc.status}: "
+                        f"{_github_message(exc)}); gave up after waiting {waited:.0f}s, "
+                        f"GitHub asked for {delay:.0f}s more."
+                    ) from None
+                if exc.status >= 500 and not last:
+                    time.sleep(self.retry_backoff * 2 ** (attempt - 1))
+                    continue
+                reason = describe_error(exc, what)
+                if exc.status >= 500:
+                    reason += f" (still failing after {attempt} attempts)"
+                raise CollectionError(reason) from None
+            except requests.Timeout:
+                if not last:
+                    time.sleep(self.retry_backoff * 2 ** (attempt - 1))
+                    continue
+                raise CollectionError(
+                    f"GitHub at {self.base_url} did not answer within {self.timeout}s reading {what} "
+                    f"({attempt} attempts)."
+                ) from None
+            except requests.ConnectionError as exc:
+                raise CollectionError(f"Cannot reach GitHub at {self.base_url} reading {what}: "
+                                      f"{type(exc).__name__}.") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def collect(self, name: str, **kw: Any) -> Any:
+        """Memoized, thread-safe read of `name` (see the _fetch_* methods for the names)."""
+        key = (name, tuple(sorted(kw.items())))
+        with self._lock:
+            entry = self._cache.get(key)
+            owner = entry is None
+            if owner:
+                entry = self._cache[key] = _Entry()
+        if owner:
+            fetch = getattr(self, f"_fetch_{name}", None)
+            if fetch is None:
+                raise KeyError(f"unknown GitHub collection {name!r}")
+            try:
+                entry.value = fetch(**kw)
+            except CollectionError as exc:
+                entry.error = exc
+            except Exception as exc:  # an unexpected shape must not hang other waiters
+                entry.error = CollectionError(f"Unexpected error reading GitHub {name}: {type(exc).__name__}")
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        if entry.error is not None:
+            raise entry.error
+        return entry.value
+
+    def _get(self, path: str, **params: Any) -> Any:
+        _, data = self.client().requester.requestJsonAndCheck("GET", path, parameters=params or None)
+        return data
+
+    def _get_all(self, path: str, **params: Any) -> list[Any]:
+        """Every page of a list endpoint, following GitHub's Link headers."""
+        requester = self.client().requester
+        url: str | None = path
+        query: dict[str, Any] | None = {**params, "per_page": 100}
+        items: list[Any] = []
+        while url:
+            headers, data = requester.requestJsonAndCheck("GET", url, parameters=query)
+            items.extend(data or [])
+            url, query = _next_link(headers.get("link")), None
+        return items
+
+    # ---- collections (one API concept each, returned as plain data) ---------------
+    def _fetch_organization(self) -> dict[str, Any]:
+        return self.call(f"organization '{self.org_login}' settings",
+                         lambda: self._get(f"/orgs/{self.org_login}"))
+
+    def _fetch_members(self, filter_: str | None = None, role: str | None = None) -> list[str]:
+        params = {k: v for k, v in (("filter", filter_), ("role", role)) if v}
+        label = " ".join(f"{k}={v}" for k, v in params.items()) or "all"
+        return self.call(f"members of '{self.org_login}' ({label})", lambda: sorted(
+            m["login"] for m in self._get_all(f"/orgs/{self.org_login}/members", **params)))
+
+    def _fetch_hooks(self) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            return [{"id": h.get("id"), "active": h.get("active"),
+                     "url": (h.get("config") or {}).get("url", ""),
+                     "insecure_ssl": str((h.get("config") or {}).get("insecure_ssl", "0"))}
+                    for h in self._get_all(f"/orgs/{self.org_login}/hooks")]
+
+        return self.call(f"webhooks of '{self.org_login}'", read)
+
+    def _fetch_repositories(self) -> list[dict[str, Any]]:
+        keys = ("full_name", "name", "private", "visibility", "archived", "default_branch", "pushed_at",
+                "security_and_analysis")
+        return self.call(f"repositories of '{self.org_login}'", lambda: [
+            {k: r.get(k) for k in keys} for r in self._get_all(f"/orgs/{self.org_login}/repos", type="all")])
+
+    def _fetch_branch_protection(self, repo: str, branch: str) -> dict[str, Any]:
+        """Classic protection AND the rulesets that apply to the branch, side by side.
+
+        Reading both is what keeps a repository protected only by rulesets from being
+        reported unprotected.
+        """
+        what = f"branch '{branch}' of {repo}"
+        info = self.call(what, lambda: self._get_or_none(f"/repos/{repo}/branches/{branch}"))
+        if info is None:  # empty repository: nothing to protect yet
+            return {"branch": branch, "exists": False, "classic": None, "rules": [], "rulesets": {}}
+        classic = None
+        if info.get("protected"):
+            classic = self.call(f"classic protection of {what}", lambda: self._protection(repo, branch))
+        rules = self.call(f"rulesets for {what}", lambda: self._rules(repo, branch))
+        rulesets: dict[int, bool | None] = {}
+        for rule_id in sorted({r["ruleset_id"] for r in rules if r.get("ruleset_id") is not None}):
+            rulesets[rule_id] = self._ruleset_admin_bypass(repo, rule_id)
+        return {"branch": branch, "exists": True, "classic": classic, "rules": rules,
+                "rulesets": {str(k): v for k, v in rulesets.items()}}
+
+    def _get_or_none(self, path: str) -> Any:
+        try:
+            return self._get(path)
+        except GithubException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _protection(self, repo: str, branch: str) -> dict[str, Any] | None:
+        data = self._get_or_none(f"/repos/{repo}/branches/{branch}/protection")
+        if data is None:  # "Branch not protected": no classic rule (rulesets may still apply)
+            return None
+        keep = ("required_status_checks", "enforce_admins", "required_pull_request_reviews",
+                "required_signatures", "allow_force_pushes", "allow_deletions")
+        return {k: data.get(k) for k in keep}
+
+    def _rules(self, repo: str, branch: str) -> list[dict[str, Any]]:
+        try:
+            rules = self._get_all(f"/repos/{repo}/rules/branches/{branch}")
+        except GithubException as exc:
+            if exc.status == 404:  # servers without rulesets (older GitHub Enterprise)
+                return []
+            raise
+        return [{k: r.get(k) for k in ("type", "parameters", "ruleset_id", "ruleset_source_type")}
+                for r in rules]
+
+    def _ruleset_admin_bypass(self, repo: str, ruleset_id: int) -> bool | None:
+        """True if admins may bypass the ruleset, None if the token cannot see its bypass list."""
+        try:
+            data = self.call(f"ruleset {ruleset_id} of {repo}",
+                             lambda: self._get(f"/repos/{repo}/rulesets/{ruleset_id}"))
+        except CollectionError:
+            return None
+        actors = data.get("bypass_actors")
+        if actors is None:
+            return None
+        return any(a.get("actor_type") == "OrganizationAdmin"
+                   or (a.get("actor_type") == "RepositoryRole" and a.get("actor_id") == _ADMIN_ROLE_ID)
+                   for a in actors)
+
+    def _fetch_vulnerability_alerts(self, repo: str) -> bool:
+        def read() -> bool:
+            requester = self.client().requester
+            status, headers, body = requester.requestJson("GET", f"/repos/{repo}/vulnerability-alerts")
+            if status == 204:
+                return True
+            if status == 404:
+                return False
+            raise requester.createException(status, headers, json.loads(body) if body else {})
+
+        return self.call(f"Dependabot alert setting of {repo}", read)
+
+    def _fetch_dependabot_alerts(self, repo: str) -> list[dict[str, Any]]:
+        def read() -> list[dict[str, Any]]:
+            alerts = []
+            for a in self._get_all(f"/repos/{repo}/dependabot/alerts", state="open"):
+                advisory = a.get("security_advisory") or {}
+                vulnerability = a.get("security_vulnerability") or {}
+                package = (vulnerability.get("package") or (a.get("dependency") or {}).get("package") or {})
+                alerts.append({"number": a.get("number"), "ghsa_id": advisory.get("ghsa_id"),
+                               "severity": vulnerability.get("severity") or advisory.get("severity"),
+                               "package": package.get("name")})
+            return alerts
+
+        return self.call(f"open Dependabot alerts of {repo}", read)
+
+    def _fetch_first_file(self, repo: str, paths: tuple[str, ...]) -> str | None:
+        """The first of `paths` that exists in the default branch, or None."""
+        for path in paths:
+            if self.call(f"{path} in {repo}", lambda p=path: self._exists(repo, p)):
+                return path
+        return None
+
+    def _exists(self, repo: str, path: str) -> bool:
+        return self._get_or_none(f"/repos/{repo}/contents/{path}") is not None
+
+
+def open_session(config: dict[str, Any], secrets: dict[str, Any]) -> GitHubSession:
+    return GitHubSession(config, secrets)
+
+
+def test_connection(config: dict[str, Any], secrets: dict[str, Any]) -> ConnectionResult:
+    """Token valid? Scopes enough? Organization visible? One specific message for each."""
+    try:
+        session = GitHubSession({**config, "max_attempts": 1, "timeout": config.get("timeout", 10)}, secrets)
+    except CollectionError as exc:
+        return ConnectionResult(ok=False, message=exc.reason)
+    requester = session.client().requester
+    try:
+        headers, user = requester.requestJsonAndCheck("GET", "/user")
+        scopes_header = headers.get("x-oauth-scopes")
+        details: dict[str, Any] = {"login": user.get("login"), "base_url": session.base_url}
+        if scopes_header is not None:  # classic token: GitHub lists its scopes
+            granted = set(_scopes(scopes_header))
+            details["scopes"] = sorted(granted)
+            missing = [name for name, any_of in REQUIRED_SCOPES.items() if not granted & any_of]
+            if missing:
+                return ConnectionResult(
+                    ok=False, details=details,
+                    message=(f"The GitHub token is missing scope(s) {', '.join(missing)} "
+                             f"(it has: {', '.join(sorted(granted)) or 'none'}); create a token with "
+                             "repo, read:org and security_events."))
+        org = requester.requestJsonAndCheck("GET", f"/orgs/{session.org_login}")[1]
+        details["organization"] = org.get("login")
+    except GithubException as exc:
+        if exc.status == 401:
+            message = "GitHub rejected the token: it is invalid, expired or revoked (HTTP 401)."
+        elif exc.status == 404:
+            message = (f"GitHub organization '{session.org_login}' was not found at {session.base_url}, "
+                       "or the token cannot see it.")
+        else:
+            message = describe_error(exc, f"organization '{session.org_login}'")
+        return ConnectionResult(ok=False, message=message)
+    except requests.Timeout:
+        return ConnectionResult(ok=False, message=f"GitHub at {session.base_url} did not answer within "
+                                                  f"{session.timeout}s (timeout).")
+    except requests.ConnectionError:
+        return ConnectionResult(ok=False, message=f"Cannot reach GitHub at {session.base_url}: the endpoint "
+                                                  "is unreachable (connection failed).")
+    finally:
+        session.close()
+    return ConnectionResult(
+        ok=True, details=details,
+        message=f"Connected to GitHub organization '{session.org_login}' as '{details['login']}'.")

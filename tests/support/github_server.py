@@ -1,0 +1,417 @@
+"""A local stand-in for the GitHub REST API, for tests and benchmarks (127.0.0.1 only).
+
+It speaks the paths PyGithub and providers/github.py call, from in-memory state that a
+test configures directly. Typical use (the `github_server` fixture in tests/conftest.py
+yields a started server, reset for each test)::
+
+    server.org.update(two_factor_requirement_enabled=True)
+    server.add_member("alice", two_factor=False, role="admin")
+    server.add_hook("https://hooks.example.com/x", insecure_ssl="0")
+    repo = server.add_repo("api", private=True)        # default_branch "main"
+    repo.protect(required_pull_request_reviews={"required_approving_review_count": 1})
+    server.add_ruleset("api", rules=[{"type": "deletion"}], bypass_actors=[])
+    repo.files["CODEOWNERS"] = "* @acme/devs"
+    repo.dependabot_alerts.append(dependabot_alert("critical"))
+    server.fail(r"/orgs/acme/hooks", 403, accepted_scopes="admin:org_hook", scopes="repo")
+    server.secondary_rate_limit(r"/repos/.*/branches", retry_after=1, times=1)
+    server.latency = 0.05                                # seconds added to every request
+    session = GitHubSession({"github_org": "acme", "base_url": server.base_url},
+                            {"token": server.token})
+    server.requests                                      # [(method, path_with_query), ...]
+
+Requests without `Authorization: token <server.token>` (or Bearer) get 401 "Bad credentials".
+Lists paginate with `per_page` / `page` and RFC 5988 Link headers like GitHub's.
+Faults are matched with `re.search` against the path (without query) and can be limited to
+the first `times` matching requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+DEFAULT_TOKEN = "ghp_standin_0123456789abcdefghijklmnopqrstu"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on stderr: `GitHubServer.requests` is the log tests read."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def days_ago(days: int) -> str:
+    return iso(datetime.now(UTC) - timedelta(days=days))
+
+
+def dependabot_alert(severity: str, package: str = "lodash", number: int = 1, state: str = "open") -> dict:
+    """A Dependabot alert shaped like GitHub's (only the fields our checks read, plus a few)."""
+    return {
+        "number": number,
+        "state": state,
+        "dependency": {"package": {"ecosystem": "npm", "name": package}, "manifest_path": "package.json"},
+        "security_advisory": {"ghsa_id": f"GHSA-test-{number:04d}", "severity": severity,
+                              "summary": f"{severity} issue in {package}"},
+        "security_vulnerability": {"severity": severity, "package": {"ecosystem": "npm", "name": package}},
+        "html_url": f"https://github.example/alerts/{number}",
+    }
+
+
+@dataclass
+class Fault:
+    pattern: str
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str]
+    times: int | None  # None = forever
+
+    def matches(self, path: str) -> bool:
+        return (self.times is None or self.times > 0) and re.search(self.pattern, path) is not None
+
+
+@dataclass
+class Repo:
+    """One repository. Edit fields directly; `protect` sets classic branch protection."""
+
+    name: str
+    owner: str
+    private: bool = False
+    archived: bool = False
+    default_branch: str = "main"
+    pushed_at: str = field(default_factory=lambda: days_ago(1))
+    #: None means "not returned" (what GitHub does for tokens without admin access).
+    security_and_analysis: dict[str, Any] | None = field(
+        default_factory=lambda: {"secret_scanning": {"status": "enabled"},
+                                 "secret_scanning_push_protection": {"status": "enabled"}}
+    )
+    vulnerability_alerts: bool = True
+    branches: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # name -> classic protection
+    files: dict[str, str] = field(default_factory=dict)
+    dependabot_alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.branches.setdefault(self.default_branch, None)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def protect(self, branch: str | None = None, **settings: Any) -> dict[str, Any]:
+        """Classic protection shaped like GET .../branches/{b}/protection; settings override."""
+        protection: dict[str, Any] = {
+            "required_status_checks": None,
+            "enforce_admins": {"enabled": False},
+            "required_pull_request_reviews": None,
+            "required_signatures": {"enabled": False},
+            "allow_force_pushes": {"enabled": False},
+            "allow_deletions": {"enabled": False},
+        }
+        protection.update(settings)
+        self.branches[branch or self.default_branch] = protection
+        return protection
+
+
+class GitHubServer:
+    """Threaded Werkzeug server on 127.0.0.1:<random port>; see the module docstring."""
+
+    def __init__(self, org_login: str = "acme", token: str = DEFAULT_TOKEN) -> None:
+        self.org_login = org_login
+        self.token = token
+        self.scopes = "repo, read:org, security_events"
+        self.latency = 0.0
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self.reset()
+        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True,
+                                   request_handler=_QuietHandler)
+        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="github-standin", daemon=True)
+
+    # ---- lifecycle -----------------------------------------------------------------
+    def start(self) -> GitHubServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        """Back to a compliant-looking empty organization with no faults."""
+        self.org: dict[str, Any] = {
+            "two_factor_requirement_enabled": True,
+            "default_repository_permission": "read",
+            "members_can_create_public_repositories": False,
+            "members_can_delete_repositories": False,
+        }
+        self.members: dict[str, dict[str, Any]] = {}
+        self.hooks: list[dict[str, Any]] = []
+        self.repos: dict[str, Repo] = {}
+        self.rulesets: dict[int, dict[str, Any]] = {}
+        self.faults: list[Fault] = []
+        self.scopes = "repo, read:org, security_events"
+        self.latency = 0.0
+        self.requests = []
+
+    # ---- configuration -------------------------------------------------------------
+    def add_member(self, login: str, two_factor: bool = True, role: str = "member") -> None:
+        self.members[login] = {"login": login, "two_factor": two_factor, "role": role}
+
+    def add_hook(self, url: str, insecure_ssl: str = "0", active: bool = True) -> None:
+        hook_id = len(self.hooks) + 1
+        self.hooks.append({"id": hook_id, "name": "web", "active": active, "events": ["push"],
+                           "config": {"url": url, "content_type": "json", "insecure_ssl": insecure_ssl}})
+
+    def add_repo(self, name: str, **fields: Any) -> Repo:
+        repo = Repo(name=name, owner=self.org_login, **fields)
+        self.repos[name] = repo
+        return repo
+
+    def add_ruleset(self, repo_name: str, rules: list[dict[str, Any]], branch: str | None = None,
+                    bypass_actors: list[dict[str, Any]] | None = None,
+                    source_type: str = "Repository") -> int:
+        """A ruleset targeting `branch` (default branch if None) of one repository."""
+        ruleset_id = 1000 + len(self.rulesets)
+        repo = self.repos[repo_name]
+        self.rulesets[ruleset_id] = {
+            "id": ruleset_id, "name": f"ruleset-{ruleset_id}", "repo": repo_name,
+            "branch": branch or repo.default_branch, "rules": rules, "enforcement": "active",
+            "source_type": source_type, "bypass_actors": bypass_actors or [],
+        }
+        return ruleset_id
+
+    def fail(self, pattern: str, status: int, message: str | None = None, *, times: int | None = None,
+             accepted_scopes: str | None = None, scopes: str | None = None,
+             headers: dict[str, str] | None = None) -> None:
+        """Answer requests whose path matches `pattern` with an error status."""
+        extra = dict(headers or {})
+        if accepted_scopes is not None:
+            extra["X-Accepted-OAuth-Scopes"] = accepted_scopes
+        if scopes is not None:
+            extra["X-OAuth-Scopes"] = scopes
+        default = {401: "Bad credentials", 403: "Resource not accessible by integration",
+                   404: "Not Found"}.get(status, "Server Error")
+        self.faults.append(Fault(pattern, status, {"message": message or default}, extra, times))
+
+    def secondary_rate_limit(self, pattern: str, retry_after: int = 1, times: int | None = None) -> None:
+        self.fail(pattern, 403, "You have exceeded a secondary rate limit. Please wait a few minutes "
+                  "before you try again.", times=times, headers={"Retry-After": str(retry_after)})
+
+    def request_count(self, pattern: str = "") -> int:
+        return sum(1 for _, p in self.requests if re.search(pattern, p))
+
+    # ---- HTTP ----------------------------------------------------------------------
+    def _wsgi(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        return self._handle(request)(environ, start_response)
+
+    def _handle(self, request: Request) -> Response:
+        path = request.path
+        query = request.query_string.decode()
+        with self._lock:
+            self.requests.append((request.method, path + (f"?{query}" if query else "")))
+        if self.latency:
+            time.sleep(self.latency)
+        auth = request.headers.get("Authorization", "")
+        if auth not in (f"token {self.token}", f"Bearer {self.token}"):
+            return self._json({"message": "Bad credentials"}, 401)
+        with self._lock:
+            for fault in self.faults:
+                if fault.matches(path):
+                    if fault.times is not None:
+                        fault.times -= 1
+                    return self._json(fault.body, fault.status, fault.headers)
+        for pattern, handler in self._routes():
+            match = re.fullmatch(pattern, path)
+            if match:
+                return handler(request, *match.groups())
+        return self._json({"message": "Not Found"}, 404)
+
+    def _routes(self) -> list[tuple[str, Any]]:
+        return [
+            (r"/user", self._user),
+            (r"/orgs/([^/]+)", self._org),
+            (r"/orgs/([^/]+)/members", self._members),
+            (r"/orgs/([^/]+)/hooks", self._hooks),
+            (r"/orgs/([^/]+)/repos", self._org_repos),
+            (r"/repos/([^/]+)/([^/]+)", self._repo),
+            (r"/repos/([^/]+)/([^/]+)/branches/([^/]+)", self._branch),
+            (r"/repos/([^/]+)/([^/]+)/branches/([^/]+)/protection", self._protection),
+            (r"/repos/([^/]+)/([^/]+)/rules/branches/([^/]+)", self._branch_rules),
+            (r"/repos/([^/]+)/([^/]+)/rulesets/(\d+)", self._ruleset),
+            (r"/repos/([^/]+)/([^/]+)/vulnerability-alerts", self._vulnerability_alerts),
+            (r"/repos/([^/]+)/([^/]+)/dependabot/alerts", self._dependabot_alerts),
+            (r"/repos/([^/]+)/([^/]+)/contents/(.+)", self._contents),
+        ]
+
+    def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+        response = Response(json.dumps(body), status=status, mimetype="application/json")
+        response.headers["X-OAuth-Scopes"] = self.scopes
+        response.headers["X-RateLimit-Remaining"] = "4999"
+        for k, v in (headers or {}).items():
+            response.headers[k] = v
+        return response
+
+    def _not_found(self) -> Response:
+        return self._json({"message": "Not Found"}, 404)
+
+    def _page(self, request: Request, items: list[Any]) -> Response:
+        per_page = max(1, min(100, int(request.args.get("per_page", 30))))
+        page = max(1, int(request.args.get("page", 1)))
+        chunk = items[(page - 1) * per_page: page * per_page]
+        last = max(1, -(-len(items) // per_page))
+        links = []
+        base = f"{self.base_url}{request.path}"
+        params = {k: v for k, v in request.args.items() if k != "page"}
+        if page < last:
+            links.append(f'<{base}?{urlencode({**params, "page": page + 1})}>; rel="next"')
+            links.append(f'<{base}?{urlencode({**params, "page": last})}>; rel="last"')
+        if page > 1:
+            links.append(f'<{base}?{urlencode({**params, "page": 1})}>; rel="first"')
+            links.append(f'<{base}?{urlencode({**params, "page": page - 1})}>; rel="prev"')
+        return self._json(chunk, headers={"Link": ", ".join(links)} if links else None)
+
+    def _org_json(self) -> dict[str, Any]:
+        return {"login": self.org_login, "id": 1, "url": f"{self.base_url}/orgs/{self.org_login}",
+                "type": "Organization", **self.org}
+
+    def _repo_json(self, repo: Repo) -> dict[str, Any]:
+        body = {
+            "id": abs(hash(repo.full_name)) % 10**8, "name": repo.name, "full_name": repo.full_name,
+            "owner": {"login": repo.owner, "type": "Organization"}, "private": repo.private,
+            "visibility": "private" if repo.private else "public", "archived": repo.archived,
+            "default_branch": repo.default_branch, "pushed_at": repo.pushed_at,
+            "url": f"{self.base_url}/repos/{repo.full_name}",
+        }
+        if repo.security_and_analysis is not None:
+            body["security_and_analysis"] = repo.security_and_analysis
+        return body
+
+    def _find_repo(self, owner: str, name: str) -> Repo | None:
+        return self.repos.get(name) if owner == self.org_login else None
+
+    def _user(self, request: Request) -> Response:
+        return self._json({"login": "standin-bot", "id": 42, "type": "User"})
+
+    def _org(self, request: Request, login: str) -> Response:
+        return self._json(self._org_json()) if login == self.org_login else self._not_found()
+
+    def _members(self, request: Request, login: str) -> Response:
+        if login != self.org_login:
+            return self._not_found()
+        members = list(self.members.values())
+        if request.args.get("filter") == "2fa_disabled":
+            members = [m for m in members if not m["two_factor"]]
+        role = request.args.get("role", "all")
+        if role != "all":
+            members = [m for m in members if m["role"] == role]
+        return self._page(request, [{"login": m["login"], "id": i + 1, "type": "User"}
+                                    for i, m in enumerate(members)])
+
+    def _hooks(self, request: Request, login: str) -> Response:
+        return self._page(request, self.hooks) if login == self.org_login else self._not_found()
+
+    def _org_repos(self, request: Request, login: str) -> Response:
+        if login != self.org_login:
+            return self._not_found()
+        return self._page(request, [self._repo_json(r) for r in self.repos.values()])
+
+    def _repo(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        return self._json(self._repo_json(repo)) if repo else self._not_found()
+
+    def _branch(self, request: Request, owner: str, name: str, branch: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None or branch not in repo.branches:
+            return self._json({"message": "Branch not found"}, 404)
+        protected = repo.branches[branch] is not None or bool(self._rules_for(repo, branch))
+        return self._json({"name": branch, "protected": protected,
+                           "commit": {"sha": "0" * 40, "url": ""},
+                           "url": f"{self.base_url}/repos/{repo.full_name}/branches/{branch}"})
+
+    def _protection(self, request: Request, owner: str, name: str, branch: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None or branch not in repo.branches:
+            return self._json({"message": "Branch not found"}, 404)
+        protection = repo.branches[branch]
+        if protection is None:
+            return self._json({"message": "Branch not protected"}, 404)
+        return self._json({"url": f"{self.base_url}/repos/{repo.full_name}/branches/{branch}/protection",
+                           **protection})
+
+    def _rules_for(self, repo: Repo, branch: str) -> list[dict[str, Any]]:
+        rules = []
+        for ruleset in self.rulesets.values():
+            if ruleset["repo"] == repo.name and ruleset["branch"] == branch:
+                for rule in ruleset["rules"]:
+                    rules.append({**rule, "ruleset_id": ruleset["id"],
+                                  "ruleset_source_type": ruleset["source_type"],
+                                  "ruleset_source": repo.full_name})
+        return rules
+
+    def _branch_rules(self, request: Request, owner: str, name: str, branch: str) -> Response:
+        repo = self._find_repo(owner, name)
+        return self._page(request, self._rules_for(repo, branch)) if repo else self._not_found()
+
+    def _ruleset(self, request: Request, owner: str, name: str, ruleset_id: str) -> Response:
+        ruleset = self.rulesets.get(int(ruleset_id))
+        if ruleset is None or self._find_repo(owner, name) is None:
+            return self._not_found()
+        return self._json({k: ruleset[k] for k in ("id", "name", "enforcement", "source_type",
+                                                     "bypass_actors", "rules")})
+
+    def _vulnerability_alerts(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None or not repo.vulnerability_alerts:
+            return self._not_found()
+        return Response(status=204)
+
+    def _dependabot_alerts(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None:
+            return self._not_found()
+        if not repo.vulnerability_alerts:
+            return self._json({"message": "Dependabot alerts are disabled for this repository."}, 403)
+        state = request.args.get("state")
+        alerts = [a for a in repo.dependabot_alerts if state is None or a["state"] in state.split(",")]
+        return self._page(request, alerts)
+
+    def _contents(self, request: Request, owner: str, name: str, path: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None or path not in repo.files:
+            return self._not_found()
+        content = repo.files[path].encode()
+        return self._json({"type": "file", "name": path.rsplit("/", 1)[-1], "path": path,
+                           "sha": "1" * 40, "size": len(content), "encoding": "base64",
+                           "content": base64.b64encode(content).decode(),
+                           "url": f"{self.base_url}/repos/{repo.full_name}/contents/{path}"})
+
+
+_shared: GitHubServer | None = None
+
+
+@pytest.fixture
+def github_server() -> Iterator[GitHubServer]:
+    """A started stand-in (one per test session, reset before each test)."""
+    global _shared
+    if _shared is None:
+        _shared = GitHubServer().start()
+    _shared.reset()
+    yield _shared
+    _shared.reset()
