@@ -211,8 +211,9 @@ def set_scan_frequency(actor: Actor, org_id: uuid.UUID, frequency: ScanFrequency
         wanted = ScanFrequency(frequency)
     except ValueError:
         choices = ", ".join(f.value for f in ScanFrequency)
-        raise ValidationError(f"Unknown scan frequency '{frequency}'; choose one of {choices}.",
-                              field="frequency") from None
+        raise ValidationError(
+            f"Unknown scan frequency '{frequency}'; choose one of {choices}.", field="frequency"
+        ) from None
     with session_scope() as s:
         org = authorize(s, actor, org_id, Permission.MANAGE_ORGANIZATION).organization
         plans.check_scan_frequency(org, wanted)
@@ -220,15 +221,19 @@ def set_scan_frequency(actor: Actor, org_id: uuid.UUID, frequency: ScanFrequency
         if previous != wanted:
             org.scan_frequency = wanted
             s.add(org)
-            record(s, actor, "organization.scan_frequency_changed", organization_id=org.id,
-                   target=org.slug, meta={"from": previous.value, "to": wanted.value})
+            record(
+                s,
+                actor,
+                "organization.scan_frequency_changed",
+                organization_id=org.id,
+                target=org.slug,
+                meta={"from": previous.value, "to": wanted.value},
+            )
         return wanted
 
 
 def _locked_org(session: Session, org_id: uuid.UUID) -> Organization:
-    return session.exec(
-        select(Organization).where(Organization.id == org_id).with_for_update()
-    ).one()
+    return session.exec(select(Organization).where(Organization.id == org_id).with_for_update()).one()
 
 
 # --- webhooks ---------------------------------------------------------------------------
@@ -310,9 +315,7 @@ def _org_for_checkout(session: Session, obj: dict[str, Any]) -> Organization | N
     return _org_for_customer(session, _customer_id(obj))
 
 
-def _target_status(
-    event_type: str, obj: dict[str, Any], current: SubscriptionStatus
-) -> SubscriptionStatus | None:
+def _target_status(event_type: str, obj: dict[str, Any], current: SubscriptionStatus) -> SubscriptionStatus | None:
     """The status this event asks for, or None when it asks for nothing."""
     if event_type == "checkout.session.completed":
         return SubscriptionStatus.ACTIVE if obj.get("mode", "subscription") == "subscription" else None
@@ -327,13 +330,15 @@ def _target_status(
     return None
 
 
-HANDLED_EVENTS = frozenset({
-    "checkout.session.completed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "invoice.payment_failed",
-})
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "invoice.payment_failed",
+    }
+)
 
 
 def _apply(session: Session, event_id: str, event_type: str, obj: dict[str, Any]) -> str:
@@ -346,7 +351,9 @@ def _apply(session: Session, event_id: str, event_type: str, obj: dict[str, Any]
     if org is None:
         log.warning(
             "Stripe event %s (%s) names no known organization (customer %s); acknowledged",
-            event_id, event_type, _customer_id(obj) or "-",
+            event_id,
+            event_type,
+            _customer_id(obj) or "-",
         )
         return "unknown_customer"
     current = SubscriptionStatus(org.subscription_status)
@@ -356,7 +363,11 @@ def _apply(session: Session, event_id: str, event_type: str, obj: dict[str, Any]
     org.subscription_status = target
     session.add(org)
     record(
-        session, STRIPE_ACTOR, "billing.status_changed", organization_id=org.id, target=org.slug,
+        session,
+        STRIPE_ACTOR,
+        "billing.status_changed",
+        organization_id=org.id,
+        target=org.slug,
         meta={"from": current.value, "to": target.value, "event_type": event_type, "event_id": event_id},
     )
     log.info("Organization %s subscription %s -> %s (%s)", org.slug, current.value, target.value, event_type)

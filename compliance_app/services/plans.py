@@ -127,8 +127,7 @@ def check_share_link_limit(session: Session, organization: Organization) -> None
     _lock_organization(session, organization)
     if count_active_links(session, organization) >= limit:
         raise LimitExceeded(
-            f"The {plan.name} plan allows {limit} active public links; "
-            f"revoke one or upgrade to add more."
+            f"The {plan.name} plan allows {limit} active public links; revoke one or upgrade to add more."
         )
 
 
