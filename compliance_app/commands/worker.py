@@ -1,0 +1,16 @@
+"""`worker`: run the scheduler and the audit executor in the foreground until SIGTERM."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("worker")
+    def worker() -> None:
+        """Run scheduled scans and queued audits until SIGTERM/SIGINT (then exit 0)."""
+        from compliance_app.db import check_database
+        from compliance_app.worker.scheduler import run_worker
+
+        check_database()
+        raise typer.Exit(run_worker())

@@ -1,0 +1,360 @@
+"""The audit queue the worker processes share: claim, lease, progress, completion, reaping.
+
+These are system functions (no actor): only the worker and the operator CLI call them.
+Every write on a RUNNING audit is fenced on (status RUNNING, worker_id = caller), taken
+with a row lock, so a worker that lost its lease (it stalled and the reaper re-queued its
+audit) can never write evidence into, complete, or fail an audit another worker now runs.
+
+Claiming uses `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of worker
+processes share the queue without ever taking the same audit; on SQLite (one-machine
+trial, writers serialized by the database) a guarded `UPDATE … WHERE status='PENDING'`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from compliance_app.db import session_scope
+from compliance_app.models import (
+    Audit,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+    Integration,
+    Organization,
+    Question,
+    ScanFrequency,
+    ScanHistory,
+)
+from compliance_app.models.types import utcnow
+from compliance_app.services.scoring import score_grouped
+from compliance_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+SCAN_INTERVALS = {
+    ScanFrequency.HOURLY: timedelta(hours=1),
+    ScanFrequency.DAILY: timedelta(days=1),
+    ScanFrequency.WEEKLY: timedelta(days=7),
+}
+#: The enqueue job runs every minute; without this slack a daily scan would drift later by
+#: up to a minute each day.
+SCHEDULE_SLACK = timedelta(minutes=1)
+
+
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=get_settings().audit_lease_seconds)
+
+
+def _is_postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+def _start(audit: Audit, worker_id: str, now: datetime) -> None:
+    audit.status = AuditStatus.RUNNING
+    audit.started_at = now
+    audit.attempts += 1
+    audit.worker_id = worker_id
+    audit.lease_expires_at = _lease_until(now)
+    audit.progress_done = 0
+    audit.current_check = None
+
+
+def claim_next_audit(worker_id: str) -> uuid.UUID | None:
+    """Take the oldest PENDING audit for this worker, or None when the queue is empty."""
+    with session_scope() as s:
+        if _is_postgres(s):
+            audit = s.exec(
+                select(Audit)
+                .where(Audit.status == AuditStatus.PENDING)
+                .order_by(Audit.created_at)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if audit is None:
+                return None
+            _start(audit, worker_id, utcnow())
+            return audit.id
+    # SQLite: no row locks; the status guard makes a lost race a no-op, then try the next one.
+    for _ in range(5):
+        with session_scope() as s:
+            candidate = s.exec(
+                select(Audit.id).where(Audit.status == AuditStatus.PENDING).order_by(Audit.created_at)
+            ).first()
+            if candidate is None:
+                return None
+            if claim_audit_in(s, candidate, worker_id):
+                return candidate
+    return None
+
+
+def claim_audit(audit_id: uuid.UUID, worker_id: str) -> bool:
+    """Claim one given PENDING audit (the CLI's `scan --wait` when no worker took it)."""
+    with session_scope() as s:
+        return claim_audit_in(s, audit_id, worker_id)
+
+
+def claim_audit_in(s: Session, audit_id: uuid.UUID, worker_id: str) -> bool:
+    now = utcnow()
+    result = s.execute(
+        sa.update(Audit)
+        .where(Audit.id == audit_id, Audit.status == AuditStatus.PENDING)
+        .values(
+            status=AuditStatus.RUNNING,
+            started_at=now,
+            attempts=Audit.attempts + 1,
+            worker_id=worker_id,
+            lease_expires_at=_lease_until(now),
+            progress_done=0,
+            current_check=None,
+        )
+    )
+    return result.rowcount == 1
+
+
+def owned_audit(s: Session, audit_id: uuid.UUID, worker_id: str) -> Audit | None:
+    """The audit, row-locked, if this worker still holds it; the fence for every write."""
+    return s.exec(
+        select(Audit)
+        .where(Audit.id == audit_id, Audit.status == AuditStatus.RUNNING, Audit.worker_id == worker_id)
+        .with_for_update()
+    ).first()
+
+
+def heartbeat(audit_id: uuid.UUID, worker_id: str) -> bool:
+    """Extend the lease; False means the audit is no longer ours (re-queued or finished)."""
+    with session_scope() as s:
+        result = s.execute(
+            sa.update(Audit)
+            .where(Audit.id == audit_id, Audit.status == AuditStatus.RUNNING, Audit.worker_id == worker_id)
+            .values(lease_expires_at=_lease_until(utcnow()))
+        )
+        return result.rowcount == 1
+
+
+def begin_run(audit_id: uuid.UUID, worker_id: str, total: int) -> bool:
+    """Set the number of checks and drop evidence a previous, dead attempt left behind."""
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return False
+        s.execute(sa.delete(Evidence).where(Evidence.audit_id == audit_id))
+        audit.progress_total = total
+        audit.progress_done = 0
+        audit.lease_expires_at = _lease_until(utcnow())
+        return True
+
+
+def save_results(
+    audit_id: uuid.UUID, worker_id: str, evidence: Sequence[Evidence], done: int, current_check: str | None
+) -> bool:
+    """Write a batch of evidence and the progress counter in one fenced transaction."""
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return False
+        s.add_all(evidence)
+        audit.progress_done = done
+        audit.current_check = current_check[:120] if current_check else None
+        audit.lease_expires_at = _lease_until(utcnow())
+        return True
+
+
+def grouped_evidence(s: Session, audit_id: uuid.UUID) -> list[tuple[str, str, int]]:
+    """(status, severity, count) of an audit's evidence, for scoring and counts."""
+    rows = s.execute(
+        select(Evidence.status, Question.severity, sa.func.count())
+        .join(Question, Question.id == Evidence.question_id)
+        .where(Evidence.audit_id == audit_id)
+        .group_by(Evidence.status, Question.severity)
+    ).all()
+    return [(str(status), str(severity), n) for status, severity, n in rows]
+
+
+def status_counts(groups: list[tuple[str, str, int]]) -> dict[str, int]:
+    totals: Counter[str] = Counter({s.value: 0 for s in EvidenceStatus})
+    for status, _severity, n in groups:
+        totals[status] += n
+    return dict(totals)
+
+
+def rescore(s: Session, audit: Audit) -> None:
+    """Recompute score and counts from the stored evidence (completion, risk acceptance)."""
+    groups = grouped_evidence(s, audit.id)
+    audit.score = score_grouped(groups)
+    audit.counts = status_counts(groups)
+
+
+def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
+    """Score the audit, mark it COMPLETED and record the day's ScanHistory point."""
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return None
+        rescore(s, audit)
+        now = utcnow()
+        audit.status = AuditStatus.COMPLETED
+        audit.finished_at = now
+        audit.lease_expires_at = None
+        audit.current_check = None
+        audit.error = None
+        s.flush()
+        upsert_scan_history(s, audit)
+        return audit
+
+
+def fail(audit_id: uuid.UUID, worker_id: str, error: str) -> bool:
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return False
+        audit.status = AuditStatus.FAILED
+        audit.finished_at = utcnow()
+        audit.lease_expires_at = None
+        audit.error = error[:2000]
+        return True
+
+
+def release(audit_id: uuid.UUID, worker_id: str) -> bool:
+    """Hand the audit back to the queue (graceful shutdown); it does not count as an attempt."""
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return False
+        audit.status = AuditStatus.PENDING
+        audit.attempts = max(0, audit.attempts - 1)
+        audit.worker_id = None
+        audit.lease_expires_at = None
+        audit.started_at = None
+        audit.progress_done = 0
+        audit.current_check = None
+        return True
+
+
+def upsert_scan_history(s: Session, audit: Audit) -> None:
+    """One row per (organization, UTC day); the audit that finished last that day wins.
+
+    INSERT … ON CONFLICT DO UPDATE, guarded by updated_at, so two workers completing
+    audits of the same organization on the same day cannot leave the older figures.
+    """
+    assert audit.finished_at is not None
+    counts = audit.counts
+    values = {
+        "organization_id": audit.organization_id,
+        "date": audit.finished_at.date(),
+        "score": audit.score,
+        "total_pass": counts.get(EvidenceStatus.PASS.value, 0),
+        "total_fail": counts.get(EvidenceStatus.FAIL.value, 0),
+        "total_accepted": counts.get(EvidenceStatus.RISK_ACCEPTED.value, 0),
+        "total_error": counts.get(EvidenceStatus.ERROR.value, 0),
+        "audit_id": audit.id,
+        "updated_at": audit.finished_at,
+    }
+    table = ScanHistory.__table__
+    stmt = _insert_for(s)(table).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.organization_id, table.c.date],
+        set_={k: stmt.excluded[k] for k in values if k not in ("organization_id", "date")},
+        where=table.c.updated_at <= stmt.excluded.updated_at,
+    )
+    s.execute(stmt)
+
+
+@dataclass
+class ReapResult:
+    requeued: list[uuid.UUID] = field(default_factory=list)
+    failed: list[uuid.UUID] = field(default_factory=list)
+
+
+def reap_expired_leases(now: datetime | None = None) -> ReapResult:
+    """RUNNING audits whose worker stopped heart-beating: re-queue, or fail after N attempts."""
+    now = now or utcnow()
+    max_attempts = get_settings().audit_max_attempts
+    result = ReapResult()
+    with session_scope() as s:
+        expired = s.exec(
+            select(Audit)
+            .where(Audit.status == AuditStatus.RUNNING, Audit.lease_expires_at < now)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for audit in expired:
+            lost = audit.worker_id
+            audit.worker_id = None
+            audit.lease_expires_at = None
+            audit.current_check = None
+            if audit.attempts >= max_attempts:
+                audit.status = AuditStatus.FAILED
+                audit.finished_at = now
+                audit.error = (
+                    f"The worker running this audit stopped responding ({lost}); "
+                    f"gave up after {audit.attempts} attempts."
+                )
+                result.failed.append(audit.id)
+            else:
+                audit.status = AuditStatus.PENDING
+                result.requeued.append(audit.id)
+            log.warning("audit %s: lease of %s expired, %s", audit.id, lost, audit.status)
+    return result
+
+
+def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
+    """Queue a scheduled audit for every organization whose schedule says it is due.
+
+    Due = scan_frequency is not off, the organization has at least one integration (a
+    scheduled audit with nothing to scan would only add empty audits and null points to
+    the trend chart; a person can still run one by hand), and its latest audit was
+    created at least one interval ago. The partial unique index makes this idempotent
+    when several worker processes run the job at once.
+    """
+    now = now or utcnow()
+    last_audit = (
+        select(Audit.organization_id, sa.func.max(Audit.created_at).label("last"))
+        .group_by(Audit.organization_id)
+        .subquery()
+    )
+    created: list[uuid.UUID] = []
+    with session_scope() as s:
+        rows = s.execute(
+            select(Organization.id, Organization.scan_frequency, last_audit.c.last)
+            .outerjoin(last_audit, last_audit.c.organization_id == Organization.id)
+            .where(
+                Organization.scan_frequency != ScanFrequency.OFF,
+                sa.exists().where(Integration.organization_id == Organization.id),
+            )
+        ).all()
+        insert = _insert_for(s)
+        for org_id, frequency, last in rows:
+            interval = SCAN_INTERVALS[ScanFrequency(frequency)]
+            if last is not None and last > now - interval + SCHEDULE_SLACK:
+                continue
+            audit_id = uuid.uuid4()
+            stmt = (
+                insert(Audit.__table__)
+                .values(id=audit_id, organization_id=org_id, status=AuditStatus.PENDING.value,
+                        created_at=now, counts={})
+                .on_conflict_do_nothing(
+                    index_elements=[Audit.__table__.c.organization_id],
+                    index_where=Audit.__table__.c.status.in_(["PENDING", "RUNNING"]),
+                )
+            )
+            if s.execute(stmt).rowcount == 1:
+                created.append(audit_id)
+    return created
+
+
+def _insert_for(s: Session) -> Any:
+    """INSERT with ON CONFLICT support for the session's dialect."""
+    if _is_postgres(s):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert

@@ -1,0 +1,349 @@
+"""The scan engine: run every applicable check of an audit and store the evidence.
+
+Checks run concurrently in a bounded thread pool (they spend their time waiting on
+GitHub and AWS). Each check is wrapped: an exception or a "could not read" becomes ERROR
+evidence with a readable reason, never PASS, and never stops the other checks or
+providers. Evidence is written in batches together with the progress counter, so the
+audit page can poll progress while the scan runs. A heartbeat thread keeps the audit's
+lease alive; every write is fenced on the lease (see audit_queue.py).
+
+Test/benchmark seam: settings.engine_override_module (env ENGINE_OVERRIDE_MODULE) names
+a module exposing `CHECKS` (list of Check) and `open_sessions(organization_id)` (list of
+(Provider, session)); when set, the engine uses them instead of the catalog and the
+organization's stored integrations. Production never sets it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from compliance_app.checks.base import Check, Finding
+from compliance_app.checks.registry import all_checks
+from compliance_app.db import session_scope
+from compliance_app.models import (
+    Audit,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+    Integration,
+    Provider,
+    Question,
+    RiskAcceptanceException,
+)
+from compliance_app.models.types import utcnow
+from compliance_app.providers.base import CollectionError
+from compliance_app.services import audit_queue
+from compliance_app.services.crypto import decrypt_json
+from compliance_app.services.questions import sync_questions_in
+from compliance_app.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+#: Flush evidence when this many rows are waiting, or this long after the last flush.
+BATCH_ROWS = 50
+BATCH_SECONDS = 0.5
+_MAX_MESSAGE = 1000
+
+
+class LeaseLost(RuntimeError):
+    """The audit was re-queued or finished by someone else; stop without writing."""
+
+
+@dataclass
+class RunResult:
+    audit_id: uuid.UUID
+    status: AuditStatus
+    score: int | None = None
+    counts: dict[str, int] | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Task:
+    check: Check
+    provider: Provider
+    session: Any
+    #: Set when the provider session could not be opened: every check becomes ERROR.
+    connect_error: str | None = None
+
+
+def _override_module() -> ModuleType | None:
+    name = get_settings().engine_override_module
+    return importlib.import_module(name) if name else None
+
+
+def default_checks() -> list[Check]:
+    override = _override_module()
+    return list(override.CHECKS) if override else list(all_checks())
+
+
+def open_sessions(organization_id: uuid.UUID) -> list[tuple[Provider, Any, str | None]]:
+    """(provider, session, connect_error) per integration; a failure to connect is kept."""
+    override = _override_module()
+    if override is not None:
+        return [(p, sess, None) for p, sess in override.open_sessions(organization_id)]
+    with session_scope() as s:
+        integrations = s.exec(
+            select(Integration).where(Integration.organization_id == organization_id)
+        ).all()
+    opened: list[tuple[Provider, Any, str | None]] = []
+    for integration in integrations:
+        provider = Provider(integration.provider)
+        try:
+            module = importlib.import_module(f"compliance_app.providers.{provider.value}")
+            session = module.open_session(integration.config, decrypt_json(integration.secret_encrypted))
+            opened.append((provider, session, None))
+        except Exception as exc:  # one broken integration must not stop the others
+            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            opened.append((provider, None, f"Could not connect to {provider.value}: {reason}"))
+    return opened
+
+
+def _ensure_questions(checks: Sequence[Check]) -> dict[str, Question]:
+    """Question rows for these checks: the catalog sync, plus any check outside it.
+
+    Serialized across worker processes with an advisory lock on PostgreSQL so two workers
+    starting together do not both insert the same new question.
+    """
+    with session_scope() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('compliance_app.question_sync'))"))
+        questions = sync_questions_in(s)
+        for check in checks:
+            meta = check.meta
+            if meta.key not in questions:
+                question = Question(
+                    key=meta.key, title=meta.title, description=meta.description, provider=meta.provider,
+                    service=meta.service, severity=meta.severity, frameworks=meta.frameworks,
+                    rationale=meta.rationale, remediation=meta.remediation,
+                )
+                s.add(question)
+                questions[meta.key] = question
+        s.flush()
+        return {c.meta.key: questions[c.meta.key] for c in checks}
+
+
+def _risk_rules(organization_id: uuid.UUID) -> dict[int, list[str | None]]:
+    """question_id → accepted resource ids (None = every resource), for exceptions in force."""
+    now = utcnow()
+    with session_scope() as s:
+        rows = s.exec(
+            select(RiskAcceptanceException).where(
+                RiskAcceptanceException.organization_id == organization_id,
+                RiskAcceptanceException.revoked_at.is_(None),
+                RiskAcceptanceException.expires_at > now,
+            )
+        ).all()
+    rules: dict[int, list[str | None]] = {}
+    for rule in rows:
+        rules.setdefault(rule.question_id, []).append(rule.resource_id)
+    return rules
+
+
+def is_accepted(rules: dict[int, list[str | None]], question_id: int, resource_id: str) -> bool:
+    return any(r is None or r == resource_id for r in rules.get(question_id, ()))
+
+
+def run_check(check: Check, session: Any, scope: str) -> list[Finding]:
+    """Run one check; whatever goes wrong becomes one ERROR finding with the reason."""
+    try:
+        findings = check.run(session)
+    except CollectionError as exc:
+        return [Finding.error(scope, exc.reason)]
+    except Exception as exc:
+        log.exception("check %s raised", check.meta.key)
+        return [Finding.error(scope, f"The check could not run: {type(exc).__name__}: {exc}"[:_MAX_MESSAGE])]
+    if findings is None:
+        return [Finding.error(scope, "The check returned no result.")]
+    return list(findings)
+
+
+def _json_safe(data: Any) -> dict[str, Any]:
+    """raw_data must be JSON; stringify what is not (datetimes, Decimals) rather than fail."""
+    safe = json.loads(json.dumps(data, default=str))
+    return safe if isinstance(safe, dict) else {"data": safe}
+
+
+def _evidence(
+    audit_id: uuid.UUID,
+    check: Check,
+    question: Question,
+    finding: Finding,
+    rules: dict[int, list[str | None]],
+) -> Evidence:
+    reported = EvidenceStatus(finding.status)
+    status = reported
+    if reported == EvidenceStatus.FAIL and is_accepted(rules, question.id, finding.resource_id):
+        status = EvidenceStatus.RISK_ACCEPTED
+    return Evidence(
+        audit_id=audit_id,
+        question_id=question.id,
+        status=status,
+        original_status=reported,
+        resource_id=(finding.resource_id or "")[:500],
+        region=finding.region,
+        message=(finding.message or "")[:_MAX_MESSAGE],
+        raw_data=_json_safe(finding.raw_data),
+        remediation_steps=check.meta.remediation if reported == EvidenceStatus.FAIL else "",
+    )
+
+
+def _scope(provider: Provider, session: Any) -> str:
+    return str(getattr(session, "scope", None) or provider.value)
+
+
+def _plan(checks: Sequence[Check], sessions: Iterable[tuple[Provider, Any, str | None]]) -> list[_Task]:
+    """Every check against every session of its provider; providers without a session are skipped."""
+    tasks = []
+    for provider, session, connect_error in sessions:
+        provider = Provider(provider)
+        applicable = [check for check in checks if check.meta.provider == provider]
+        tasks.extend(_Task(check, provider, session, connect_error) for check in applicable)
+    return tasks
+
+
+class _Heartbeat(threading.Thread):
+    """Extends the lease every third of its length; flags `lost` if the audit is taken away."""
+
+    def __init__(self, audit_id: uuid.UUID, worker_id: str) -> None:
+        super().__init__(name=f"heartbeat-{audit_id}", daemon=True)
+        self.audit_id, self.worker_id = audit_id, worker_id
+        self.lost = threading.Event()
+        self._done = threading.Event()
+        self.interval = max(0.5, get_settings().audit_lease_seconds / 3)
+
+    def run(self) -> None:
+        while not self._done.wait(self.interval):
+            try:
+                if not audit_queue.heartbeat(self.audit_id, self.worker_id):
+                    self.lost.set()
+                    return
+            except Exception:  # a database blip: try again at the next beat, the lease has slack
+                log.warning("heartbeat for audit %s failed", self.audit_id, exc_info=True)
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def run_audit(
+    audit_id: uuid.UUID,
+    worker_id: str,
+    checks: Sequence[Check] | None = None,
+    sessions: Iterable[tuple[Provider, Any]] | None = None,
+    *,
+    concurrency: int | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult | None:
+    """Run a claimed (RUNNING, ours) audit to COMPLETED or FAILED.
+
+    `checks` and `sessions` ((Provider, session) pairs) default to the catalog and the
+    organization's integrations. Returns None when the audit was released (`stop` set,
+    graceful shutdown) or taken away (lease lost); nothing more is written then.
+    """
+    with session_scope() as s:
+        audit = s.get(Audit, audit_id)
+        if audit is None or audit.status != AuditStatus.RUNNING or audit.worker_id != worker_id:
+            return None
+        organization_id = audit.organization_id
+    heartbeat = _Heartbeat(audit_id, worker_id)
+    heartbeat.start()
+    try:
+        if not _execute(audit_id, organization_id, worker_id, checks, sessions, concurrency, stop, heartbeat):
+            audit_queue.release(audit_id, worker_id)
+            log.info("audit %s released by %s", audit_id, worker_id)
+            return None
+        done = audit_queue.complete(audit_id, worker_id)
+        if done is None:
+            raise LeaseLost
+        return RunResult(audit_id, AuditStatus.COMPLETED, done.score, done.counts)
+    except LeaseLost:
+        log.warning("audit %s: lease lost by %s, results discarded", audit_id, worker_id)
+        return None
+    except Exception as exc:
+        log.exception("audit %s failed", audit_id)
+        message = f"The scan failed: {type(exc).__name__}: {exc}"[:_MAX_MESSAGE]
+        audit_queue.fail(audit_id, worker_id, message)
+        return RunResult(audit_id, AuditStatus.FAILED, error=message)
+    finally:
+        heartbeat.stop()
+
+
+def _execute(
+    audit_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    worker_id: str,
+    checks: Sequence[Check] | None,
+    sessions: Iterable[tuple[Provider, Any]] | None,
+    concurrency: int | None,
+    stop: threading.Event | None,
+    heartbeat: _Heartbeat,
+) -> bool:
+    """Run the tasks and write evidence; False if stopped (to be released). Raises LeaseLost."""
+    checks = list(checks) if checks is not None else default_checks()
+    questions = _ensure_questions(checks)
+    opened = (
+        [(p, sess, None) for p, sess in sessions] if sessions is not None else open_sessions(organization_id)
+    )
+    tasks = _plan(checks, opened)
+    rules = _risk_rules(organization_id)
+    if not audit_queue.begin_run(audit_id, worker_id, len(tasks)):
+        raise LeaseLost
+    pending_rows: list[Evidence] = []
+    done = 0
+    last_check: str | None = None
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal pending_rows, last_flush
+        if not audit_queue.save_results(audit_id, worker_id, pending_rows, done, last_check):
+            raise LeaseLost
+        pending_rows, last_flush = [], time.monotonic()
+
+    def collect(task: _Task, findings: list[Finding]) -> None:
+        nonlocal done, last_check
+        question = questions[task.check.meta.key]
+        pending_rows.extend(_evidence(audit_id, task.check, question, f, rules) for f in findings)
+        done += 1
+        last_check = task.check.meta.key
+
+    workers = concurrency or get_settings().check_concurrency
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"audit-{str(audit_id)[:8]}")
+    try:
+        futures: dict[Future, _Task] = {}
+        for task in tasks:
+            if task.connect_error is not None:
+                collect(task, [Finding.error(task.provider.value, task.connect_error)])
+            else:
+                scope = _scope(task.provider, task.session)
+                futures[pool.submit(run_check, task.check, task.session, scope)] = task
+        waiting = set(futures)
+        while waiting:
+            finished, waiting = wait(waiting, timeout=BATCH_SECONDS, return_when=FIRST_COMPLETED)
+            for future in finished:
+                collect(futures[future], future.result())
+            if (stop is not None and stop.is_set()) or heartbeat.lost.is_set():
+                for future in waiting:
+                    future.cancel()
+                if heartbeat.lost.is_set():
+                    raise LeaseLost
+                return False
+            if len(pending_rows) >= BATCH_ROWS or time.monotonic() - last_flush >= BATCH_SECONDS:
+                flush()
+        flush()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return True
+

@@ -1,0 +1,1 @@
+"""The background worker: APScheduler jobs plus a loop that runs queued audits."""

@@ -1,0 +1,139 @@
+"""One worker process: periodic jobs on an APScheduler 3 BackgroundScheduler, and a main
+loop that claims queued audits and runs them one at a time.
+
+Run as many processes as needed (`python -m compliance_app worker`): they share the queue
+through PostgreSQL (claims use FOR UPDATE SKIP LOCKED), and every periodic job is
+idempotent, so it does not matter that each process schedules its own copy.
+
+SIGTERM/SIGINT: stop claiming, release the audit in progress back to PENDING (another
+worker picks it up; no attempt is counted), and exit 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from compliance_app.models.types import utcnow
+from compliance_app.services import audit_queue, engine
+from compliance_app.settings import get_settings
+
+log = logging.getLogger("compliance_app.worker")
+
+
+def default_worker_id() -> str:
+    """Unique per process across machines; shown on audits so operators know who ran what."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue_due_job() -> None:
+    created = audit_queue.enqueue_due_scans()
+    if created:
+        log.info("queued %d scheduled audit(s)", len(created))
+
+
+def reap_job() -> None:
+    result = audit_queue.reap_expired_leases()
+    if result.requeued or result.failed:
+        log.warning("reaper: %d re-queued, %d failed", len(result.requeued), len(result.failed))
+
+
+def retention_job() -> None:
+    """Snapshot retention lives with the snapshots service; skipped if that is not installed."""
+    try:
+        snapshots = importlib.import_module("compliance_app.services.snapshots")
+    except ImportError:
+        return
+    apply_retention = getattr(snapshots, "apply_retention", None)
+    if apply_retention is not None:
+        deleted = apply_retention()
+        if deleted:
+            log.info("retention: deleted %d snapshot(s)", deleted)
+
+
+def reap_interval_seconds() -> float:
+    """Every 30 s, or faster when the lease is shorter, so a dead worker's audit waits < 1.5 leases."""
+    return max(1.0, min(30.0, get_settings().audit_lease_seconds / 2))
+
+
+def build_scheduler(now: datetime | None = None) -> BackgroundScheduler:
+    now = now or utcnow()
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"max_instances": 1, "coalesce": True})
+    common = {"replace_existing": True, "max_instances": 1, "coalesce": True}
+    scheduler.add_job(enqueue_due_job, "interval", minutes=1, id="enqueue_due", next_run_time=now,
+                      misfire_grace_time=30, **common)
+    scheduler.add_job(reap_job, "interval", seconds=reap_interval_seconds(), id="reap", next_run_time=now,
+                      misfire_grace_time=10, **common)
+    scheduler.add_job(retention_job, "interval", hours=1, id="snapshot_retention", misfire_grace_time=600,
+                      **common)
+    return scheduler
+
+
+class Worker:
+    """Claims and runs audits until `stop` is set; the periodic jobs run beside it."""
+
+    def __init__(self, worker_id: str | None = None) -> None:
+        self.worker_id = worker_id or default_worker_id()
+        self.stop = threading.Event()
+
+    def install_signal_handlers(self) -> None:
+        def _handle(signum: int, _frame: object) -> None:
+            log.info("worker %s: %s received, finishing up", self.worker_id, signal.Signals(signum).name)
+            self.stop.set()
+
+        signal.signal(signal.SIGTERM, _handle)
+        signal.signal(signal.SIGINT, _handle)
+
+    def run(self) -> int:
+        poll = get_settings().worker_poll_seconds
+        scheduler = build_scheduler()
+        scheduler.start()
+        log.info("worker %s ready (poll %.1fs)", self.worker_id, poll)
+        try:
+            while not self.stop.is_set():
+                if not self.run_next():
+                    self.stop.wait(poll)
+        finally:
+            scheduler.shutdown(wait=False)
+            log.info("worker %s stopped", self.worker_id)
+        return 0
+
+    def run_next(self) -> bool:
+        """Claim and run one audit; False when there was nothing to do (or the database hiccuped)."""
+        try:
+            audit_id = audit_queue.claim_next_audit(self.worker_id)
+        except Exception:
+            log.exception("worker %s: could not claim an audit", self.worker_id)
+            return False
+        if audit_id is None:
+            return False
+        self.run_audit(audit_id)
+        return True
+
+    def run_audit(self, audit_id: uuid.UUID) -> None:
+        log.info("audit %s started on %s", audit_id, self.worker_id)
+        started = time.monotonic()
+        result = engine.run_audit(audit_id, self.worker_id, stop=self.stop)
+        elapsed = time.monotonic() - started
+        if result is None:
+            log.info("audit %s released by %s after %.1fs", audit_id, self.worker_id, elapsed)
+        else:
+            log.info("audit %s %s in %.1fs: score=%s counts=%s%s", audit_id, result.status, elapsed,
+                     result.score, result.counts, f" error={result.error}" if result.error else "")
+
+
+def run_worker() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    worker = Worker()
+    worker.install_signal_handlers()
+    return worker.run()
