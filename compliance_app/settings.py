@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for audits")
     audit_lease_seconds: int = Field(120, description="A RUNNING audit whose lease lapses is re-queued")
     audit_max_attempts: int = Field(3, description="Attempts before a re-queued audit is failed")
+    engine_override_module: str | None = Field(
+        None,
+        description="Tests/benchmarks only: module with CHECKS and open_sessions(org_id) used by the "
+        "scan engine instead of the catalog and the stored integrations",
+    )
     snapshot_retention_days: int = Field(90, description="Default retention of unpinned snapshots")
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
