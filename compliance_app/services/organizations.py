@@ -208,9 +208,7 @@ def update_organization(
             org.slug = new_slug
         if changes:
             s.add(org)
-            activity.record(
-                s, actor, "organization.updated", organization_id=org.id, target=org.slug, meta=changes
-            )
+            activity.record(s, actor, "organization.updated", organization_id=org.id, target=org.slug, meta=changes)
             _flush_unique(s, org.slug)
         return org
 
@@ -260,7 +258,7 @@ def add_member(actor: Actor, organization_id: uuid.UUID, email: str, role: Role 
         return MemberRow(str(user.id), user.email, user.name, role.value, False, membership.created_at)
 
 
-def change_role(actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID, role: Role | str) -> None:
+def change_role(actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID | str, role: Role | str) -> None:
     role = validate_role(role)
     with session_scope() as s:
         org = authorize(s, actor, organization_id, Permission.MANAGE_MEMBERS).organization
@@ -284,7 +282,7 @@ def change_role(actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID, ro
         )
 
 
-def remove_member(actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID) -> None:
+def remove_member(actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID | str) -> None:
     with session_scope() as s:
         org = authorize(s, actor, organization_id, Permission.MANAGE_MEMBERS).organization
         membership, user = _member(s, organization_id, user_id)
@@ -310,7 +308,7 @@ def leave_organization(actor: Actor, organization_id: uuid.UUID) -> None:
         activity.record(s, actor, "member.left", organization_id=organization_id, target=user.email)
 
 
-def transfer_ownership(actor: Actor, organization_id: uuid.UUID, new_owner_id: uuid.UUID) -> None:
+def transfer_ownership(actor: Actor, organization_id: uuid.UUID, new_owner_id: uuid.UUID | str) -> None:
     """Hand the organization to another member, who becomes (or stays) an admin."""
     with session_scope() as s:
         org = authorize(s, actor, organization_id, Permission.TRANSFER_OWNERSHIP).organization
@@ -338,9 +336,7 @@ def invitation_url(token: str) -> str:
     return f"{get_settings().app_url.rstrip('/')}/invite/{token}"
 
 
-def invite_member(
-    actor: Actor, organization_id: uuid.UUID, email: str, role: Role | str
-) -> tuple[Invitation, str]:
+def invite_member(actor: Actor, organization_id: uuid.UUID, email: str, role: Role | str) -> tuple[Invitation, str]:
     """Create an invitation; returns it with the token (shown to the admin once, never stored).
 
     A newer invitation for the same email replaces pending ones. With no mail server the
@@ -406,15 +402,14 @@ def list_invitations(actor: Actor, organization_id: uuid.UUID) -> list[Invitatio
             .order_by(Invitation.created_at.desc())
         ).all()
         return [
-            InvitationRow(str(inv.id), inv.email, str(inv.role), inv.expires_at, inviter or "")
-            for inv, inviter in rows
+            InvitationRow(str(inv.id), inv.email, str(inv.role), inv.expires_at, inviter or "") for inv, inviter in rows
         ]
 
 
-def revoke_invitation(actor: Actor, organization_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+def revoke_invitation(actor: Actor, organization_id: uuid.UUID, invitation_id: uuid.UUID | str) -> None:
     with session_scope() as s:
         authorize(s, actor, organization_id, Permission.MANAGE_MEMBERS)
-        invitation = s.get(Invitation, invitation_id)
+        invitation = s.get(Invitation, _parse_uuid(invitation_id, "Invitation not found."))
         if invitation is None or invitation.organization_id != organization_id:
             raise NotFound("Invitation not found.")
         if invitation.accepted_at is None and invitation.revoked_at is None:
@@ -468,9 +463,7 @@ def accept_invitation(actor: Actor, token: str) -> Organization:
 # --- activity -----------------------------------------------------------------------------
 
 
-def list_activity(
-    actor: Actor, organization_id: uuid.UUID, page: int = 1, page_size: int = 50
-) -> ActivityPage:
+def list_activity(actor: Actor, organization_id: uuid.UUID, page: int = 1, page_size: int = 50) -> ActivityPage:
     """The organization's trail, plus sign-in events of its current members, newest first."""
     page = max(1, int(page))
     page_size = min(max(1, int(page_size)), 200)
@@ -563,11 +556,16 @@ def _membership(s: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> M
     ).first()
 
 
-def _member(s: Session, organization_id: uuid.UUID, user_id: uuid.UUID | str) -> tuple[Membership, User]:
+def _parse_uuid(value: uuid.UUID | str, not_found: str) -> uuid.UUID:
+    """Ids arrive as strings from pages; a malformed one is simply not found."""
     try:
-        uid = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise NotFound("Member not found.") from None
+        raise NotFound(not_found) from None
+
+
+def _member(s: Session, organization_id: uuid.UUID, user_id: uuid.UUID | str) -> tuple[Membership, User]:
+    uid = _parse_uuid(user_id, "Member not found.")
     row = s.exec(
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
@@ -596,9 +594,7 @@ def _ensure_other_admin(s: Session, organization_id: uuid.UUID, user_id: uuid.UU
         raise Conflict(messages[verb], field="role")
 
 
-def _pending_invitations(
-    s: Session, organization_id: uuid.UUID, now: datetime, *, email: str
-) -> list[Invitation]:
+def _pending_invitations(s: Session, organization_id: uuid.UUID, now: datetime, *, email: str) -> list[Invitation]:
     return list(
         s.exec(
             select(Invitation).where(

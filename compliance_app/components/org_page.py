@@ -1,0 +1,58 @@
+"""The frame of every /o/{slug}/… page: app shell, organization switcher, not-found guard."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from compliance_app.components.layout import centered_card, shell
+from compliance_app.state.org import OrgState
+
+
+def org_switcher() -> rx.Component:
+    """Lists the user's organizations; choosing one keeps the current section."""
+    return rx.select.root(
+        rx.select.trigger(placeholder="Organization", variant="soft"),
+        rx.select.content(
+            rx.foreach(
+                OrgState.organizations,
+                lambda o: rx.select.item(o["name"], value=o["slug"]),
+            )
+        ),
+        value=OrgState.org_slug,
+        on_change=OrgState.switch_org,
+        size="2",
+    )
+
+
+def not_found() -> rx.Component:
+    return centered_card(
+        rx.heading("Organization not found", size="5"),
+        rx.text("It does not exist, or you are not a member of it.", color_scheme="gray"),
+        rx.link("Your organizations", href="/orgs"),
+    )
+
+
+def org_shell(title: str, *children: rx.Component) -> rx.Component:
+    """Shell for organization pages; non-members see only "not found"."""
+    return rx.cond(
+        OrgState.org_found,
+        shell(
+            title,
+            rx.hstack(
+                org_switcher(),
+                rx.badge(OrgState.role, variant="soft"),
+                align="center",
+                spacing="3",
+                padding_bottom="1em",
+            ),
+            *children,
+            slug=OrgState.org_slug,
+            user_label=OrgState.user_email,
+        ),
+        not_found(),
+    )
+
+
+def field_error(message: rx.Var) -> rx.Component:
+    """An inline validation message under a form field."""
+    return rx.cond(message != "", rx.text(message, color_scheme="red", size="2"))

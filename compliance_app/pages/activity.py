@@ -1,0 +1,113 @@
+"""/o/{slug}/activity: the organization's activity log, for admins, newest first, paged."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from compliance_app.components.org_page import org_shell
+from compliance_app.services import organizations
+from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.org import OrgState
+
+PAGE_SIZE = 50
+
+
+class ActivityState(OrgState):
+    rows: list[dict[str, str]] = []
+    page: int = 1
+    total: int = 0
+    error: str = ""
+
+    @rx.var
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+    def _fetch(self) -> rx.event.EventSpec | None:
+        self.error = ""
+        try:
+            result = organizations.list_activity(self.actor(), self.org_id(), self.page, PAGE_SIZE)
+        except AuthenticationRequired:
+            return self._login_redirect()
+        except ServiceError as exc:
+            self.rows, self.total, self.error = [], 0, exc.message
+            return None
+        self.total = result.total
+        self.rows = [
+            {
+                "when": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "ip": str(r.meta.get("ip", "")),
+            }
+            for r in result.rows
+        ]
+        return None
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        self.page = 1
+        redirect = self.enter_org()
+        if redirect is not None or not self.org_found:
+            return redirect
+        return self._fetch()
+
+    @rx.event
+    def go(self, delta: int) -> rx.event.EventSpec | None:
+        self.page = min(max(1, self.page + delta), self.pages)
+        return self._fetch()
+
+
+def _row(r: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(r["when"], size="1")),
+        rx.table.cell(r["actor"]),
+        rx.table.cell(rx.code(r["action"])),
+        rx.table.cell(r["target"]),
+        rx.table.cell(rx.text(r["ip"], size="1", color_scheme="gray")),
+    )
+
+
+@rx.page(route="/o/[slug]/activity", title="Activity · compliance_app", on_load=ActivityState.load)
+def activity_page() -> rx.Component:
+    return org_shell(
+        "Activity",
+        rx.cond(
+            ActivityState.can_admin,
+            rx.vstack(
+                rx.cond(ActivityState.error != "", rx.callout(ActivityState.error, color_scheme="red")),
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[rx.table.column_header_cell(h) for h in ("When", "Who", "Action", "Target", "From")]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(ActivityState.rows, _row)),
+                    width="100%",
+                    data_testid="activity-table",
+                ),
+                rx.hstack(
+                    rx.button(
+                        "Newer",
+                        variant="soft",
+                        size="1",
+                        on_click=ActivityState.go(-1),
+                        disabled=ActivityState.page <= 1,
+                    ),
+                    rx.text("Page ", ActivityState.page, " of ", ActivityState.pages, size="2"),
+                    rx.button(
+                        "Older",
+                        variant="soft",
+                        size="1",
+                        on_click=ActivityState.go(1),
+                        disabled=ActivityState.page >= ActivityState.pages,
+                    ),
+                    align="center",
+                    spacing="3",
+                ),
+                width="100%",
+                spacing="3",
+            ),
+            rx.callout("Only admins can see the activity log.", color_scheme="gray"),
+        ),
+    )
