@@ -46,9 +46,7 @@ def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = N
 
 
 def event_body(event_id: str, event_type: str, obj: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {"id": event_id, "object": "event", "type": event_type, "data": {"object": obj}}
-    ).encode()
+    return json.dumps({"id": event_id, "object": "event", "type": event_type, "data": {"object": obj}}).encode()
 
 
 @dataclass

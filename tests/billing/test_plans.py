@@ -32,9 +32,7 @@ def org_with(status: SubscriptionStatus = SubscriptionStatus.FREE, **integration
         s.add(row)
         for provider, n in integrations.items():
             for i in range(n):
-                s.add(
-                    Integration(organization_id=org.id, provider=Provider(provider), name=f"{provider}-{i}")
-                )
+                s.add(Integration(organization_id=org.id, provider=Provider(provider), name=f"{provider}-{i}"))
     org.subscription_status = status
     return org
 

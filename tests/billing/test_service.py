@@ -120,7 +120,5 @@ def test_scan_frequency_validated_against_plan(billing_on, owner, org):
     assert billing.set_scan_frequency(actor, org.id, "weekly") == ScanFrequency.WEEKLY
     assert stored(org).scan_frequency == ScanFrequency.WEEKLY
     with session_scope() as s:
-        entry = s.exec(
-            select(ActivityLog).where(ActivityLog.action == "organization.scan_frequency_changed")
-        ).one()
+        entry = s.exec(select(ActivityLog).where(ActivityLog.action == "organization.scan_frequency_changed")).one()
         assert entry.meta == {"from": "daily", "to": "weekly"}

@@ -63,9 +63,7 @@ def test_signed_events_move_status_active_past_due_canceled(billing_on, client, 
         "customer": "cus_known",
         "client_reference_id": str(org.id),
     }
-    assert post(client, event_body("evt_1", "checkout.session.completed", checkout)).json() == {
-        "received": True
-    }
+    assert post(client, event_body("evt_1", "checkout.session.completed", checkout)).json() == {"received": True}
     assert status_of(org) == SubscriptionStatus.ACTIVE
 
     r = post(client, event_body("evt_2", "invoice.payment_failed", {"customer": "cus_known"}))
@@ -121,20 +119,13 @@ def test_checkout_by_reference_stores_customer_when_missing(billing_on, client, 
 
 
 def test_payment_failed_does_not_lift_a_free_organization(billing_on, client, org):
-    assert (
-        post(client, event_body("evt_pf", "invoice.payment_failed", {"customer": "cus_known"})).status_code
-        == 200
-    )
+    assert post(client, event_body("evt_pf", "invoice.payment_failed", {"customer": "cus_known"})).status_code == 200
     assert status_of(org) == SubscriptionStatus.FREE
 
 
 def test_replayed_event_changes_nothing_twice(billing_on, client, org):
-    activate = event_body(
-        "evt_a", "customer.subscription.created", {"customer": "cus_known", "status": "active"}
-    )
-    cancel = event_body(
-        "evt_c", "customer.subscription.deleted", {"customer": "cus_known", "status": "canceled"}
-    )
+    activate = event_body("evt_a", "customer.subscription.created", {"customer": "cus_known", "status": "active"})
+    cancel = event_body("evt_c", "customer.subscription.deleted", {"customer": "cus_known", "status": "canceled"})
     assert post(client, activate).status_code == 200
     assert post(client, cancel).status_code == 200
     assert status_of(org) == SubscriptionStatus.CANCELED
@@ -190,9 +181,7 @@ def test_unknown_event_type_acknowledged(billing_on, client, org):
 
 
 def test_unknown_customer_acknowledged_and_logged(billing_on, client, org, caplog):
-    body = event_body(
-        "evt_n", "customer.subscription.updated", {"customer": "cus_nobody", "status": "active"}
-    )
+    body = event_body("evt_n", "customer.subscription.updated", {"customer": "cus_nobody", "status": "active"})
     with caplog.at_level("WARNING", logger="compliance_app.services.billing"):
         assert post(client, body).json() == {"received": True}
     assert status_of(org) == SubscriptionStatus.FREE
