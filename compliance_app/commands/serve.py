@@ -13,6 +13,7 @@ import time
 
 import typer
 
+from compliance_app.db import check_database
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_PASSWORD
 from compliance_app.settings import PROJECT_ROOT
 
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
         worker: bool = typer.Option(True, help="Also start one scan worker"),
     ) -> None:
         """Run the web app and one worker until Ctrl-C."""
+        check_database()
         env = {**os.environ, "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
         reflex = os.path.join(os.path.dirname(sys.executable), "reflex")
         web = _spawn(
