@@ -14,7 +14,7 @@ from collections.abc import Callable
 import reflex as rx
 import stripe
 
-from compliance_app.components.layout import shell
+from compliance_app.components.org_page import org_shell
 from compliance_app.services import billing
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import NotFound, PermissionDenied, ServiceError
@@ -264,21 +264,15 @@ def _content() -> rx.Component:
 
 @rx.page(route="/o/[slug]/billing", title="Billing · compliance_app", on_load=BillingState.load)
 def billing_page() -> rx.Component:
-    return shell(
+    return org_shell(
         "Billing",
         rx.cond(
-            ~BillingState.org_found,
-            rx.callout("Organization not found.", icon="circle-x", color_scheme="red"),
+            BillingState.loaded,
             rx.cond(
-                BillingState.loaded,
-                rx.cond(
-                    BillingState.allowed,
-                    _content(),
-                    rx.callout("Only administrators can manage billing.", icon="lock"),
-                ),
-                rx.spinner(),
+                BillingState.allowed,
+                _content(),
+                rx.callout("Only administrators can manage billing.", icon="lock"),
             ),
+            rx.spinner(),
         ),
-        slug=BillingState.org_slug,
-        user_label=BillingState.user_email,
     )
