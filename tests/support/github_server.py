@@ -133,7 +133,7 @@ class GitHubServer:
     def __init__(self, org_login: str = "acme", token: str = DEFAULT_TOKEN) -> None:
         self.org_login = org_login
         self.token = token
-        self.scopes = "repo, read:org, security_events"
+        self.scopes: str | None = "repo, read:org, security_events"
         self.latency = 0.0
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -262,7 +262,8 @@ class GitHubServer:
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
         response = Response(json.dumps(body), status=status, mimetype="application/json")
-        response.headers["X-OAuth-Scopes"] = self.scopes
+        if self.scopes is not None:  # None imitates a fine-grained token (GitHub sends no header)
+            response.headers["X-OAuth-Scopes"] = self.scopes
         response.headers["X-RateLimit-Remaining"] = "4999"
         for k, v in (headers or {}).items():
             response.headers[k] = v

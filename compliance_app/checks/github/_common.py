@@ -1,0 +1,86 @@
+"""Shared shapes of GitHub checks: organization-level and per-repository.
+
+A subclass collects through the provider session (`collect`) and decides in a pure
+`evaluate` on plain data, so the decision is testable without any HTTP. "Could not read"
+(CollectionError) becomes an ERROR finding for the resource it concerns, never PASS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compliance_app.checks.base import Check, Finding
+from compliance_app.models import EvidenceStatus
+from compliance_app.providers.base import CollectionError
+
+PASS, FAIL, ERROR = EvidenceStatus.PASS, EvidenceStatus.FAIL, EvidenceStatus.ERROR
+
+
+def finding(resource: str, ok: bool | None, message: str, raw: dict[str, Any]) -> Finding:
+    """ok=None means the data needed was not available: ERROR, with the message as reason."""
+    status = ERROR if ok is None else (PASS if ok else FAIL)
+    return Finding(resource_id=resource, status=status, message=message, raw_data=raw)
+
+
+def sample(items: list[Any], limit: int = 50) -> list[Any]:
+    """Trim long lists in proofs; counts are reported separately."""
+    return items[:limit]
+
+
+class OrganizationCheck(Check):
+    """One finding for the organization (resource id = its login)."""
+
+    def collect(self, session: Any) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def evaluate(self, login: str, data: Any, session: Any) -> Finding:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def run(self, session: Any) -> list[Finding]:
+        try:
+            data = self.collect(session)
+        except CollectionError as exc:
+            return [Finding.error(session.org_login, exc.reason)]
+        return [self.evaluate(session.org_login, data, session)]
+
+
+class RepositoryCheck(Check):
+    """One finding per repository (resource id = full_name).
+
+    Archived repositories are read-only, so their settings no longer matter and they are
+    skipped unless `include_archived`; `public_only` checks skip private repositories.
+    `evaluate` may return None when the check does not apply (e.g. an empty repository).
+    """
+
+    include_archived = False
+    public_only = False
+
+    def collect(self, session: Any, repo: dict[str, Any]) -> Any:
+        return None
+
+    def evaluate(self, repo: dict[str, Any], data: Any) -> Finding | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def applies_to(self, repo: dict[str, Any]) -> bool:
+        if repo.get("archived") and not self.include_archived:
+            return False
+        return not (self.public_only and repo.get("private"))
+
+    def run(self, session: Any) -> list[Finding]:
+        try:
+            repos = session.collect("repositories")
+        except CollectionError as exc:
+            return [Finding.error(session.org_login, exc.reason)]
+        findings = []
+        for repo in repos:
+            if not self.applies_to(repo):
+                continue
+            try:
+                data = self.collect(session, repo)
+            except CollectionError as exc:
+                findings.append(Finding.error(repo["full_name"], exc.reason))
+                continue
+            result = self.evaluate(repo, data)
+            if result is not None:
+                findings.append(result)
+        return findings
