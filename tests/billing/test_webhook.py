@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
 
 import pytest
 from sqlmodel import func, select
@@ -11,6 +13,7 @@ from starlette.testclient import TestClient
 from compliance_app.api import create_api
 from compliance_app.db import session_scope
 from compliance_app.models import ActivityLog, Organization, StripeEvent, SubscriptionStatus
+from compliance_app.services.billing import handle_webhook
 from tests.billing.conftest import event_body, sign
 from tests.factories import make_org
 
@@ -193,3 +196,19 @@ def test_billing_off_answers_503(billing_off, client, org):
     r = post(client, ACTIVATE)
     assert r.status_code == 503
     assert status_of(org) == SubscriptionStatus.FREE
+
+
+def test_concurrent_duplicate_deliveries_apply_once(billing_on, org):
+    """Stripe may deliver one event twice at once: the stripe_event primary key lets one win."""
+    body = event_body("evt_dup", "customer.subscription.created", {"customer": "cus_known", "status": "active"})
+    barrier = Barrier(4)
+
+    def deliver() -> str:
+        barrier.wait()
+        return handle_webhook(body, sign(body)).outcome
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(lambda _: deliver(), range(4)))
+    assert outcomes == ["duplicate", "duplicate", "duplicate", "processed"]
+    assert status_of(org) == SubscriptionStatus.ACTIVE
+    assert len(status_changes(org)) == 1
