@@ -202,7 +202,8 @@ def open_portal(actor: Actor, org_id: uuid.UUID, gateway: BillingGateway | None 
         _require_billing()
         if not org.stripe_customer_id:
             raise ValidationError("This organization has no billing account yet; choose Upgrade first.")
-        return _gateway(gateway).create_portal_session(org.stripe_customer_id, _billing_url(org))
+    # Outside the transaction: no database connection is held while Stripe answers.
+    return _gateway(gateway).create_portal_session(org.stripe_customer_id, _billing_url(org))
 
 
 def set_scan_frequency(actor: Actor, org_id: uuid.UUID, frequency: ScanFrequency | str) -> ScanFrequency:
