@@ -1,0 +1,85 @@
+"""Numbers, dates and statuses formatted for people, shared by the dashboard and audit pages.
+
+The formatting runs in Python when state is loaded (strings reach the browser ready to
+show), so every page says "3 minutes ago" and "27 Nov 2026, 14:05 UTC" the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from compliance_app.models.types import utcnow
+
+STATUS_COLORS: dict[str, str] = {
+    "PASS": "green",
+    "FAIL": "red",
+    "RISK_ACCEPTED": "amber",
+    "ERROR": "gray",
+    "COMPLETED": "green",
+    "RUNNING": "blue",
+    "PENDING": "blue",
+    "FAILED": "red",
+}
+STATUS_LABELS: dict[str, str] = {"RISK_ACCEPTED": "Risk accepted"}
+SEVERITY_COLORS: dict[str, str] = {"critical": "red", "high": "orange", "medium": "amber", "low": "gray"}
+
+
+def status_label(status: str | None) -> str:
+    if not status:
+        return ""
+    return STATUS_LABELS.get(status, status.capitalize())
+
+
+def when(dt: datetime | None) -> str:
+    """'27 Nov 2026, 14:05 UTC' (empty for None)."""
+    if dt is None:
+        return ""
+    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return f"{dt.day} {dt:%b %Y, %H:%M} UTC"
+
+
+def ago(dt: datetime | None, now: datetime | None = None) -> str:
+    """'just now', '5 minutes ago', '3 hours ago', 'yesterday', '12 days ago'."""
+    if dt is None:
+        return "never"
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+    seconds = int(((now or utcnow()) - dt).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("minute", 60), ("hour", 3600), ("day", 86400)):
+        n = seconds // size
+        upper = {"minute": 60, "hour": 24, "day": 10**9}[unit]
+        if n < upper:
+            if unit == "day" and n == 1:
+                return "yesterday"
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return when(dt)
+
+
+def duration(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    seconds = max(0, int((end - start).total_seconds()))
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+def number(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+def status_badge(status: rx.Var, label: rx.Var | None = None) -> rx.Component:
+    """A colored badge for an evidence or audit status var."""
+    color = rx.match(status, *[(k, v) for k, v in STATUS_COLORS.items()], "gray")
+    return rx.badge(label if label is not None else status, color_scheme=color, variant="soft", radius="full")
+
+
+def severity_badge(severity: rx.Var) -> rx.Component:
+    color = rx.match(severity, *[(k, v) for k, v in SEVERITY_COLORS.items()], "gray")
+    return rx.badge(severity, color_scheme=color, variant="outline")
+
+
+def score_color(score: rx.Var) -> rx.Var:
+    """Green from 80, amber from 60, red below (the same thresholds everywhere)."""
+    return rx.cond(score >= 80, rx.color("green", 9), rx.cond(score >= 60, rx.color("amber", 9), rx.color("red", 9)))

@@ -1,0 +1,386 @@
+"""The managers' dashboard, the audits list and the audit page: read-only queries.
+
+Every function authorizes READ on the organization first (through scans.access_audit for
+audit-scoped reads, which hides other tenants' ids behind NotFound). Queries follow the
+design's indexes: Audit(organization_id, created_at) for "latest audits" and
+Evidence(audit_id, status) for one audit's evidence; aggregation happens in SQL (GROUP
+BY), so the dashboard costs a handful of small queries whatever the history size.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from compliance_app.db import session_scope
+from compliance_app.models import (
+    ACTIVE_AUDIT_STATUSES,
+    SEVERITY_WEIGHT,
+    Audit,
+    AuditStatus,
+    Evidence,
+    EvidenceStatus,
+    Integration,
+    Question,
+    ScanHistory,
+    Severity,
+    User,
+)
+from compliance_app.models.types import utcnow
+from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.readiness import FRAMEWORKS, FrameworkReadiness, framework_readiness
+from compliance_app.services.scans import (
+    EVIDENCE_SORTS,
+    EvidenceRow,
+    Page,
+    _evidence_row,
+    _page_bounds,
+    access_audit,
+    list_audits,
+)
+
+#: Ranges the trend chart offers, in days.
+TREND_RANGES: tuple[int, ...] = (7, 30, 90, 365)
+TOP_FAILING_LIMIT = 8
+STATUSES: tuple[str, ...] = tuple(s.value for s in EvidenceStatus)
+
+
+@dataclass
+class FailingCheck:
+    question_key: str
+    title: str
+    severity: str
+    provider: str
+    failing: int
+
+
+@dataclass
+class ActiveScan:
+    audit_id: str
+    status: str
+    progress_done: int
+    progress_total: int
+    current_check: str | None
+
+
+@dataclass
+class DashboardSummary:
+    has_integrations: bool
+    audit_count: int
+    #: The latest COMPLETED audit's figures (None when there is none yet).
+    latest_audit_id: str | None = None
+    score: int | None = None
+    previous_score: int | None = None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    completed_at: datetime | None = None
+    #: The newest audit of any status: what "last scan" shows.
+    last_scan_at: datetime | None = None
+    last_scan_status: str | None = None
+    last_scan_error: str | None = None
+    active: ActiveScan | None = None
+    top_failing: list[FailingCheck] = field(default_factory=list)
+    readiness: list[FrameworkReadiness] = field(default_factory=list)
+
+    @property
+    def delta(self) -> int | None:
+        """Change of score since the previous completed audit (None if either is unknown)."""
+        if self.score is None or self.previous_score is None:
+            return None
+        return self.score - self.previous_score
+
+
+@dataclass
+class AuditRow:
+    id: str
+    status: str
+    score: int | None
+    counts: dict[str, int]
+    created_at: datetime
+    finished_at: datetime | None
+    triggered_by: str | None
+    error: str | None
+
+
+@dataclass
+class EvidenceDetail:
+    row: EvidenceRow
+    audit_id: str
+    organization_id: str
+    question_title: str
+    description: str
+    rationale: str
+    remediation: str
+    frameworks: dict[str, list[str]]
+    screenshot_content_type: str | None
+    created_at: datetime
+
+
+def _latest_completed(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
+    return list(
+        s.exec(
+            select(Audit)
+            .where(Audit.organization_id == org_id, Audit.status == AuditStatus.COMPLETED)
+            .order_by(Audit.created_at.desc())
+            .limit(limit)
+        ).all()
+    )
+
+
+def _expand(groups: list[tuple[str, dict[str, list[str]], int]]) -> Iterator[dict[str, Any]]:
+    """Grouped (status, frameworks, n) rows as the per-evidence dicts readiness expects."""
+    for status, frameworks, n in groups:
+        row = {"status": status, "frameworks": frameworks}
+        for _ in range(n):
+            yield row
+
+
+def _readiness(s: Session, audit_id: uuid.UUID) -> list[FrameworkReadiness]:
+    groups = s.exec(
+        select(Evidence.status, Question.id, sa.func.count())
+        .join(Question, Question.id == Evidence.question_id)
+        .where(Evidence.audit_id == audit_id)
+        .group_by(Evidence.status, Question.id)
+    ).all()
+    frameworks = dict(
+        s.exec(select(Question.id, Question.frameworks).where(Question.id.in_({q for _, q, _ in groups}))).all()
+    )
+    return framework_readiness(_expand([(str(st), frameworks[q], n) for st, q, n in groups]))
+
+
+def _top_failing(s: Session, audit_id: uuid.UUID) -> list[FailingCheck]:
+    weight = sa.case(*((Question.severity == sev.value, w) for sev, w in SEVERITY_WEIGHT.items()), else_=0)
+    failing = sa.func.count().label("failing")
+    rows = s.exec(
+        select(Question.key, Question.title, Question.severity, Question.provider, failing)
+        .join(Evidence, Evidence.question_id == Question.id)
+        .where(Evidence.audit_id == audit_id, Evidence.status == EvidenceStatus.FAIL)
+        .group_by(Question.id)
+        .order_by(weight.desc(), failing.desc(), Question.key)
+        .limit(TOP_FAILING_LIMIT)
+    ).all()
+    return [FailingCheck(k, t, str(sev), str(p), n) for k, t, sev, p, n in rows]
+
+
+def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
+    """Everything the dashboard shows except the trend, in one transaction."""
+    with session_scope() as s:
+        authorize(s, actor, org_id, Permission.READ)
+        has_integrations = (
+            s.exec(select(Integration.id).where(Integration.organization_id == org_id).limit(1)).first() is not None
+        )
+        audit_count = s.exec(select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id)).one()
+        summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count)
+        newest = s.exec(
+            select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
+        ).first()
+        if newest is not None:
+            summary.last_scan_at = newest.finished_at or newest.created_at
+            summary.last_scan_status = str(newest.status)
+            summary.last_scan_error = newest.error
+        active = s.exec(
+            select(Audit).where(Audit.organization_id == org_id, Audit.status.in_(ACTIVE_AUDIT_STATUSES))
+        ).first()
+        if active is not None:
+            summary.active = ActiveScan(
+                str(active.id), str(active.status), active.progress_done, active.progress_total, active.current_check
+            )
+        completed = _latest_completed(s, org_id, 2)
+        if completed:
+            latest = completed[0]
+            summary.latest_audit_id = str(latest.id)
+            summary.score = latest.score
+            summary.previous_score = completed[1].score if len(completed) > 1 else None
+            summary.counts = {st: int((latest.counts or {}).get(st, 0)) for st in STATUSES}
+            summary.completed_at = latest.finished_at or latest.created_at
+            summary.top_failing = _top_failing(s, latest.id)
+            summary.readiness = _readiness(s, latest.id)
+        else:
+            summary.readiness = framework_readiness([])
+        return summary
+
+
+def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
+    """Daily points of the last `days` days (today included), oldest first, from ScanHistory."""
+    if days not in TREND_RANGES:
+        raise ValidationError(f"Choose a range of {', '.join(map(str, TREND_RANGES))} days.", field="days")
+    today = today or utcnow().date()
+    with session_scope() as s:
+        authorize(s, actor, org_id, Permission.READ)
+        rows = s.exec(
+            select(ScanHistory)
+            .where(ScanHistory.organization_id == org_id, ScanHistory.date > today - timedelta(days=days))
+            .order_by(ScanHistory.date)
+        ).all()
+        return [
+            {
+                "date": r.date.isoformat(),
+                "score": r.score,
+                "pass": r.total_pass,
+                "fail": r.total_fail,
+                "accepted": r.total_accepted,
+                "error": r.total_error,
+            }
+            for r in rows
+        ]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def list_audit_rows(
+    actor: Actor,
+    org_id: uuid.UUID,
+    status: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+    page_size: int = 20,
+) -> Page[AuditRow]:
+    """The audits list: scans.list_audits plus who triggered each (dates are whole days, inclusive)."""
+    if since and until and since > until:
+        raise ValidationError("The start date must be before the end date.", field="since")
+    result = list_audits(
+        actor,
+        org_id,
+        status=status or None,
+        since=_midnight(since) if since else None,
+        until=_midnight(until + timedelta(days=1)) if until else None,
+        page=page,
+        page_size=page_size,
+    )
+    user_ids = {a.triggered_by_id for a in result.items if a.triggered_by_id}
+    emails: dict[uuid.UUID, str] = {}
+    if user_ids:
+        with session_scope() as s:
+            emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all())
+    rows = [
+        AuditRow(
+            id=str(a.id),
+            status=str(a.status),
+            score=a.score,
+            counts={st: int((a.counts or {}).get(st, 0)) for st in STATUSES},
+            created_at=a.created_at,
+            finished_at=a.finished_at,
+            triggered_by=emails.get(a.triggered_by_id) if a.triggered_by_id else None,
+            error=a.error,
+        )
+        for a in result.items
+    ]
+    return Page(items=rows, total=result.total, page=result.page, page_size=result.page_size)
+
+
+def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
+    """One audit's header figures (NotFound for other tenants)."""
+    with session_scope() as s:
+        audit = access_audit(s, actor, audit_id, Permission.READ)[0]
+        email = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
+        return AuditRow(
+            id=str(audit.id),
+            status=str(audit.status),
+            score=audit.score,
+            counts={st: int((audit.counts or {}).get(st, 0)) for st in STATUSES},
+            created_at=audit.created_at,
+            finished_at=audit.finished_at,
+            triggered_by=email,
+            error=audit.error,
+        )
+
+
+def _questions_in_framework(s: Session, framework: str) -> list[int]:
+    """The catalog is small (one row per check), so filtering its JSON in Python stays portable."""
+    if framework not in FRAMEWORKS:
+        raise ValidationError(f"Unknown framework {framework!r}.", field="framework")
+    return [qid for qid, fws in s.exec(select(Question.id, Question.frameworks)).all() if framework in (fws or {})]
+
+
+def list_audit_evidence(
+    actor: Actor,
+    audit_id: uuid.UUID | str,
+    status: str | None = None,
+    severity: str | None = None,
+    provider: str | None = None,
+    framework: str | None = None,
+    search: str | None = None,
+    sort: str = "status",
+    page: int = 1,
+    page_size: int = 25,
+) -> Page[EvidenceRow]:
+    """The audit page's table: scans.list_evidence's filters plus a framework filter."""
+    page, page_size = _page_bounds(page, page_size)
+    if sort not in EVIDENCE_SORTS:
+        raise ValidationError(f"Sort by one of: {', '.join(EVIDENCE_SORTS)}.", field="sort")
+    with session_scope() as s:
+        audit = access_audit(s, actor, audit_id, Permission.READ)[0]
+        conditions: list[Any] = [Evidence.audit_id == audit.id]
+        try:
+            if status:
+                conditions.append(Evidence.status == EvidenceStatus(status))
+            if severity:
+                conditions.append(Question.severity == Severity(severity))
+        except ValueError as exc:
+            raise ValidationError(f"Unknown filter value: {exc}.") from None
+        if provider:
+            conditions.append(Question.provider == provider)
+        if framework:
+            conditions.append(Evidence.question_id.in_(_questions_in_framework(s, framework)))
+        if search and search.strip():
+            pattern = f"%{search.strip()}%"
+            conditions.append(
+                sa.or_(
+                    Evidence.resource_id.ilike(pattern),
+                    Evidence.message.ilike(pattern),
+                    Question.key.ilike(pattern),
+                    Question.title.ilike(pattern),
+                )
+            )
+        base = select(Evidence, Question).join(Question, Question.id == Evidence.question_id).where(*conditions)
+        total = s.exec(
+            select(sa.func.count())
+            .select_from(Evidence)
+            .join(Question, Question.id == Evidence.question_id)
+            .where(*conditions)
+        ).one()
+        rows = s.exec(
+            base.order_by(*EVIDENCE_SORTS[sort], Evidence.id).offset((page - 1) * page_size).limit(page_size)
+        ).all()
+        return Page(items=[_evidence_row(e, q) for e, q in rows], total=total, page=page, page_size=page_size)
+
+
+def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:
+    """Load an evidence and authorize on its organization; missing and forbidden look alike."""
+    evidence = s.get(Evidence, int(evidence_id)) if str(evidence_id).isdigit() else None
+    audit = s.get(Audit, evidence.audit_id) if evidence is not None else None
+    if evidence is None or audit is None:
+        raise NotFound("Evidence not found.")
+    try:
+        authorize(s, actor, audit.organization_id, permission)
+    except NotFound:
+        raise NotFound("Evidence not found.") from None
+    return evidence, audit
+
+
+def get_evidence_detail(actor: Actor, evidence_id: int | str) -> EvidenceDetail:
+    """What the evidence drawer shows: the row, its check's rationale and remediation."""
+    with session_scope() as s:
+        evidence, audit = access_evidence(s, actor, evidence_id, Permission.READ)
+        question = s.get(Question, evidence.question_id)
+        return EvidenceDetail(
+            row=_evidence_row(evidence, question),
+            audit_id=str(audit.id),
+            organization_id=str(audit.organization_id),
+            question_title=question.title,
+            description=question.description,
+            rationale=question.rationale,
+            remediation=question.remediation,
+            frameworks=question.frameworks or {},
+            screenshot_content_type=evidence.screenshot_content_type,
+            created_at=evidence.created_at,
+        )
