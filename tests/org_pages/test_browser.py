@@ -1,0 +1,148 @@
+"""Journeys through the integrations, checks and risk-acceptance pages in Chromium.
+
+The app runs in prod mode against the test database; data is made through the services
+(as a real admin would), and the assertions read what a person sees on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from compliance_app.db import session_scope
+from compliance_app.models import Organization, Role, User
+from compliance_app.models.types import utcnow
+from compliance_app.services import risk
+from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
+from tests.conftest import wait_for_app_hydration
+from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TIMEOUT = 30_000
+
+
+def _demo() -> tuple[Organization, User]:
+    seed_demo()
+    with session_scope() as s:
+        org = s.exec(select(Organization).where(Organization.slug == DEMO_ORG_SLUG)).one()
+        user = s.exec(select(User).where(User.email == DEMO_EMAIL)).one()
+    return org, user
+
+
+@pytest.fixture
+def browser_context(live_app: str, chromium) -> Iterator[object]:
+    context = chromium.new_context(base_url=live_app, viewport={"width": 1360, "height": 900})
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def _open(context, live_app: str, email: str, password: str, path: str):
+    """Sign in through the cookie route, then load `path` fully and wait for the websocket."""
+    response = context.request.post(
+        "/api/auth/login", form={"email": email, "password": password, "next": "/"}, headers={"origin": live_app}
+    )
+    assert response.ok, response.status
+    page = context.new_page()
+    page.goto(path)
+    wait_for_app_hydration(page)
+    return page
+
+
+def _choose(page, testid: str, option: str) -> None:
+    page.get_by_test_id(testid).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_checks_catalog_filters_and_details(live_app: str, browser_context, db: str) -> None:
+    _demo()
+    page = _open(browser_context, live_app, DEMO_EMAIL, DEMO_PASSWORD, f"/o/{DEMO_ORG_SLUG}/checks")
+    count = page.get_by_test_id("checks-count")
+    count.get_by_text("64 of 64 checks").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("check-row").count() == 64
+
+    _choose(page, "filter-provider", "GitHub")
+    count.get_by_text("22 of 64 checks").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("check-row").count() == 22
+    assert "IAM Access Analyzer" not in page.content()
+
+    _choose(page, "filter-severity", "Critical")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=check-row]').length < 22", timeout=TIMEOUT
+    )
+    critical = page.get_by_test_id("check-row").count()
+    assert 0 < critical < 22
+    assert count.inner_text().startswith(f"{critical} of 64")
+
+    _choose(page, "filter-provider", "AWS")
+    _choose(page, "filter-severity", "All severities")
+    page.get_by_test_id("checks-search").fill("access analyzer")
+    page.get_by_text("1 of 64 checks").wait_for(timeout=TIMEOUT)
+    page.get_by_test_id("check-row").first.get_by_text("IAM Access Analyzer is active in every region").click()
+    details = page.get_by_test_id("check-details")
+    details.wait_for(timeout=TIMEOUT)
+    assert "Why it matters" in details.inner_text()
+    assert "create-analyzer" in details.inner_text()
+    assert "SOC 2: CC6.1" in details.inner_text()
+
+    page.get_by_test_id("checks-search").fill("")
+    page.get_by_text("42 of 64 checks").wait_for(timeout=TIMEOUT)
+    page.get_by_text("Root account has MFA enabled").click()
+    page.get_by_test_id("check-details").get_by_text("CIS: 1.5").wait_for(timeout=TIMEOUT)
+    page.screenshot(path=str(SCREENSHOTS / "checks.png"), full_page=False)
+
+
+def test_risks_list_add_validation_and_revoke(live_app: str, browser_context, db: str) -> None:
+    org, admin = _demo()
+    risk.accept_risk(
+        actor_for(admin), org.id, "accessanalyzer_enabled", "Single-region sandbox account",
+        utcnow() + timedelta(days=30), resource_id="arn:aws:iam::123456789012:root",
+    )
+    page = _open(browser_context, live_app, DEMO_EMAIL, DEMO_PASSWORD, f"/o/{DEMO_ORG_SLUG}/risks")
+    row = page.get_by_test_id("risk-row").first
+    row.get_by_text("Single-region sandbox account").wait_for(timeout=TIMEOUT)
+    assert "arn:aws:iam::123456789012:root" in row.inner_text()
+    assert DEMO_EMAIL in row.inner_text()
+    assert row.get_by_test_id("risk-status").inner_text() == "active"
+
+    # Add one: the service's messages appear beside the field they concern.
+    page.get_by_test_id("risk-add").click()
+    _choose(page, "risk-question", "Root account has MFA enabled (iam_root_mfa_enabled)")
+    page.get_by_test_id("risk-submit").click()
+    page.get_by_text("A reason is required to accept a risk.").wait_for(timeout=TIMEOUT)
+    page.get_by_test_id("risk-reason").fill("Break-glass account kept offline in a safe")
+    page.get_by_test_id("risk-expires").fill((utcnow().date() + timedelta(days=500)).isoformat())
+    page.get_by_test_id("risk-submit").click()
+    page.get_by_text("A risk can be accepted for at most one year.").wait_for(timeout=TIMEOUT)
+    page.get_by_test_id("risk-expires").fill((utcnow().date() + timedelta(days=60)).isoformat())
+    page.get_by_test_id("risk-submit").click()
+    page.get_by_text("Break-glass account kept offline in a safe").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("risk-row").count() == 2
+    assert "all resources" in page.get_by_test_id("risks-table").inner_text()
+
+    # Revoke the first exception, after confirming.
+    first = page.get_by_test_id("risk-row").filter(has_text="Single-region sandbox account")
+    first.get_by_test_id("risk-revoke").click()
+    page.get_by_test_id("risk-revoke-confirm").click()
+    first.get_by_test_id("risk-status").get_by_text("revoked").wait_for(timeout=TIMEOUT)
+    assert first.get_by_test_id("risk-revoke").count() == 0
+    statuses = {r.status for r in risk.list_risk_acceptances(actor_for(admin), org.id)}
+    assert statuses == {"active", "revoked"}
+    page.screenshot(path=str(SCREENSHOTS / "risks.png"), full_page=False)
+
+
+def test_viewer_sees_no_admin_controls(live_app: str, browser_context, db: str) -> None:
+    org, admin = _demo()
+    risk.accept_risk(actor_for(admin), org.id, "accessanalyzer_enabled", "Sandbox", utcnow() + timedelta(days=30))
+    viewer = add_member(org, make_user("viewer@example.com"), Role.VIEWER)
+    page = _open(browser_context, live_app, viewer.email, DEFAULT_PASSWORD, f"/o/{DEMO_ORG_SLUG}/risks")
+    page.get_by_test_id("risk-row").first.get_by_text("Sandbox").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("risk-revoke").count() == 0
+    assert page.get_by_test_id("risk-add").count() == 0
