@@ -413,3 +413,6 @@ def test_connection(config: dict[str, Any], secrets: dict[str, Any]) -> Connecti
     return ConnectionResult(
         ok=True, details=details,
         message=f"Connected to GitHub organization '{session.org_login}' as '{details['login']}'.")
+
+
+test_connection.__test__ = False  # not a pytest test when imported into a test module
