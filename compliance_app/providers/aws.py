@@ -292,10 +292,10 @@ def _iam_summary(s: AwsSession, region: str) -> dict[str, Any]:
 @collector("iam.credential_report")
 def _iam_credential_report(s: AwsSession, region: str) -> list[dict[str, str]]:
     iam = s.client("iam")
-    for _ in range(10):
+    for attempt in range(12):  # generation takes seconds on big accounts; ~20 s at most
         if iam.generate_credential_report().get("State") == "COMPLETE":
             break
-        time.sleep(1)
+        time.sleep(min(0.1 * 2**attempt, 3))
     try:
         content = iam.get_credential_report()["Content"]
     except ClientError as exc:

@@ -1,0 +1,176 @@
+"""IAM checks: moto end-to-end where it can express the state, API-shaped fixtures otherwise."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import boto3
+
+from compliance_app.providers.aws import AwsSession
+from compliance_app.providers.base import CollectionError
+from tests.checks_aws.helpers import (
+    ERROR,
+    FAIL,
+    PASS,
+    FakeSession,
+    break_client,
+    client_error,
+    evaluate,
+    run,
+    status_of,
+)
+
+ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+READ_DOC = {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::b/*"}]}
+
+
+def _ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+def _root_row(**overrides: str) -> dict[str, str]:
+    row = {"user": "<root_account>", "arn": "arn:aws:iam::123456789012:root", "password_last_used": "N/A",
+           "access_key_1_last_used_date": "N/A", "access_key_2_last_used_date": "N/A"}
+    return row | overrides
+
+
+# -- root ------------------------------------------------------------------------
+def test_root_mfa_enabled_passes_on_summary_fixture() -> None:
+    [f] = evaluate("iam_root_mfa_enabled", {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0})
+    assert f.status == PASS and f.resource_id == "root"
+
+
+def test_root_mfa_missing_fails_end_to_end(session: AwsSession) -> None:
+    [f] = run("iam_root_mfa_enabled", session)  # moto's root has no MFA
+    assert f.status == FAIL and f.raw_data == {"AccountMFAEnabled": 0}
+
+
+def test_no_root_access_key_passes_end_to_end(session: AwsSession) -> None:
+    [f] = run("iam_no_root_access_key", session)
+    assert f.status == PASS
+
+
+def test_root_access_key_present_fails() -> None:
+    [f] = evaluate("iam_no_root_access_key", {"AccountAccessKeysPresent": 1})
+    assert f.status == FAIL and "access keys" in f.message
+
+
+def test_root_summary_unreadable_is_error(session: AwsSession) -> None:
+    break_client(session, "iam", client_error("AccessDenied", "GetAccountSummary"))
+    [f] = run("iam_root_mfa_enabled", session)
+    assert f.status == ERROR and "Access denied calling iam:GetAccountSummary" in f.message
+
+
+def test_avoid_root_usage_passes_when_root_idle() -> None:
+    [f] = evaluate("iam_avoid_root_usage", [_root_row(password_last_used=_ago(200))])
+    assert f.status == PASS
+
+
+def test_avoid_root_usage_fails_on_recent_password_or_key_use() -> None:
+    [f] = evaluate("iam_avoid_root_usage", [_root_row(password_last_used=_ago(3))])
+    assert f.status == FAIL and "password_last_used" in f.message
+    [f] = evaluate("iam_avoid_root_usage", [_root_row(access_key_2_last_used_date=_ago(30))])
+    assert f.status == FAIL
+
+
+def test_avoid_root_usage_without_root_row_is_error(session: AwsSession) -> None:
+    [f] = run("iam_avoid_root_usage", session)  # moto's report has no <root_account> row
+    assert f.status == ERROR
+
+
+def test_avoid_root_usage_collector_failure_is_error() -> None:
+    fake = FakeSession({"iam.credential_report": CollectionError("Access denied calling iam:GetCredentialReport")})
+    [f] = run("iam_avoid_root_usage", fake)
+    assert f.status == ERROR and "GetCredentialReport" in f.message
+
+
+# -- users ----------------------------------------------------------------------
+def test_console_users_need_mfa(session: AwsSession) -> None:
+    iam = boto3.client("iam")
+    for name in ("with-mfa", "no-mfa", "api-only"):
+        iam.create_user(UserName=name)
+    iam.create_login_profile(UserName="with-mfa", Password="Passw0rd!Passw0rd!")
+    iam.create_login_profile(UserName="no-mfa", Password="Passw0rd!Passw0rd!")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="with-mfa")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="with-mfa", SerialNumber=serial, AuthenticationCode1="123456",
+                          AuthenticationCode2="654321")
+    findings = run("iam_user_mfa_enabled_console_access", session)
+    assert status_of(findings, "user/with-mfa") == PASS
+    assert status_of(findings, "user/no-mfa") == FAIL
+    assert status_of(findings, "user/api-only") == PASS
+
+
+def test_no_users_is_not_applicable(session: AwsSession) -> None:
+    assert run("iam_user_mfa_enabled_console_access", session) == []
+
+
+def _key(created_days: int, last_used_days: int | None, status: str = "Active") -> dict:
+    return {"UserName": "alice", "UserCreateDate": _ago(400), "AccessKeyId": f"AKIA{created_days:016d}",
+            "Status": status, "CreateDate": _ago(created_days),
+            "LastUsedDate": None if last_used_days is None else _ago(last_used_days)}
+
+
+def test_new_access_key_passes_rotation_and_usage(session: AwsSession) -> None:
+    iam = boto3.client("iam")
+    iam.create_user(UserName="alice")
+    key_id = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    [rot] = run("iam_rotate_access_key_90_days", session)
+    [unused] = run("iam_user_accesskey_unused", session)
+    assert rot.status == PASS and unused.status == PASS
+    assert rot.resource_id == key_id and "SecretAccessKey" not in json.dumps(rot.raw_data)
+
+
+def test_old_access_key_fails_rotation() -> None:
+    findings = evaluate("iam_rotate_access_key_90_days", [_key(120, 1), _key(10, 1), _key(300, 1, "Inactive")])
+    assert [f.status for f in findings] == [FAIL, PASS]
+
+
+def test_unused_access_key_fails() -> None:
+    findings = evaluate("iam_user_accesskey_unused", [_key(400, 120), _key(100, None), _key(400, 5)])
+    assert [f.status for f in findings] == [FAIL, FAIL, PASS]
+    assert "never used" in findings[1].message
+
+
+def test_directly_attached_user_policies_fail(session: AwsSession) -> None:
+    iam = boto3.client("iam")
+    arn = iam.create_policy(PolicyName="read", PolicyDocument=json.dumps(READ_DOC))["Policy"]["Arn"]
+    iam.create_user(UserName="direct")
+    iam.create_user(UserName="inline")
+    iam.create_user(UserName="clean")
+    iam.attach_user_policy(UserName="direct", PolicyArn=arn)
+    iam.put_user_policy(UserName="inline", PolicyName="x", PolicyDocument=json.dumps(READ_DOC))
+    findings = run("iam_policy_attached_only_to_group_or_roles", session)
+    assert status_of(findings, "user/direct") == FAIL
+    assert status_of(findings, "user/inline") == FAIL
+    assert status_of(findings, "user/clean") == PASS
+
+
+def test_admin_policy_fails_and_narrow_policy_passes(session: AwsSession) -> None:
+    iam = boto3.client("iam")
+    iam.create_policy(PolicyName="god-mode", PolicyDocument=json.dumps(ADMIN_DOC))
+    iam.create_policy(PolicyName="reader", PolicyDocument=json.dumps(READ_DOC))
+    findings = run("iam_policy_no_administrative_privileges", session)
+    assert status_of(findings, "policy/god-mode") == FAIL
+    assert status_of(findings, "policy/reader") == PASS
+
+
+# -- password policy ------------------------------------------------------------
+def test_strong_password_policy_passes(session: AwsSession) -> None:
+    boto3.client("iam").update_account_password_policy(MinimumPasswordLength=14, PasswordReusePrevention=24)
+    assert run("iam_password_policy_minimum_length_14", session)[0].status == PASS
+    assert run("iam_password_policy_reuse_24", session)[0].status == PASS
+
+
+def test_weak_password_policy_fails(session: AwsSession) -> None:
+    boto3.client("iam").update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=5)
+    [length] = run("iam_password_policy_minimum_length_14", session)
+    [reuse] = run("iam_password_policy_reuse_24", session)
+    assert length.status == FAIL and length.raw_data == {"MinimumPasswordLength": 8}
+    assert reuse.status == FAIL
+
+
+def test_missing_password_policy_fails(session: AwsSession) -> None:
+    assert run("iam_password_policy_minimum_length_14", session)[0].status == FAIL
+    assert run("iam_password_policy_reuse_24", session)[0].status == FAIL
