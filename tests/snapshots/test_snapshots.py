@@ -62,9 +62,13 @@ def test_checksum_survives_numbers_jsonb_rewrites(db):
     owner, _org, audit = _org_with_audit()
     with session_scope() as s:
         s.execute(sa.text("UPDATE evidence SET raw_data = CAST(:d AS jsonb) WHERE status = 'PASS'"),
-                  {"d": json.dumps({"big": 1e20, "small": 1e-7, "f": 1.0})})
+                  {"d": '{"big": 1e20, "small": 1e-7, "f": 1.0, "z": -0.0, "frac": 12345678901234567890.5, '
+                        '"huge": 1E400, "neg": -2.5e-3, "list": [0.1, 3, 1e16]}'})
     summary = snapshots.create_snapshot(actor_for(owner), audit.id)
     assert snapshots.verify_snapshot(actor_for(owner), summary.id).valid
+    with get_engine().connect() as conn:
+        stored = conn.execute(sa.text("SELECT data, checksum FROM audit_snapshot")).one()
+    assert snapshots.compute_checksum(stored.data) == stored.checksum
 
 
 def test_only_completed_audits_and_only_members(db):

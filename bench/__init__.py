@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench NAME`; each module has main(argv) -> exit code."""
