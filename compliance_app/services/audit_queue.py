@@ -336,18 +336,20 @@ def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
             interval = SCAN_INTERVALS[ScanFrequency(frequency)]
             if last is not None and last > now - interval + SCHEDULE_SLACK:
                 continue
-            audit_id = uuid.uuid4()
+            table = Audit.__table__
             stmt = (
-                insert(Audit.__table__)
-                .values(id=audit_id, organization_id=org_id, status=AuditStatus.PENDING.value,
+                insert(table)
+                .values(id=uuid.uuid4(), organization_id=org_id, status=AuditStatus.PENDING.value,
                         created_at=now, counts={})
                 .on_conflict_do_nothing(
-                    index_elements=[Audit.__table__.c.organization_id],
-                    index_where=Audit.__table__.c.status.in_(["PENDING", "RUNNING"]),
+                    index_elements=[table.c.organization_id],
+                    index_where=table.c.status.in_(["PENDING", "RUNNING"]),
                 )
+                .returning(table.c.id)
             )
-            if s.execute(stmt).rowcount == 1:
-                created.append(audit_id)
+            inserted = s.execute(stmt).scalar()
+            if inserted is not None:
+                created.append(inserted)
     return created
 
 

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 50
 BATCH_SECONDS = 0.5
 _MAX_MESSAGE = 1000
+_STATUSES = frozenset(EvidenceStatus)
 
 
 class LeaseLost(RuntimeError):
@@ -168,7 +169,11 @@ def run_check(check: Check, session: Any, scope: str) -> list[Finding]:
         return [Finding.error(scope, f"The check could not run: {type(exc).__name__}: {exc}"[:_MAX_MESSAGE])]
     if findings is None:
         return [Finding.error(scope, "The check returned no result.")]
-    return list(findings)
+    findings = list(findings)
+    bad = [f.status for f in findings if f.status not in _STATUSES]
+    if bad:
+        return [Finding.error(scope, f"The check reported an unknown status {bad[0]!r}.")]
+    return findings
 
 
 def _json_safe(data: Any) -> dict[str, Any]:
