@@ -1,0 +1,374 @@
+"""/share/{token}: the public, login-free view of a shared snapshot.
+
+The state is deliberately NOT a SessionState: it knows nothing about users or
+organizations, and holds only what the snapshot itself says, shaped for display. Every
+token that does not open a live link shows the same "not found or expired" card.
+Large audits are capped per group on the page; the JSON and PDF downloads hold everything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import reflex as rx
+
+from compliance_app.components.layout import centered_card
+from compliance_app.services.errors import NotFound
+from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
+from compliance_app.services.shares import LINK_NOT_FOUND, resolve_public
+from compliance_app.services.snapshots import VERIFY_ONE_LINER
+
+#: Rows shown per (framework, status) group; the downloads have all of them.
+GROUP_LIMIT = 100
+RAW_LIMIT = 4000
+STATUS_ORDER = ("FAIL", "ERROR", "RISK_ACCEPTED", "PASS")
+STATUS_LABEL = {"FAIL": "Failing", "ERROR": "Could not check", "RISK_ACCEPTED": "Risk accepted", "PASS": "Passing"}
+STATUS_COLOR = {"FAIL": "red", "ERROR": "gray", "RISK_ACCEPTED": "amber", "PASS": "green"}
+
+
+@dataclass
+class ShareEvidence:
+    title: str = ""
+    question_key: str = ""
+    severity: str = ""
+    status: str = ""
+    resource_id: str = ""
+    region: str = ""
+    message: str = ""
+    controls: str = ""
+    remediation: str = ""
+    raw: str = ""
+
+
+@dataclass
+class StatusGroup:
+    status: str = ""
+    label: str = ""
+    color: str = ""
+    total: int = 0
+    hidden: int = 0
+    rows: list[ShareEvidence] = field(default_factory=list)
+
+
+@dataclass
+class ReadinessCard:
+    framework: str = ""
+    percent: str = ""
+    value: int = 0
+    detail: str = ""
+
+
+@dataclass
+class FrameworkSection:
+    framework: str = ""
+    readiness: str = ""
+    summary: str = ""
+    groups: list[StatusGroup] = field(default_factory=list)
+
+
+def _date(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).strftime("%d %b %Y, %H:%M UTC")
+    except ValueError:
+        return value
+
+
+def _raw(value: Any) -> str:
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + "\n… (truncated: see the JSON download)"
+
+
+def _item(row: dict[str, Any], framework: str) -> ShareEvidence:
+    failing = row.get("status") in ("FAIL", "ERROR")
+    return ShareEvidence(
+        title=str(row.get("title") or row.get("question_key") or ""),
+        question_key=str(row.get("question_key") or ""),
+        severity=str(row.get("severity") or ""),
+        status=str(row.get("status") or ""),
+        resource_id=str(row.get("resource_id") or ""),
+        region=str(row.get("region") or ""),
+        message=str(row.get("message") or ""),
+        controls=", ".join((row.get("frameworks") or {}).get(framework) or []),
+        remediation=str(row.get("remediation_steps") or "") if failing else "",
+        raw=_raw(row.get("raw_data") or {}),
+    )
+
+
+def build_sections(evidence: list[dict[str, Any]]) -> list[FrameworkSection]:
+    """Evidence grouped by framework, then by status (worst first), capped per group."""
+    readiness = {r.framework: r for r in framework_readiness(evidence)}
+    sections = []
+    for framework in FRAMEWORKS:
+        mapped = [e for e in evidence if framework in (e.get("frameworks") or {})]
+        groups = []
+        for status in STATUS_ORDER:
+            rows = [e for e in mapped if e.get("status") == status]
+            if rows:
+                groups.append(StatusGroup(
+                    status=status, label=STATUS_LABEL[status], color=STATUS_COLOR[status], total=len(rows),
+                    hidden=max(0, len(rows) - GROUP_LIMIT),
+                    rows=[_item(row, framework) for row in rows[:GROUP_LIMIT]],
+                ))
+        r = readiness[framework]
+        sections.append(FrameworkSection(
+            framework=framework,
+            readiness="n/a" if r.percent is None else f"{r.percent}%",
+            summary=f"{r.passing} of {r.passing + r.failing} mapped checks passing",
+            groups=groups,
+        ))
+    return sections
+
+
+class ShareState(rx.State):
+    """Only the snapshot's own content, prepared for display; no user, no organization id."""
+
+    loaded: bool = False
+    found: bool = False
+    org_name: str = ""
+    audit_date: str = ""
+    snapshot_date: str = ""
+    score: str = "—"
+    gauge: str = ""
+    counts: list[dict[str, str]] = []
+    readiness: list[ReadinessCard] = []
+    sections: list[FrameworkSection] = []
+    total_evidence: int = 0
+    checksum: str = ""
+    json_url: str = ""
+    pdf_url: str = ""
+
+    def _token(self) -> str:
+        parts = [p for p in (self.router.url.path or "").split("/") if p]
+        return parts[1] if len(parts) >= 2 and parts[0] == "share" else ""
+
+    @rx.event
+    def load(self) -> None:
+        token = self._token()
+        self.loaded = False
+        try:
+            snapshot = resolve_public(token)
+        except NotFound:
+            self.reset()
+            self.loaded = True
+            return
+        data = snapshot.data
+        audit = data.get("audit") or {}
+        evidence = data.get("evidence") or []
+        score = audit.get("score")
+        self.org_name = str((data.get("organization") or {}).get("name") or "")
+        self.audit_date = _date(audit.get("finished_at") or audit.get("created_at"))
+        self.snapshot_date = _date(snapshot.created_at.isoformat())
+        self.score = "—" if score is None else str(score)
+        color = "var(--green-9)" if (score or 0) >= 80 else "var(--amber-9)" if (score or 0) >= 50 else "var(--red-9)"
+        self.gauge = f"conic-gradient({color} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
+        counts = audit.get("counts") or {}
+        self.counts = [
+            {"label": STATUS_LABEL[s], "value": str(counts.get(s, 0)), "color": STATUS_COLOR[s]} for s in STATUS_ORDER
+        ]
+        self.readiness = [
+            ReadinessCard(r.framework, "n/a" if r.percent is None else f"{r.percent}%", r.percent or 0,
+                          f"{r.passing}/{r.passing + r.failing}")
+            for r in framework_readiness(evidence)
+        ]
+        self.sections = build_sections(evidence)
+        self.total_evidence = len(evidence)
+        self.checksum = snapshot.checksum
+        quoted = quote(token, safe="")
+        self.json_url = f"/api/public/snapshots/{quoted}"
+        self.pdf_url = f"/api/public/snapshots/{quoted}/pdf"
+        self.found = True
+        self.loaded = True
+
+
+def _stat(label: rx.Var, value: rx.Var, color: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.text(label, size="2", color_scheme="gray"),
+            rx.heading(value, size="6", color_scheme=color),
+            spacing="1",
+        ),
+        min_width="140px",
+    )
+
+
+def _gauge() -> rx.Component:
+    return rx.box(
+        rx.center(
+            rx.vstack(
+                rx.heading(ShareState.score, size="8", id="share-score"),
+                rx.text("score / 100", size="1", color_scheme="gray"),
+                align="center",
+                spacing="0",
+            ),
+            width="118px",
+            height="118px",
+            border_radius="50%",
+            background=rx.color("gray", 1),
+        ),
+        padding="11px",
+        border_radius="50%",
+        background=ShareState.gauge,
+        width="140px",
+        height="140px",
+    )
+
+
+def _evidence_row(item: ShareEvidence) -> rx.Component:
+    return rx.box(
+        rx.hstack(
+            rx.badge(item.severity, variant="soft"),
+            rx.text(item.title, weight="medium"),
+            rx.spacer(),
+            rx.code(item.resource_id, size="1"),
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.text(item.message, size="2", color_scheme="gray"),
+        rx.text(item.question_key, " · controls ", item.controls, size="1", color_scheme="gray"),
+        rx.cond(
+            item.remediation != "",
+            rx.callout(item.remediation, icon="wrench", color_scheme="red", size="1", margin_top="0.4em"),
+        ),
+        rx.el.details(
+            rx.el.summary("Raw proof", style={"cursor": "pointer", "font-size": "0.8em"}),
+            rx.code_block(item.raw, language="json", font_size="0.75em", wrap_long_lines=True),
+        ),
+        padding="0.6em 0",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        width="100%",
+        class_name="evidence-row",
+    )
+
+
+def _group(group: StatusGroup) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(group.label, color_scheme=group.color, size="2"),
+            rx.text(group.total, " checks", size="2", color_scheme="gray"),
+            align="center",
+        ),
+        rx.foreach(group.rows, _evidence_row),
+        rx.cond(
+            group.hidden > 0,
+            rx.text(group.hidden, " more in the JSON/PDF download.", size="2", color_scheme="gray"),
+        ),
+        width="100%",
+        spacing="1",
+        padding_bottom="1em",
+    )
+
+
+def _section(section: FrameworkSection) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(section.framework, size="5"),
+                rx.badge(section.readiness, size="2"),
+                rx.text(section.summary, size="2", color_scheme="gray"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.foreach(section.groups, _group),
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _report() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.icon("shield-check", size=28, color=rx.color("accent", 9)),
+            rx.vstack(
+                rx.heading(ShareState.org_name, size="7", id="share-org"),
+                rx.text("Compliance snapshot of the audit of ", ShareState.audit_date, color_scheme="gray"),
+                spacing="0",
+            ),
+            align="center",
+            spacing="3",
+        ),
+        rx.hstack(
+            _gauge(),
+            rx.foreach(ShareState.counts, lambda c: _stat(c["label"], c["value"], c["color"])),
+            align="center",
+            wrap="wrap",
+            spacing="4",
+        ),
+        rx.heading("Readiness per framework", size="4"),
+        rx.hstack(
+            rx.foreach(
+                ShareState.readiness,
+                lambda r: rx.card(
+                    rx.vstack(
+                        rx.text(r.framework, weight="bold"),
+                        rx.heading(r.percent, size="6"),
+                        rx.progress(value=r.value, max=100, width="160px"),
+                        rx.text(r.detail, " mapped checks passing", size="1", color_scheme="gray"),
+                    )
+                ),
+            ),
+            wrap="wrap",
+            spacing="4",
+        ),
+        rx.card(
+            rx.vstack(
+                rx.heading("Verify this snapshot", size="4"),
+                rx.text("SHA-256 checksum", size="2", color_scheme="gray"),
+                rx.code(ShareState.checksum, id="share-checksum", style={"word-break": "break-all"}),
+                rx.text(
+                    "Download the JSON and run the line below: it must print this checksum, "
+                    "which proves the content is exactly what was frozen on ",
+                    ShareState.snapshot_date, ".",
+                    size="2",
+                ),
+                rx.code_block(VERIFY_ONE_LINER, language="bash", wrap_long_lines=True, font_size="0.8em"),
+                rx.hstack(
+                    rx.link(rx.button(rx.icon("file-json"), "Download JSON", variant="soft"),
+                            href=ShareState.json_url, id="download-json", is_external=True),
+                    rx.link(rx.button(rx.icon("file-text"), "Download PDF", variant="soft"),
+                            href=ShareState.pdf_url, id="download-pdf", is_external=True),
+                ),
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.heading("Evidence (", ShareState.total_evidence, ")", size="4"),
+        rx.foreach(ShareState.sections, _section),
+        rx.text("Shared through compliance_app. Snapshot taken ", ShareState.snapshot_date, ".",
+                size="1", color_scheme="gray"),
+        spacing="5",
+        width="100%",
+        max_width="1100px",
+        margin="0 auto",
+        padding=["1em", "1.5em", "2em"],
+    )
+
+
+def _not_found() -> rx.Component:
+    return centered_card(
+        rx.heading("Link not found or expired", size="5", id="share-not-found"),
+        rx.text(
+            f"{LINK_NOT_FOUND[:-1]}: it may have been mistyped, revoked or reached its expiry date. "
+            "Ask the organization that shared it for a new link.",
+            color_scheme="gray",
+        ),
+    )
+
+
+@rx.page(route="/share/[token]", title="Shared compliance snapshot", on_load=ShareState.load)
+def share_page() -> rx.Component:
+    return rx.fragment(
+        rx.el.meta(name="robots", content="noindex"),
+        rx.cond(
+            ShareState.loaded,
+            rx.cond(ShareState.found, _report(), _not_found()),
+            rx.center(rx.spinner(size="3"), min_height="60vh"),
+        ),
+    )
