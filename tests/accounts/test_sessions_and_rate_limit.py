@@ -1,0 +1,171 @@
+"""Login throttling per account and per client; session expiry, revocation and hashing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from compliance_app.db import session_scope
+from compliance_app.models import ActivityLog, LoginAttempt, User, UserSession
+from compliance_app.models.types import utcnow
+from compliance_app.services import accounts
+from compliance_app.services import organizations as orgs
+from compliance_app.services.crypto import hash_token
+from compliance_app.services.errors import AuthenticationRequired, RateLimited, ValidationError
+from tests.factories import DEFAULT_PASSWORD, actor_for, make_org, make_user
+
+
+def fail_login(email: str, client: str) -> Exception:
+    with pytest.raises((AuthenticationRequired, RateLimited)) as info:
+        accounts.authenticate(email, "wrong password!", client)
+    return info.value
+
+
+def test_account_locks_after_five_failures_and_says_so(db: str) -> None:
+    user = make_user(email="victim@example.com")
+    errors = [fail_login(user.email, f"10.0.0.{i}") for i in range(5)]
+    assert [type(e) for e in errors] == [AuthenticationRequired] * 4 + [RateLimited]
+    assert all(str(e) == "Invalid email or password." for e in errors[:4])
+    assert "locked" in str(errors[4]) and "minute" in str(errors[4])
+    with pytest.raises(RateLimited, match="locked"):
+        accounts.authenticate(user.email, DEFAULT_PASSWORD, "10.9.9.9")  # right password, still locked
+
+
+def test_unknown_email_behaves_exactly_like_a_known_one(db: str) -> None:
+    make_user(email="known@example.com")
+    known = [str(fail_login("known@example.com", "1.1.1.1")) for _ in range(5)]
+    unknown = [str(fail_login("nobody@example.com", "2.2.2.2")) for _ in range(5)]
+    assert known == unknown
+
+
+def test_client_locks_across_accounts_but_others_still_log_in(db: str) -> None:
+    user = make_user()
+    for i in range(5):
+        fail_login(f"guess{i}@example.com", "6.6.6.6")
+    with pytest.raises(RateLimited):
+        accounts.authenticate(user.email, DEFAULT_PASSWORD, "6.6.6.6")
+    assert accounts.authenticate(user.email, DEFAULT_PASSWORD, "7.7.7.7")[0].id == user.id
+
+
+def test_lock_lapses_after_the_window(db: str) -> None:
+    user = make_user()
+    for _ in range(5):
+        fail_login(user.email, "3.3.3.3")
+    with session_scope() as s:
+        s.execute(sa.update(LoginAttempt).values(created_at=utcnow() - timedelta(minutes=15, seconds=1)))
+    assert accounts.authenticate(user.email, DEFAULT_PASSWORD, "3.3.3.3")[0].id == user.id
+
+
+def test_success_clears_the_account_counter(db: str) -> None:
+    user = make_user()
+    for _ in range(4):
+        fail_login(user.email, "4.4.4.4")
+    accounts.authenticate(user.email, DEFAULT_PASSWORD, "5.5.5.5")
+    assert isinstance(fail_login(user.email, "5.5.5.6"), AuthenticationRequired)
+
+
+def test_session_token_is_stored_hashed_and_resolves(db: str) -> None:
+    user = make_user()
+    _user, token = accounts.authenticate(user.email.upper(), DEFAULT_PASSWORD, "1.2.3.4", user_agent="pytest")
+    with session_scope() as s:
+        row = s.exec(select(UserSession).where(UserSession.user_id == user.id)).one()
+    assert row.token_hash == hash_token(token) and token not in row.token_hash
+    assert row.ip_address == "1.2.3.4" and row.user_agent == "pytest"
+    assert accounts.resolve_session(token).id == user.id
+    assert accounts.resolve_session(token + "x") is None
+    assert accounts.resolve_session("") is None
+
+
+def test_session_expiry(db: str) -> None:
+    user = make_user()
+    _user, token = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    with session_scope() as s:
+        s.execute(sa.update(UserSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    assert accounts.resolve_session(token) is None
+
+
+def test_last_seen_is_touched_at_most_every_few_minutes(db: str) -> None:
+    user = make_user()
+    _user, token = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    old = utcnow() - timedelta(minutes=10)
+    with session_scope() as s:
+        s.execute(sa.update(UserSession).values(last_seen_at=old))
+    accounts.resolve_session(token)
+    with session_scope() as s:
+        first = s.exec(select(UserSession.last_seen_at)).one()
+    assert first > old
+    accounts.resolve_session(token)
+    with session_scope() as s:
+        assert s.exec(select(UserSession.last_seen_at)).one() == first
+
+
+def test_logout_revokes_only_that_session(db: str) -> None:
+    user = make_user()
+    _u, a = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    _u, b = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    accounts.logout(a)
+    assert accounts.resolve_session(a) is None
+    assert accounts.resolve_session(b) is not None
+
+
+def test_logout_everywhere(db: str) -> None:
+    user = make_user()
+    tokens = [accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")[1] for _ in range(3)]
+    assert accounts.logout_everywhere(actor_for(user)) == 3
+    assert all(accounts.resolve_session(t) is None for t in tokens)
+
+
+def test_deactivated_user_loses_sessions_and_cannot_log_in(db: str) -> None:
+    user = make_user()
+    _u, token = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    with session_scope() as s:
+        s.execute(sa.update(User).values(is_active=False))
+    assert accounts.resolve_session(token) is None
+    with pytest.raises(AuthenticationRequired, match="Invalid email or password"):
+        accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+
+
+def test_change_password_revokes_other_sessions(db: str) -> None:
+    user = make_user()
+    _u, current = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    _u, other = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    with pytest.raises(ValidationError, match="Current password is incorrect"):
+        accounts.change_password(actor_for(user), "not it at all", "a brand new password")
+    with pytest.raises(ValidationError, match="at least 12"):
+        accounts.change_password(actor_for(user), DEFAULT_PASSWORD, "short")
+    assert accounts.change_password(actor_for(user), DEFAULT_PASSWORD, "a brand new password",
+                                    current_token=current) == 1  # fmt: skip
+    assert accounts.resolve_session(current) is not None
+    assert accounts.resolve_session(other) is None
+    with pytest.raises(AuthenticationRequired):
+        accounts.authenticate(user.email, DEFAULT_PASSWORD, "d")
+    accounts.authenticate(user.email, "a brand new password", "d")
+
+
+def test_activity_records_logins_and_membership_changes(db: str, caplog: pytest.LogCaptureFixture) -> None:
+    owner = make_user(email="owner@example.com")
+    org = make_org(owner=owner)
+    accounts.authenticate(owner.email, DEFAULT_PASSWORD, "9.9.9.9")
+    fail_login(owner.email, "9.9.9.9")
+    with caplog.at_level(logging.INFO, logger="compliance_app.services.organizations"):
+        _inv, token = orgs.invite_member(actor_for(owner), org.id, "new@example.com", "member")
+    assert any(r.levelno == logging.INFO and "new@example.com" in r.getMessage() for r in caplog.records)
+    assert token not in caplog.text and hash_token(token) not in caplog.text
+    newcomer = make_user(email="new@example.com")
+    orgs.accept_invitation(actor_for(newcomer), token)
+    orgs.change_role(actor_for(owner), org.id, newcomer.id, "viewer")
+    orgs.remove_member(actor_for(owner), org.id, newcomer.id)
+    page = orgs.list_activity(actor_for(owner), org.id)
+    actions = [r.action for r in page.rows]
+    assert actions[:4] == ["member.removed", "member.role_changed", "member.joined", "member.invited"]
+    assert {"user.login", "user.login_failed"} <= set(actions)
+    login = next(r for r in page.rows if r.action == "user.login")
+    assert login.meta.get("ip") == "9.9.9.9" and login.actor == owner.email
+    with session_scope() as s:
+        metas = [str(m) for m in s.exec(select(ActivityLog.meta)).all()]
+    assert not any(token in m or DEFAULT_PASSWORD in m for m in metas)
+    assert page.total == len(page.rows)
