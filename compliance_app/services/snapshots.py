@@ -349,6 +349,21 @@ def create_snapshot(actor: Actor, audit_id: uuid.UUID | str) -> SnapshotSummary:
         return _summary(snapshot, actor.label or None, valid=True)
 
 
+def latest_completed_audit(actor: Actor, org: uuid.UUID | str) -> dict[str, Any] | None:
+    """The newest COMPLETED audit (id, finished_at, score), the one the page offers to freeze."""
+    with session_scope() as s:
+        access = authorize_org(s, actor, org, Permission.READ)
+        audit = s.exec(
+            select(Audit)
+            .where(Audit.organization_id == access.organization.id, Audit.status == AuditStatus.COMPLETED)
+            .order_by(col(Audit.created_at).desc())
+            .limit(1)
+        ).first()
+        if audit is None:
+            return None
+        return {"id": audit.id, "finished_at": audit.finished_at or audit.created_at, "score": audit.score}
+
+
 def get_snapshot(actor: Actor, snapshot_id: int) -> AuditSnapshot:
     """The full snapshot (with data) for members of its organization."""
     with session_scope() as s:

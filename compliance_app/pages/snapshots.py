@@ -1,0 +1,315 @@
+"""/o/{slug}/snapshots: freeze audits, check their integrity, pin them, share them.
+
+Everyone in the organization sees the list with its verification badges; members can
+freeze the latest completed audit; admins pin/unpin and manage public links. The flags
+only hide controls: the services decide. A new link's token is shown once, right here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import reflex as rx
+
+from compliance_app.components.org_page import org_shell
+from compliance_app.services import shares, snapshots
+from compliance_app.services.errors import ServiceError
+from compliance_app.settings import get_settings
+from compliance_app.state.org import OrgState
+
+EXPIRY_CHOICES = ["1d", "7d", "30d", "90d", "365d"]
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+class SnapshotsState(OrgState):
+    rows: list[dict[str, str]] = []
+    links: list[dict[str, str]] = []
+    page: int = 1
+    pages: int = 1
+    latest_audit: str = ""
+    latest_label: str = ""
+    notice: str = ""
+    error: str = ""
+    share_for: str = ""
+    share_expiry: str = "30d"
+    share_label: str = ""
+    new_link_url: str = ""
+
+    def _refresh(self) -> None:
+        actor, org_id = self.actor(), self.org_id()
+        result = snapshots.list_snapshots(actor, org_id, self.page)
+        self.pages = result.pages
+        self.rows = [
+            {
+                "id": str(item.id),
+                "created_at": _when(item.created_at),
+                "audit_date": (item.audit_finished_at or "")[:16].replace("T", " "),
+                "score": "—" if item.score is None else str(item.score),
+                "evidence": str(item.evidence_count),
+                "checksum": item.checksum,
+                "short": item.checksum[:12] + "…",
+                "valid": "valid" if item.valid else "invalid",
+                "pinned": "yes" if item.is_pinned else "",
+                "by": item.created_by or "",
+            }
+            for item in result.items
+        ]
+        latest = snapshots.latest_completed_audit(actor, org_id)
+        self.latest_audit = str(latest["id"]) if latest else ""
+        self.latest_label = (
+            f"{_when(latest['finished_at'])} UTC, score {latest['score'] if latest['score'] is not None else '—'}"
+            if latest else ""
+        )
+        self.links = (
+            [
+                {
+                    "id": str(link.id),
+                    "snapshot_id": str(link.snapshot_id),
+                    "label": link.label,
+                    "status": link.status,
+                    "expires_at": _when(link.expires_at),
+                    "views": str(link.view_count),
+                    "last_viewed": _when(link.last_viewed_at) or "never",
+                }
+                for link in shares.list_links(actor, org_id)
+            ]
+            if self.can_admin
+            else []
+        )
+
+    def _run(self, action: Callable[[], object]) -> None:
+        self.error = self.notice = ""
+        try:
+            action()
+            self._refresh()
+        except ServiceError as exc:
+            self.error = str(exc)
+
+    @rx.event
+    def load(self) -> rx.event.EventSpec | None:
+        if (redirect := self.enter_org()) is not None or not self.org_found:
+            return redirect
+        self.new_link_url = self.share_for = ""
+        self._run(lambda: None)
+        return None
+
+    @rx.event
+    def create_from_latest(self) -> None:
+        def act() -> None:
+            summary = snapshots.create_snapshot(self.actor(), self.latest_audit)
+            self.notice = f"Snapshot {summary.id} created (sha256 {summary.checksum[:16]}…)."
+
+        self._run(act)
+
+    @rx.event
+    def toggle_pin(self, snapshot_id: str, pinned: str) -> None:
+        self._run(lambda: snapshots.set_pinned(self.actor(), int(snapshot_id), pinned != "yes"))
+
+    @rx.event
+    def open_share(self, snapshot_id: str) -> None:
+        self.share_for = snapshot_id
+        self.share_label = ""
+        self.share_expiry = "30d"
+        self.new_link_url = ""
+
+    @rx.event
+    def close_share(self) -> None:
+        self.share_for = ""
+        self.new_link_url = ""
+
+    @rx.event
+    def set_share_expiry(self, value: str) -> None:
+        self.share_expiry = value
+
+    @rx.event
+    def set_share_label(self, value: str) -> None:
+        self.share_label = value
+
+    @rx.event
+    def create_link(self) -> None:
+        def act() -> None:
+            _link, token = shares.create_link(
+                self.actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label
+            )
+            base = get_settings().app_url.rstrip("/") or (self.router.headers.origin or "").rstrip("/")
+            self.new_link_url = f"{base}/share/{token}"
+
+        self._run(act)
+
+    @rx.event
+    def revoke(self, link_id: str) -> None:
+        self._run(lambda: shares.revoke_link(self.actor(), link_id))
+
+    @rx.event
+    def go_page(self, delta: int) -> None:
+        self.page = min(max(1, self.page + delta), self.pages)
+        self._run(lambda: None)
+
+
+def _verification(value: rx.Var) -> rx.Component:
+    return rx.cond(
+        value == "valid",
+        rx.badge(rx.icon("shield-check", size=14), "valid", color_scheme="green", data_testid="verify-badge"),
+        rx.badge(rx.icon("shield-x", size=14), "invalid", color_scheme="red", data_testid="verify-badge"),
+    )
+
+
+def _snapshot_row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(row["id"]),
+        rx.table.cell(row["created_at"]),
+        rx.table.cell(row["audit_date"]),
+        rx.table.cell(row["score"]),
+        rx.table.cell(row["evidence"]),
+        rx.table.cell(rx.tooltip(rx.code(row["short"]), content=row["checksum"])),
+        rx.table.cell(_verification(row["valid"])),
+        rx.table.cell(rx.cond(row["pinned"] == "yes", rx.badge("pinned", color_scheme="indigo"), "")),
+        rx.table.cell(
+            rx.cond(
+                SnapshotsState.can_admin,
+                rx.hstack(
+                    rx.button(
+                        rx.cond(row["pinned"] == "yes", "Unpin", "Pin"), size="1", variant="soft",
+                        on_click=SnapshotsState.toggle_pin(row["id"], row["pinned"]),
+                    ),
+                    rx.button("Share", size="1", on_click=SnapshotsState.open_share(row["id"]),
+                              data_testid="share-open"),
+                    spacing="2",
+                ),
+            )
+        ),
+        data_testid="snapshot-row",
+    )
+
+
+def _snapshot_table() -> rx.Component:
+    headers = ["#", "Created", "Audit", "Score", "Evidence", "Checksum", "Integrity", "", ""]
+    return rx.cond(
+        SnapshotsState.rows.length() > 0,
+        rx.vstack(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+                rx.table.body(rx.foreach(SnapshotsState.rows, _snapshot_row)),
+                width="100%",
+            ),
+            rx.hstack(
+                rx.button("Previous", size="1", variant="soft", on_click=SnapshotsState.go_page(-1),
+                          disabled=SnapshotsState.page <= 1),
+                rx.text("Page ", SnapshotsState.page, " of ", SnapshotsState.pages, size="2"),
+                rx.button("Next", size="1", variant="soft", on_click=SnapshotsState.go_page(1),
+                          disabled=SnapshotsState.page >= SnapshotsState.pages),
+                align="center",
+            ),
+            width="100%",
+        ),
+        rx.text("No snapshots yet. Freeze a completed audit to keep an immutable, verifiable copy.",
+                color_scheme="gray"),
+    )
+
+
+def _share_dialog() -> rx.Component:
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Share snapshot #", SnapshotsState.share_for),
+            rx.cond(
+                SnapshotsState.new_link_url != "",
+                rx.vstack(
+                    rx.callout("Copy this link now: it is shown only once.", icon="key-round",
+                               color_scheme="amber"),
+                    rx.code(SnapshotsState.new_link_url, data_testid="new-link-url",
+                            style={"word-break": "break-all"}),
+                    rx.hstack(
+                        rx.button(rx.icon("copy"), "Copy", on_click=rx.set_clipboard(SnapshotsState.new_link_url)),
+                        rx.button("Done", variant="soft", on_click=SnapshotsState.close_share),
+                    ),
+                    spacing="3",
+                ),
+                rx.vstack(
+                    rx.text("Anyone with the link can view this snapshot without signing in.", size="2"),
+                    rx.text("Expires in", size="2", weight="medium"),
+                    rx.select(EXPIRY_CHOICES, value=SnapshotsState.share_expiry,
+                              on_change=SnapshotsState.set_share_expiry),
+                    rx.text("Label (who it is for)", size="2", weight="medium"),
+                    rx.input(value=SnapshotsState.share_label, on_change=SnapshotsState.set_share_label,
+                             placeholder="e.g. External auditor, Q4", max_length=200),
+                    rx.cond(SnapshotsState.error != "", rx.text(SnapshotsState.error, color_scheme="red")),
+                    rx.hstack(
+                        rx.button("Create link", on_click=SnapshotsState.create_link, data_testid="share-create"),
+                        rx.button("Cancel", variant="soft", on_click=SnapshotsState.close_share),
+                    ),
+                    spacing="3",
+                ),
+            ),
+        ),
+        open=SnapshotsState.share_for != "",
+    )
+
+
+def _links_table() -> rx.Component:
+    status_color = lambda s: rx.match(s, ("active", "green"), ("expired", "gray"), "red")  # noqa: E731
+    return rx.vstack(
+        rx.heading("Public links", size="4"),
+        rx.cond(
+            SnapshotsState.links.length() > 0,
+            rx.table.root(
+                rx.table.header(rx.table.row(*[
+                    rx.table.column_header_cell(h)
+                    for h in ("Snapshot", "Label", "Status", "Expires", "Views", "Last viewed", "")
+                ])),
+                rx.table.body(rx.foreach(SnapshotsState.links, lambda link: rx.table.row(
+                    rx.table.cell(link["snapshot_id"]),
+                    rx.table.cell(link["label"]),
+                    rx.table.cell(rx.badge(link["status"], color_scheme=status_color(link["status"]))),
+                    rx.table.cell(link["expires_at"]),
+                    rx.table.cell(link["views"]),
+                    rx.table.cell(link["last_viewed"]),
+                    rx.table.cell(rx.cond(
+                        link["status"] == "active",
+                        rx.button("Revoke", size="1", color_scheme="red", variant="soft",
+                                  on_click=SnapshotsState.revoke(link["id"])),
+                    )),
+                    data_testid="link-row",
+                ))),
+                width="100%",
+            ),
+            rx.text("No public links.", color_scheme="gray"),
+        ),
+        width="100%",
+    )
+
+
+def _content() -> rx.Component:
+    return rx.vstack(
+        rx.cond(SnapshotsState.notice != "", rx.callout(SnapshotsState.notice, icon="info")),
+        rx.cond(
+            (SnapshotsState.error != "") & (SnapshotsState.share_for == ""),
+            rx.callout(SnapshotsState.error, icon="triangle-alert", color_scheme="red"),
+        ),
+        rx.cond(
+            SnapshotsState.can_member,
+            rx.cond(
+                SnapshotsState.latest_audit != "",
+                rx.hstack(
+                    rx.button(rx.icon("camera"), "Snapshot the latest audit",
+                              on_click=SnapshotsState.create_from_latest, data_testid="snapshot-create"),
+                    rx.text("Latest completed audit: ", SnapshotsState.latest_label, size="2", color_scheme="gray"),
+                    align="center",
+                ),
+                rx.text("Run a scan first: only completed audits can be frozen.", color_scheme="gray"),
+            ),
+        ),
+        _snapshot_table(),
+        rx.cond(SnapshotsState.can_admin, _links_table()),
+        _share_dialog(),
+        spacing="5",
+        width="100%",
+    )
+
+
+@rx.page(route="/o/[slug]/snapshots", title="Snapshots · compliance_app", on_load=SnapshotsState.load)
+def snapshots_page() -> rx.Component:
+    return org_shell("Snapshots", _content())
