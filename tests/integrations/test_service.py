@@ -1,0 +1,229 @@
+"""The integrations service: who may do what, validation, encryption at rest, tests, scans."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel, select
+
+from compliance_app.db import get_engine, session_scope
+from compliance_app.models import ActivityLog, Integration, Role
+from compliance_app.providers.github import GitHubSession
+from compliance_app.services import integrations
+from compliance_app.services.authz import Actor
+from compliance_app.services.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationError
+from tests.factories import actor_for, add_member, make_org, make_user
+from tests.support.github_server import GitHubServer
+
+TOKEN = "ghp_SuperSecretTokenValue1234567890abcd"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def _count() -> int:
+    with session_scope() as s:
+        return len(s.exec(select(Integration)).all())
+
+
+@pytest.fixture
+def org_admin(db):
+    owner = make_user()
+    return make_org(owner), actor_for(owner)
+
+
+def test_admin_adds_and_lists_without_secrets(org_admin) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    assert row.provider == "github" and row.config == {"github_org": "acme"} and row.secret_hint == "abcd"
+    listed = integrations.list_integrations(admin, org.id)
+    assert [r.id for r in listed] == [row.id]
+    assert TOKEN not in str(listed[0].as_dict())
+    with session_scope() as s:
+        stored = s.get(Integration, row.id)
+        assert TOKEN not in stored.secret_encrypted
+        actions = [a.action for a in s.exec(select(ActivityLog)).all()]
+    assert "integration.added" in actions
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.VIEWER])
+def test_members_and_viewers_cannot_change_but_can_list(org_admin, role: Role) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    user = actor_for(add_member(org, role=role))
+    with pytest.raises(PermissionDenied):
+        integrations.add_github_integration(user, org.id, TOKEN, "other")
+    with pytest.raises(PermissionDenied):
+        integrations.remove_integration(user, row.id)
+    with pytest.raises(PermissionDenied):
+        integrations.update_integration(user, row.id, name="x")
+    with pytest.raises(PermissionDenied):
+        integrations.test_integration(user, row.id)
+    assert len(integrations.list_integrations(user, org.id)) == 1
+    assert _count() == 1
+
+
+def test_other_organization_sees_not_found(org_admin) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    outsider_owner = make_user()
+    make_org(outsider_owner)
+    outsider = actor_for(outsider_owner)
+    with pytest.raises(NotFound):
+        integrations.list_integrations(outsider, org.id)
+    with pytest.raises(NotFound):
+        integrations.add_github_integration(outsider, org.id, TOKEN, "acme2")
+    with pytest.raises(NotFound):
+        integrations.remove_integration(outsider, row.id)
+    with pytest.raises(NotFound):
+        integrations.test_integration(outsider, uuid.uuid4())
+    assert _count() == 1
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"token": "  "}, "token is required"),
+    ({"token": "ghp abc def"}, "token looks malformed"),
+    ({"github_org": ""}, "organization login is required"),
+    ({"github_org": "bad org!"}, "not a valid GitHub organization login"),
+    ({"base_url": "ftp://github.example.com"}, "must be an http(s) URL"),
+    ({"base_url": "not a url"}, "must be an http(s) URL"),
+    ({"base_url": "https://user:pw@github.example.com"}, "must not contain credentials"),
+])
+def test_github_validation_writes_nothing(org_admin, kwargs: dict, message: str) -> None:
+    org, admin = org_admin
+    args = {"token": TOKEN, "github_org": "acme", "base_url": None, **kwargs}
+    with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        integrations.add_github_integration(admin, org.id, **args)
+    assert _count() == 0
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({}, "AWS needs credentials"),
+    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET,
+      "role_arn": "arn:aws:iam::123456789012:role/Audit"}, "not both"),
+    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE"}, "secret access key is missing"),
+    ({"access_key_id": "akia-lower", "secret_access_key": AWS_SECRET}, "access key id looks malformed"),
+    ({"role_arn": "arn:aws:iam::123:user/bob"}, "is not an IAM role ARN"),
+    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "regions": "us-east-1,mars-1"},
+     "Invalid AWS region name"),
+    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "regions": " , "}, "At least one AWS region"),
+    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET, "external_id": "xyz"},
+     "only used with a role"),
+    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "endpoint_url": "localhost:5000"},
+     "must be an http"),
+])
+def test_aws_validation_writes_nothing(org_admin, kwargs: dict, message: str) -> None:
+    org, admin = org_admin
+    with pytest.raises(ValidationError, match=message):
+        integrations.add_aws_integration(admin, org.id, **kwargs)
+    assert _count() == 0
+
+
+def test_aws_keys_and_role_integrations(org_admin) -> None:
+    org, admin = org_admin
+    keys = integrations.add_aws_integration(admin, org.id, "AKIAIOSFODNN7EXAMPLE", AWS_SECRET,
+                                            regions="us-east-1, eu-west-3", endpoint_url="http://127.0.0.1:5000/")
+    assert keys.config == {"regions": ["us-east-1", "eu-west-3"], "endpoint_url": "http://127.0.0.1:5000"}
+    assert keys.secret_hint == "MPLE"
+    role = integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit",
+                                            external_id="ext-id-42")
+    assert role.config["role_arn"].endswith("role/Audit") and role.config["regions"] == ["us-east-1"]
+    switched = integrations.update_integration(admin, keys.id, access_key_id=None, secret_access_key=None,
+                                               role_arn="arn:aws:iam::123456789012:role/Other")
+    assert switched.config["role_arn"].endswith("role/Other") and switched.secret_hint == ""
+    with pytest.raises(ValidationError, match="not both"):
+        integrations.update_integration(admin, role.id, access_key_id="AKIAIOSFODNN7EXAMPLE",
+                                        secret_access_key=AWS_SECRET)
+
+
+def test_duplicate_github_org_conflicts(org_admin) -> None:
+    org, admin = org_admin
+    integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    with pytest.raises(Conflict, match="already connected"):
+        integrations.add_github_integration(admin, org.id, TOKEN, "ACME")
+    assert _count() == 1
+
+
+def test_plan_limit_hook_is_enforced(org_admin, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance_app.settings import get_settings
+
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_unused")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_unused")
+    get_settings.cache_clear()
+    try:
+        org, admin = org_admin
+        integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+        with pytest.raises(LimitExceeded):
+            integrations.add_github_integration(admin, org.id, TOKEN, "acme-two")
+        assert _count() == 1
+    finally:
+        monkeypatch.delenv("STRIPE_SECRET_KEY")
+        monkeypatch.delenv("STRIPE_WEBHOOK_SECRET")
+        get_settings.cache_clear()
+
+
+def test_update_remove_and_activity(org_admin) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    new_token = "ghp_RotatedTokenValue0000000000000wxyz"
+    updated = integrations.update_integration(admin, row.id, token=new_token, name="Main org", max_admins=5)
+    assert updated.secret_hint == "wxyz" and updated.name == "Main org" and updated.config["max_admins"] == 5
+    with pytest.raises(ValidationError, match="Unknown field"):
+        integrations.update_integration(admin, row.id, role_arn="arn:aws:iam::123456789012:role/x")
+    integrations.remove_integration(admin, row.id)
+    assert integrations.list_integrations(admin, org.id) == []
+    with session_scope() as s:
+        logs = s.exec(select(ActivityLog).order_by(ActivityLog.id)).all()
+    actions = [entry.action for entry in logs]
+    assert {"integration.added", "integration.updated", "integration.removed"} <= set(actions)
+    assert all(new_token not in str(entry.meta) and TOKEN not in str(entry.meta) for entry in logs)
+
+
+def test_connection_test_is_recorded(org_admin, github_server: GitHubServer) -> None:
+    org, admin = org_admin
+    good = integrations.add_github_integration(admin, org.id, github_server.token, "acme", github_server.base_url)
+    bad = integrations.add_github_integration(admin, org.id, "ghp_expired_token_000", "acme-old",
+                                              github_server.base_url)
+    assert integrations.test_integration(admin, good.id).ok
+    result = integrations.test_integration(admin, bad.id)
+    assert not result.ok and "expired" in result.message
+    rows = {r.id: r for r in integrations.list_integrations(admin, org.id)}
+    assert rows[good.id].last_test_ok is True and rows[good.id].last_tested_at is not None
+    assert rows[bad.id].last_test_ok is False and "expired" in rows[bad.id].last_test_message
+
+
+def test_scan_sessions_and_mark_used(org_admin, github_server: GitHubServer) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, github_server.token, "acme", github_server.base_url)
+    [target] = integrations.load_scan_sessions(org.id)
+    assert target.error is None and isinstance(target.session, GitHubSession)
+    assert target.session.collect("organization")["login"] == "acme"
+    integrations.mark_used(row.id, "ok")
+    [listed] = integrations.list_integrations(Actor.system(), org.id)
+    assert listed.last_used_status == "ok" and listed.last_used_at is not None
+
+
+def test_scan_session_errors_are_kept_per_integration(org_admin) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme")
+    with session_scope() as s:
+        s.get(Integration, row.id).secret_encrypted = "not-a-fernet-token"
+    [target] = integrations.load_scan_sessions(org.id)
+    assert target.session is None and "cannot be decrypted" in target.error
+
+
+def test_no_plaintext_secret_anywhere_in_the_database(org_admin, github_server: GitHubServer) -> None:
+    org, admin = org_admin
+    row = integrations.add_github_integration(admin, org.id, TOKEN, "acme", github_server.base_url)
+    integrations.test_integration(admin, row.id)  # fails (unknown token): message stored, no secret
+    integrations.update_integration(admin, row.id, name="renamed")
+    integrations.add_aws_integration(admin, org.id, "AKIAIOSFODNN7EXAMPLE", AWS_SECRET)
+    dump = []
+    with get_engine().connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            for record in conn.execute(sa.text(f'SELECT * FROM "{table.name}"')):
+                dump.append(f"{table.name}: {tuple(record)}")
+    text = "\n".join(dump)
+    assert "integration:" in text and "renamed" in text  # the dump really contains our rows
+    assert TOKEN not in text and AWS_SECRET not in text
+    assert TOKEN[-10:] not in text  # not even a longer fragment than the 4-char hint
