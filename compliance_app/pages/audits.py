@@ -1,0 +1,178 @@
+"""/o/{slug}/audits: every audit of the organization, newest first, filterable and paged."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import reflex as rx
+
+from compliance_app.components.figures import duration, status_badge, status_label, when
+from compliance_app.components.layout import empty_state
+from compliance_app.components.org_page import org_shell
+from compliance_app.services import dashboard
+from compliance_app.services.errors import ServiceError
+from compliance_app.state.org import OrgState
+
+PAGE_SIZE = 20
+AUDIT_STATUSES = ["COMPLETED", "RUNNING", "PENDING", "FAILED"]
+
+
+def _parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class AuditsState(OrgState):
+    loaded: bool = False
+    rows: list[dict[str, str]] = []
+    total: int = 0
+    page: int = 1
+    pages: int = 1
+    status_filter: str = "all"
+    since: str = ""
+    until: str = ""
+
+    def _refresh(self):
+        try:
+            result = dashboard.list_audit_rows(
+                self.actor(), self.org_id(),
+                status=None if self.status_filter == "all" else self.status_filter,
+                since=_parse_day(self.since), until=_parse_day(self.until),
+                page=self.page, page_size=PAGE_SIZE,
+            )
+        except ServiceError as exc:
+            self.rows, self.total, self.pages = [], 0, 1
+            return rx.toast.error(exc.message)
+        self.total, self.pages = result.total, result.pages
+        self.rows = [
+            {
+                "id": a.id,
+                "status": a.status,
+                "status_label": status_label(a.status),
+                "score": "—" if a.score is None else str(a.score),
+                "created": when(a.created_at),
+                "duration": duration(a.created_at, a.finished_at),
+                "pass": str(a.counts["PASS"]),
+                "fail": str(a.counts["FAIL"]),
+                "by": a.triggered_by or "Scheduled",
+            }
+            for a in result.items
+        ]
+        return None
+
+    @rx.event
+    def load(self):
+        self.loaded = False
+        redirect = self.enter_org()
+        if redirect is not None or not self.org_found:
+            return redirect
+        self.page = 1
+        toast = self._refresh()
+        self.loaded = True
+        return toast
+
+    @rx.event
+    def set_status_filter(self, value: str):
+        self.status_filter, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def set_since(self, value: str):
+        self.since, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def set_until(self, value: str):
+        self.until, self.page = value, 1
+        return self._refresh()
+
+    @rx.event
+    def clear_filters(self):
+        self.status_filter, self.since, self.until, self.page = "all", "", "", 1
+        return self._refresh()
+
+    @rx.event
+    def go_page(self, delta: int):
+        self.page = min(max(1, self.page + delta), self.pages)
+        return self._refresh()
+
+
+def _row(row: rx.Var) -> rx.Component:
+    href = "/o/" + AuditsState.org_slug + "/audits/" + row["id"]
+    return rx.table.row(
+        rx.table.cell(rx.link(row["created"], href=href, weight="medium", white_space="nowrap")),
+        rx.table.cell(status_badge(row["status"], row["status_label"])),
+        rx.table.cell(rx.text(row["score"], weight="bold")),
+        rx.table.cell(rx.hstack(rx.badge(row["pass"], " pass", color_scheme="green", variant="soft"),
+                                rx.badge(row["fail"], " fail", color_scheme="red", variant="soft"), spacing="1")),
+        rx.table.cell(rx.text(row["duration"], size="2", color_scheme="gray")),
+        rx.table.cell(rx.text(row["by"], size="2")),
+        class_name="audit-row",
+    )
+
+
+def _filters() -> rx.Component:
+    S = AuditsState
+    return rx.hstack(
+        rx.select.root(
+            rx.select.trigger(placeholder="Status"),
+            rx.select.content(rx.select.item("All statuses", value="all"),
+                              *[rx.select.item(status_label(s), value=s) for s in AUDIT_STATUSES]),
+            value=S.status_filter,
+            on_change=S.set_status_filter,
+        ),
+        rx.hstack(rx.text("From", size="2"), rx.input(type="date", value=S.since, on_change=S.set_since),
+                  rx.text("to", size="2"), rx.input(type="date", value=S.until, on_change=S.set_until),
+                  align="center", spacing="2"),
+        rx.button("Clear", variant="ghost", on_click=S.clear_filters),
+        spacing="3",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _content() -> rx.Component:
+    S = AuditsState
+    table = rx.box(
+        rx.table.root(
+            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
+                                           ("Started", "Status", "Score", "Results", "Duration", "Triggered by")])),
+            rx.table.body(rx.foreach(S.rows, _row)),
+            width="100%",
+        ),
+        overflow_x="auto",
+        width="100%",
+    )
+    pager = rx.hstack(
+        rx.text(S.total, " audits · page ", S.page, " of ", S.pages, size="2", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(rx.icon("chevron-left", size=16), "Previous", variant="soft", size="1",
+                  on_click=S.go_page(-1), disabled=S.page <= 1),
+        rx.button("Next", rx.icon("chevron-right", size=16), variant="soft", size="1",
+                  on_click=S.go_page(1), disabled=S.page >= S.pages),
+        width="100%",
+        align="center",
+    )
+    return rx.cond(
+        S.loaded,
+        rx.vstack(
+            _filters(),
+            rx.cond(
+                S.rows.length() > 0,
+                rx.vstack(table, pager, width="100%", spacing="3"),
+                empty_state("list-checks", "No audits match",
+                            "Change the filters, or run a scan from the dashboard.",
+                            rx.link(rx.button("Go to the dashboard", variant="soft"), href="/o/" + S.org_slug)),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        rx.vstack(*[rx.skeleton(height="40px", width="100%") for _ in range(6)], width="100%"),
+    )
+
+
+@rx.page(route="/o/[slug]/audits", title="Audits · compliance_app", on_load=AuditsState.load)
+def audits_page() -> rx.Component:
+    return org_shell("Audits", _content())

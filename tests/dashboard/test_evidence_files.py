@@ -1,0 +1,155 @@
+"""Proof files: content-checked, size-limited, private, served only to the organization's members."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from compliance_app.api import create_api
+from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.db import session_scope
+from compliance_app.models import ActivityLog, Evidence, Role
+from compliance_app.services import accounts
+from compliance_app.services.errors import NotFound, PermissionDenied, ValidationError
+from compliance_app.services.evidence_files import open_evidence_file, save_evidence_file
+from compliance_app.settings import get_settings
+from tests.dashboard.conftest import Scenario, png_bytes
+from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def _evidence_id(scenario: Scenario) -> int:
+    return scenario.evidence["t_high_logging:trail-1"].id
+
+
+def _stored(evidence_id: int) -> tuple[str | None, str | None]:
+    with session_scope() as s:
+        e = s.get(Evidence, evidence_id)
+        return e.screenshot, e.screenshot_content_type
+
+
+def _files(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.rglob("*") if p.is_file())
+
+
+def test_png_is_stored_privately_under_a_random_name(scenario: Scenario, data_dir: Path) -> None:
+    evidence_id = _evidence_id(scenario)
+    stored = save_evidence_file(actor_for(scenario.owner), evidence_id, png_bytes(), "../../etc/passwd.png")
+    assert stored.content_type == "image/png"
+    assert _stored(evidence_id) == (stored.name, "image/png")
+    assert _files(data_dir) == [data_dir / "evidence" / stored.name]
+    assert "passwd" not in stored.name and len(stored.name) == 32 + len(".png")
+    assert not (Path(get_settings().data_dir).parent / "uploaded_files" / stored.name).exists()
+    found = open_evidence_file(actor_for(scenario.owner), evidence_id)
+    assert found.path.read_bytes() == png_bytes() and found.content_type == "image/png"
+    with session_scope() as s:
+        log = s.exec(select(ActivityLog).where(ActivityLog.action == "evidence.file_uploaded")).one()
+        assert log.target == str(evidence_id) and log.organization_id == scenario.org.id
+
+    # A replacement removes the earlier file.
+    second = save_evidence_file(actor_for(scenario.owner), evidence_id, PDF, "proof.pdf")
+    assert second.content_type == "application/pdf"
+    assert _files(data_dir) == [data_dir / "evidence" / second.name]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"just some text pretending to be an image", "Only PNG, JPEG or PDF files are accepted"),
+        (b"GIF89a" + b"\x00" * 64, "it looks like image/gif"),
+        (b"", "The file is empty"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048, "too large"),
+    ],
+    ids=["text-renamed-png", "gif", "empty", "oversized"],
+)
+def test_bad_files_are_refused_and_nothing_is_stored(
+    scenario: Scenario, data_dir: Path, monkeypatch: pytest.MonkeyPatch, data: bytes, message: str
+) -> None:
+    monkeypatch.setenv("UPLOAD_MAX_BYTES", "1024")
+    get_settings.cache_clear()
+    evidence_id = _evidence_id(scenario)
+    with pytest.raises(ValidationError, match=message):
+        save_evidence_file(actor_for(scenario.owner), evidence_id, data, "shot.png")
+    assert _stored(evidence_id) == (None, None)
+    assert _files(data_dir) == []
+
+
+def test_roles_and_tenants(scenario: Scenario, data_dir: Path) -> None:
+    evidence_id = _evidence_id(scenario)
+    viewer = add_member(scenario.org, role=Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        save_evidence_file(actor_for(viewer), evidence_id, png_bytes())
+    member = add_member(scenario.org, role=Role.MEMBER)
+    save_evidence_file(actor_for(member), evidence_id, png_bytes())
+    assert open_evidence_file(actor_for(viewer), evidence_id).content_type == "image/png"
+    outsider = make_user()
+    make_org(outsider)
+    with pytest.raises(NotFound):
+        save_evidence_file(actor_for(outsider), evidence_id, png_bytes())
+    with pytest.raises(NotFound):
+        open_evidence_file(actor_for(outsider), evidence_id)
+    assert len(_files(data_dir)) == 1
+
+
+# --- the HTTP routes ---------------------------------------------------------------------
+@pytest.fixture
+def client(db: str) -> Iterator[TestClient]:
+    app: Starlette = create_api()
+    with TestClient(app, base_url="http://testserver") as c:
+        yield c
+
+
+def _login(user_email: str) -> dict[str, str]:
+    _user, token = accounts.authenticate(user_email, DEFAULT_PASSWORD, "127.0.0.1")
+    return {COOKIE_NAME: token}
+
+
+def test_file_route_serves_members_only(scenario: Scenario, data_dir: Path, client: TestClient) -> None:
+    evidence_id = _evidence_id(scenario)
+    url = f"/api/evidence/{evidence_id}/file"
+    assert client.get(url).status_code == 404  # no file yet, anonymous
+    owner_cookies = _login(scenario.owner.email)
+    client.cookies.update(owner_cookies)
+    r = client.post(url, files={"file": ("shot.png", png_bytes(), "image/png")})
+    assert r.status_code == 201, r.text
+    r = client.get(url)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content == png_bytes()
+    assert "no-store" in r.headers["cache-control"]
+
+    client.cookies.clear()
+    assert client.get(url).status_code == 404  # anonymous
+    outsider = make_user()
+    make_org(outsider)
+    client.cookies.update(_login(outsider.email))
+    assert client.get(url).status_code == 404  # another organization
+    r = client.post(url, files={"file": ("x.png", png_bytes(), "image/png")})
+    assert r.status_code == 404
+    assert client.get("/api/evidence/999999/file").status_code == 404
+
+
+def test_upload_route_reports_bad_input_readably(scenario: Scenario, data_dir: Path, client: TestClient) -> None:
+    evidence_id = _evidence_id(scenario)
+    url = f"/api/evidence/{evidence_id}/file"
+    client.cookies.update(_login(scenario.owner.email))
+    r = client.post(url, files={"file": ("fake.png", b"not an image at all", "image/png")})
+    assert r.status_code == 400 and "Only PNG, JPEG or PDF" in r.json()["error"]
+    r = client.post(url, files={"file": ("empty.png", b"", "image/png")})
+    assert r.status_code == 400 and "empty" in r.json()["error"]
+    # A form post from the drawer is redirected back with the message for the page to show.
+    r = client.post(url, data={"next": "/o/x/audits/y"}, files={"file": ("fake.png", b"text", "image/png")},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/o/x/audits/y?evidence=")
+    assert "error=Only+PNG" in r.headers["location"]
+    r = client.post(url, data={"next": "https://evil.example/"}, files={"file": ("a.png", png_bytes(), "image/png")},
+                    follow_redirects=False)
+    assert r.status_code == 303 and not r.headers["location"].startswith("https://evil")
+    r = client.post(url, files={"file": ("a.png", png_bytes(), "image/png")}, headers={"origin": "https://evil.example"})
+    assert r.status_code == 403
+    assert _stored(evidence_id)[1] == "image/png"
+    assert len(_files(data_dir)) == 1

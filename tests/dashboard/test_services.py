@@ -1,0 +1,116 @@
+"""Dashboard queries on known data: figures, trend ranges, filters and tenant isolation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from compliance_app.db import session_scope
+from compliance_app.models import ScanHistory
+from compliance_app.models.types import utcnow
+from compliance_app.services import dashboard
+from compliance_app.services.authz import Actor
+from compliance_app.services.errors import AuthenticationRequired, NotFound, ValidationError
+from tests.dashboard.conftest import Scenario
+from tests.factories import actor_for, make_org, make_user
+
+
+def test_summary_figures_follow_the_scoring_rules(scenario: Scenario) -> None:
+    s = dashboard.dashboard_summary(actor_for(scenario.owner), scenario.org.id)
+    # PASS critical 10 + RISK_ACCEPTED medium 3 over 10+5+5+3+3+1 (ERROR excluded) = 13/27.
+    assert s.score == 48
+    assert s.previous_score == 9  # PASS low 1 over FAIL critical 10 + 1
+    assert s.delta == 39
+    assert s.counts == {"PASS": 1, "FAIL": 4, "RISK_ACCEPTED": 1, "ERROR": 1}
+    assert s.latest_audit_id == str(scenario.audit.id)
+    assert s.last_scan_status == "COMPLETED" and s.active is None
+    assert s.has_integrations is False and s.audit_count == 2
+    assert [(f.question_key, f.failing) for f in s.top_failing] == [
+        ("t_high_logging", 2), ("t_medium_keys", 1), ("t_low_readme", 1)]
+    readiness = {r.framework: (r.passing, r.failing, r.errors, r.percent) for r in s.readiness}
+    assert readiness == {"SOC 2": (1, 2, 0, 33), "CIS": (2, 1, 0, 67), "ISO 27001": (0, 3, 1, 0)}
+
+
+def test_summary_of_an_organization_without_audits(db: str) -> None:
+    owner = make_user()
+    org = make_org(owner)
+    s = dashboard.dashboard_summary(actor_for(owner), org.id)
+    assert s.score is None and s.delta is None and s.audit_count == 0 and s.last_scan_at is None
+    assert [r.percent for r in s.readiness] == [None, None, None]
+
+
+def test_trend_ranges_count_days_back_from_today(scenario: Scenario) -> None:
+    today = utcnow().date()
+    with session_scope() as s:
+        for back in range(400):
+            s.add(ScanHistory(organization_id=scenario.org.id, date=today - timedelta(days=back),
+                              score=50 + back % 40, total_pass=back, total_fail=3))
+    actor = actor_for(scenario.owner)
+    for days in (7, 30, 90, 365):
+        points = dashboard.score_trend(actor, scenario.org.id, days)
+        assert len(points) == days
+        assert points[-1]["date"] == today.isoformat()
+        assert points[0]["date"] == (today - timedelta(days=days - 1)).isoformat()
+    assert dashboard.score_trend(actor, scenario.org.id, 7)[-1] == {
+        "date": today.isoformat(), "score": 50, "pass": 0, "fail": 3, "accepted": 0, "error": 0}
+    with pytest.raises(ValidationError, match="7, 30, 90, 365"):
+        dashboard.score_trend(actor, scenario.org.id, 10)
+
+
+def test_evidence_filters_search_sort_and_paging(scenario: Scenario) -> None:
+    actor, audit_id = actor_for(scenario.owner), scenario.audit.id
+    fails = dashboard.list_audit_evidence(actor, audit_id, status="FAIL")
+    assert fails.total == 4 and {e.status for e in fails.items} == {"FAIL"}
+    iso = dashboard.list_audit_evidence(actor, audit_id, framework="ISO 27001")
+    assert {e.question_key for e in iso.items} == {"t_high_logging", "t_low_readme"}
+    assert dashboard.list_audit_evidence(actor, audit_id, provider="github", severity="critical").total == 1
+    assert [e.resource_id for e in dashboard.list_audit_evidence(actor, audit_id, search="TRAIL").items] == [
+        "trail-1", "trail-2"]
+    by_severity = dashboard.list_audit_evidence(actor, audit_id, sort="severity").items
+    assert by_severity[0].severity == "critical"
+    page2 = dashboard.list_audit_evidence(actor, audit_id, page=2, page_size=5)
+    assert page2.total == 7 and len(page2.items) == 2 and page2.pages == 2
+    with pytest.raises(ValidationError, match="framework"):
+        dashboard.list_audit_evidence(actor, audit_id, framework="PCI")
+
+
+def test_audit_rows_say_who_triggered_them_and_filter_by_date(scenario: Scenario) -> None:
+    actor = actor_for(scenario.owner)
+    rows = dashboard.list_audit_rows(actor, scenario.org.id).items
+    assert [(r.score, r.triggered_by) for r in rows] == [(48, scenario.owner.email), (9, None)]
+    today = utcnow().date()
+    assert dashboard.list_audit_rows(actor, scenario.org.id, since=today, until=today).total == (
+        2 if scenario.old_audit.created_at.date() == today else 1)
+    assert dashboard.list_audit_rows(actor, scenario.org.id, status="FAILED").total == 0
+    with pytest.raises(ValidationError, match="before the end date"):
+        dashboard.list_audit_rows(actor, scenario.org.id, since=today, until=today - timedelta(days=1))
+
+
+def test_evidence_detail_carries_rationale_and_remediation(scenario: Scenario) -> None:
+    e = scenario.evidence["t_high_logging:trail-1"]
+    d = dashboard.get_evidence_detail(actor_for(scenario.owner), e.id)
+    assert d.rationale == "Because t_high_logging." and d.remediation == "Fix t_high_logging."
+    assert d.row.raw_data == {"resource": "trail-1", "n": 1} and d.row.resource_id == "trail-1"
+
+
+def test_other_organizations_see_nothing(scenario: Scenario) -> None:
+    outsider = make_user()
+    make_org(outsider)
+    actor = actor_for(outsider)
+    evidence_id = scenario.evidence["t_high_logging:trail-1"].id
+    calls = [
+        lambda: dashboard.dashboard_summary(actor, scenario.org.id),
+        lambda: dashboard.score_trend(actor, scenario.org.id, 30),
+        lambda: dashboard.list_audit_rows(actor, scenario.org.id),
+        lambda: dashboard.audit_overview(actor, scenario.audit.id),
+        lambda: dashboard.list_audit_evidence(actor, scenario.audit.id),
+        lambda: dashboard.get_evidence_detail(actor, evidence_id),
+    ]
+    for call in calls:
+        with pytest.raises(NotFound):
+            call()
+    with pytest.raises(AuthenticationRequired):
+        dashboard.dashboard_summary(Actor.anonymous(), scenario.org.id)
+    with pytest.raises(AuthenticationRequired):
+        dashboard.get_evidence_detail(Actor.anonymous(), evidence_id)
