@@ -6,6 +6,7 @@ printed page can be tied back to the verifiable JSON.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,13 @@ _STATUS_COLOR = {
     "RISK_ACCEPTED": (180, 120, 0),
     "ERROR": (110, 110, 110),
 }
+
+
+def _date(value: str | None) -> str:
+    try:
+        return datetime.fromisoformat(value or "").astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
+    except ValueError:
+        return value or ""
 
 
 class _SnapshotPDF(FPDF):
@@ -68,8 +76,8 @@ def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) ->
     for label, value in (
         ("Organization", f"{org.get('name', '')} ({org.get('slug', '')})"),
         ("Audit", audit.get("id")),
-        ("Audit finished", audit.get("finished_at") or audit.get("created_at")),
-        ("Snapshot created", created_at),
+        ("Audit finished", _date(audit.get("finished_at") or audit.get("created_at"))),
+        ("Snapshot created", _date(created_at)),
     ):
         pdf.cell(40, 6, t(label))
         pdf.cell(0, 6, t(value), new_x="LMARGIN", new_y="NEXT")
@@ -106,7 +114,7 @@ def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) ->
                        e.get("question_key", ""), e.get("resource_id", "")),
     )
     with pdf.table(
-        col_widths=(22, 16, 70, 52, 20), text_align="LEFT", first_row_as_headings=True,
+        col_widths=(27, 16, 67, 52, 18), text_align="LEFT", first_row_as_headings=True,
         headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
     ) as table:
         table.row(("Status", "Severity", "Check", "Resource", "Region"))
@@ -125,6 +133,6 @@ def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) ->
         "Verify: download the JSON of this share link and compute SHA-256 over "
         'json.dumps(doc["snapshot"], sort_keys=True, separators=(",", ":"), ensure_ascii=False) '
         "encoded as UTF-8; it must equal the checksum printed at the foot of every page.",
-        new_x="LMARGIN", new_y="NEXT",
+        new_x="LMARGIN", new_y="NEXT", align="L",
     )
     return bytes(pdf.output())
