@@ -38,15 +38,13 @@ from compliance_app.models import (
     AuditStatus,
     Evidence,
     EvidenceStatus,
-    Integration,
     Provider,
     Question,
     RiskAcceptanceException,
 )
 from compliance_app.models.types import utcnow
 from compliance_app.providers.base import CollectionError
-from compliance_app.services import audit_queue
-from compliance_app.services.crypto import decrypt_json
+from compliance_app.services import audit_queue, integrations
 from compliance_app.services.questions import sync_questions_in
 from compliance_app.settings import get_settings
 
@@ -73,12 +71,22 @@ class RunResult:
 
 
 @dataclass
-class _Task:
-    check: Check
+class Target:
+    """One opened provider session (one integration) the applicable checks run against."""
+
     provider: Provider
     session: Any
-    #: Set when the provider session could not be opened: every check becomes ERROR.
-    connect_error: str | None = None
+    #: Set when the session could not be opened: every check of the provider becomes ERROR.
+    error: str | None = None
+    integration_id: uuid.UUID | None = None
+    checks_run: int = 0
+    checks_errored: int = 0
+
+
+@dataclass
+class _Task:
+    check: Check
+    target: Target
 
 
 def _override_module() -> ModuleType | None:
@@ -91,26 +99,32 @@ def default_checks() -> list[Check]:
     return list(override.CHECKS) if override else list(all_checks())
 
 
-def open_sessions(organization_id: uuid.UUID) -> list[tuple[Provider, Any, str | None]]:
-    """(provider, session, connect_error) per integration; a failure to connect is kept."""
+def open_targets(organization_id: uuid.UUID) -> list[Target]:
+    """One target per integration of the organization; one that cannot be opened keeps its reason."""
     override = _override_module()
     if override is not None:
-        return [(p, sess, None) for p, sess in override.open_sessions(organization_id)]
-    with session_scope() as s:
-        integrations = s.exec(
-            select(Integration).where(Integration.organization_id == organization_id)
-        ).all()
-    opened: list[tuple[Provider, Any, str | None]] = []
-    for integration in integrations:
-        provider = Provider(integration.provider)
+        return [Target(Provider(p), sess) for p, sess in override.open_sessions(organization_id)]
+    return [
+        Target(Provider(t.integration.provider), t.session, t.error, t.integration.id)
+        for t in integrations.load_scan_sessions(organization_id)
+    ]
+
+
+def _report_use(targets: Sequence[Target]) -> None:
+    """Tell the Integrations page how each integration fared in this scan."""
+    for target in targets:
+        if target.integration_id is None:
+            continue
+        if target.error:
+            status = target.error
+        elif target.checks_errored:
+            status = f"{target.checks_errored} of {target.checks_run} checks could not run"
+        else:
+            status = "ok"
         try:
-            module = importlib.import_module(f"compliance_app.providers.{provider.value}")
-            session = module.open_session(integration.config, decrypt_json(integration.secret_encrypted))
-            opened.append((provider, session, None))
-        except Exception as exc:  # one broken integration must not stop the others
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
-            opened.append((provider, None, f"Could not connect to {provider.value}: {reason}"))
-    return opened
+            integrations.mark_used(target.integration_id, status)
+        except Exception:  # bookkeeping only; never fail a finished scan over it
+            log.warning("could not record use of integration %s", target.integration_id, exc_info=True)
 
 
 def _ensure_questions(checks: Sequence[Check]) -> dict[str, Question]:
@@ -206,18 +220,13 @@ def _evidence(
     )
 
 
-def _scope(provider: Provider, session: Any) -> str:
-    return str(getattr(session, "scope", None) or provider.value)
+def _scope(target: Target) -> str:
+    return str(getattr(target.session, "scope", None) or target.provider.value)
 
 
-def _plan(checks: Sequence[Check], sessions: Iterable[tuple[Provider, Any, str | None]]) -> list[_Task]:
-    """Every check against every session of its provider; providers without a session are skipped."""
-    tasks = []
-    for provider, session, connect_error in sessions:
-        provider = Provider(provider)
-        applicable = [check for check in checks if check.meta.provider == provider]
-        tasks.extend(_Task(check, provider, session, connect_error) for check in applicable)
-    return tasks
+def _plan(checks: Sequence[Check], targets: Iterable[Target]) -> list[_Task]:
+    """Every check against every target of its provider; providers without a target are skipped."""
+    return [_Task(check, t) for t in targets for check in checks if check.meta.provider == t.provider]
 
 
 class _Heartbeat(threading.Thread):
@@ -299,10 +308,12 @@ def _execute(
     """Run the tasks and write evidence; False if stopped (to be released). Raises LeaseLost."""
     checks = list(checks) if checks is not None else default_checks()
     questions = _ensure_questions(checks)
-    opened = (
-        [(p, sess, None) for p, sess in sessions] if sessions is not None else open_sessions(organization_id)
+    targets = (
+        [Target(Provider(p), sess) for p, sess in sessions]
+        if sessions is not None
+        else open_targets(organization_id)
     )
-    tasks = _plan(checks, opened)
+    tasks = _plan(checks, targets)
     rules = _risk_rules(organization_id)
     if not audit_queue.begin_run(audit_id, worker_id, len(tasks)):
         raise LeaseLost
@@ -321,6 +332,8 @@ def _execute(
         nonlocal done, last_check
         question = questions[task.check.meta.key]
         pending_rows.extend(_evidence(audit_id, task.check, question, f, rules) for f in findings)
+        task.target.checks_run += 1
+        task.target.checks_errored += any(f.status == EvidenceStatus.ERROR for f in findings)
         done += 1
         last_check = task.check.meta.key
 
@@ -329,11 +342,10 @@ def _execute(
     try:
         futures: dict[Future, _Task] = {}
         for task in tasks:
-            if task.connect_error is not None:
-                collect(task, [Finding.error(task.provider.value, task.connect_error)])
+            if task.target.error is not None:
+                collect(task, [Finding.error(task.target.provider.value, task.target.error)])
             else:
-                scope = _scope(task.provider, task.session)
-                futures[pool.submit(run_check, task.check, task.session, scope)] = task
+                futures[pool.submit(run_check, task.check, task.target.session, _scope(task.target))] = task
         waiting = set(futures)
         while waiting:
             finished, waiting = wait(waiting, timeout=BATCH_SECONDS, return_when=FIRST_COMPLETED)
@@ -350,5 +362,6 @@ def _execute(
         flush()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    _report_use(targets)
     return True
 
