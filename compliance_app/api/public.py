@@ -6,6 +6,8 @@ answer tells search engines and caches to keep away.
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -63,7 +65,19 @@ async def snapshot_pdf(request: Request) -> Response:
     )
 
 
+async def malformed(_request: Request) -> Response:
+    """Paths no token can form (extra segments): the same 404, and the same lookup work."""
+    await run_in_threadpool(_resolve_nothing)
+    return _not_found()
+
+
+def _resolve_nothing() -> None:
+    with contextlib.suppress(NotFound):
+        resolve_public("")
+
+
 ROUTES = [
     Route("/api/public/snapshots/{token}", snapshot_json, methods=["GET"]),
     Route("/api/public/snapshots/{token}/pdf", snapshot_pdf, methods=["GET"]),
+    Route("/api/public/snapshots/{rest:path}", malformed, methods=["GET"]),
 ]

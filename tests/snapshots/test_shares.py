@@ -95,6 +95,7 @@ def test_every_invalid_token_gets_the_same_404(db, client):
     bad_tokens = [
         revoked_token, expired_token, forged, "malformed", "%20", "a" * 5000, str(summary.id),
         str(other.id), live_token[:-1], live_token.upper(), crypto.hash_token(live_token),
+        f"{live_token}/extra", "a/b/c", "",
     ]
     bodies = set()
     for token in bad_tokens:
