@@ -121,7 +121,7 @@ class GitHubSession:
     """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
 
     Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default 3),
-    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60).
+    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60), repo_concurrency (default 4).
     """
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
@@ -137,6 +137,8 @@ class GitHubSession:
         self.max_attempts = max(1, int(config.get("max_attempts", 3)))
         self.retry_backoff = float(config.get("retry_backoff", 1.0))
         self.rate_limit_wait = float(config.get("rate_limit_wait", 60.0))
+        #: Repositories a check reads in parallel; GitHub's secondary limits punish more.
+        self.repo_concurrency = max(1, int(config.get("repo_concurrency", 4)))
         self._token = str(secrets["token"])
         self._local = threading.local()
         self._lock = threading.Lock()

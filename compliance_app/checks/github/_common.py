@@ -7,6 +7,7 @@ A subclass collects through the provider session (`collect`) and decides in a pu
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from compliance_app.checks.base import Check, Finding
@@ -50,6 +51,8 @@ class RepositoryCheck(Check):
     Archived repositories are read-only, so their settings no longer matter and they are
     skipped unless `include_archived`; `public_only` checks skip private repositories.
     `evaluate` may return None when the check does not apply (e.g. an empty repository).
+    Repositories are read `session.repo_concurrency` at a time (the session memoizes, so
+    checks sharing a read still cost one request).
     """
 
     include_archived = False
@@ -71,16 +74,18 @@ class RepositoryCheck(Check):
             repos = session.collect("repositories")
         except CollectionError as exc:
             return [Finding.error(session.org_login, exc.reason)]
-        findings = []
-        for repo in repos:
-            if not self.applies_to(repo):
-                continue
+        def one(repo: dict[str, Any]) -> Finding | None:
             try:
                 data = self.collect(session, repo)
             except CollectionError as exc:
-                findings.append(Finding.error(repo["full_name"], exc.reason))
-                continue
-            result = self.evaluate(repo, data)
-            if result is not None:
-                findings.append(result)
-        return findings
+                return Finding.error(repo["full_name"], exc.reason)
+            return self.evaluate(repo, data)
+
+        targets = [r for r in repos if self.applies_to(r)]
+        workers = max(1, int(getattr(session, "repo_concurrency", 1)))
+        if workers == 1 or len(targets) < 2:
+            results = [one(r) for r in targets]
+        else:  # per-repository reads are independent; results keep the repository order
+            with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
+                results = list(pool.map(one, targets))
+        return [f for f in results if f is not None]
