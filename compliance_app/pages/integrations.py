@@ -389,7 +389,7 @@ def _github_fields() -> rx.Component:
         _field("GitHub organization login", "github_org", placeholder="acme"),
         _field(
             "Personal access token", "token", secret=True, placeholder="ghp_…",
-            hint="Classic token with read:org and repo scopes, or a fine-grained token with read access.",
+            hint="Classic token with the repo, read:org and security_events scopes.",
         ),
         _field(
             "API base URL (GitHub Enterprise only)", "base_url",

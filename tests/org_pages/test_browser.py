@@ -16,9 +16,9 @@ from sqlmodel import select
 from compliance_app.db import session_scope
 from compliance_app.models import Organization, Role, User
 from compliance_app.models.types import utcnow
-from compliance_app.services import risk
+from compliance_app.services import integrations, risk
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import wait_for_app_hydration
+from tests.conftest import free_port, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -59,6 +59,79 @@ def _open(context, live_app: str, email: str, password: str, path: str):
 def _choose(page, testid: str, option: str) -> None:
     page.get_by_test_id(testid).click()
     page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_integrations_add_validate_test_edit_remove(live_app: str, browser_context, db: str) -> None:
+    _demo()
+    token = "ghp_" + "Zq7" * 12 + "w9X4"
+    page = _open(browser_context, live_app, DEMO_EMAIL, DEMO_PASSWORD, f"/o/{DEMO_ORG_SLUG}/integrations")
+    sent_back: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: sent_back.append(str(frame))))
+    page.reload()
+    wait_for_app_hydration(page)
+
+    # No integrations yet: the page explains, and admins get the form straight away.
+    page.get_by_text("No integrations yet").wait_for(timeout=TIMEOUT)
+    form = page.get_by_test_id("integration-form")
+    form.get_by_test_id("field-github_org").fill("acme")
+    form.get_by_test_id("field-token").fill(token)
+    form.get_by_test_id("field-base_url").fill("ftp://github.example.com")
+    form.get_by_test_id("integration-submit").click()
+    form.get_by_text("The base url must be an http(s) URL").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("integration-row").count() == 0
+
+    # Nothing listens on this port: the connection test must fail with a readable reason.
+    dead_url = f"http://127.0.0.1:{free_port()}/api/v3"
+    form.get_by_test_id("field-base_url").fill(dead_url)
+    form.get_by_test_id("integration-submit").click()
+    row = page.get_by_test_id("integration-row").first
+    row.wait_for(timeout=TIMEOUT)
+    assert row.get_by_test_id("integration-secret").inner_text() == "••••" + token[-4:]
+    assert dead_url in row.inner_text()
+    assert page.get_by_test_id("integration-form").count() == 0, "the form (and what was typed) is gone"
+    assert token not in page.content()
+
+    row.get_by_test_id("integration-test").click()
+    result = row.get_by_test_id("test-result")
+    result.wait_for(timeout=TIMEOUT)
+    row.get_by_text("Test failed").wait_for(timeout=TIMEOUT)
+    message = result.inner_text()
+    assert "127.0.0.1" in message or "reach" in message.lower() or "connect" in message.lower(), message
+    page.screenshot(path=str(SCREENSHOTS / "integrations.png"), full_page=True)
+
+    # Edit the name only: a blank token field keeps the stored token.
+    row.get_by_test_id("integration-edit").click()
+    form = page.get_by_test_id("integration-form")
+    assert form.get_by_test_id("field-github_org").input_value() == "acme"
+    assert form.get_by_test_id("field-token").input_value() == ""
+    form.get_by_test_id("field-name").fill("Acme on GHE")
+    form.get_by_test_id("integration-submit").click()
+    row.get_by_text("Acme on GHE").wait_for(timeout=TIMEOUT)
+    assert row.get_by_test_id("integration-secret").inner_text() == "••••" + token[-4:]
+
+    # AWS with a role: the service's message lands under the role ARN field.
+    page.get_by_test_id("add-aws").click()
+    form = page.get_by_test_id("integration-form")
+    form.get_by_role("radio", name="Assume a role").click()
+    form.get_by_test_id("field-role_arn").fill("not-an-arn")
+    form.get_by_test_id("field-regions").fill("eu-west-1")
+    form.get_by_test_id("integration-submit").click()
+    form.get_by_text("'not-an-arn' is not an IAM role ARN").wait_for(timeout=TIMEOUT)
+    form.get_by_test_id("field-role_arn").fill("arn:aws:iam::123456789012:role/ComplianceAudit")
+    form.get_by_test_id("integration-submit").click()
+    aws_row = page.get_by_test_id("integration-row").filter(has_text="ComplianceAudit")
+    aws_row.get_by_text("eu-west-1").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("integration-row").count() == 2
+
+    assert sent_back, "no websocket frames were captured"
+    assert not any(token in frame for frame in sent_back), "the token came back from the server"
+    assert token not in page.content()
+
+    for _ in range(2):
+        page.get_by_test_id("integration-remove").first.click()
+        page.get_by_test_id("integration-remove-confirm").click()
+        page.get_by_test_id("integrations-notice").get_by_text("Integration removed").wait_for(timeout=TIMEOUT)
+    page.get_by_text("No integrations yet").wait_for(timeout=TIMEOUT)
 
 
 def test_checks_catalog_filters_and_details(live_app: str, browser_context, db: str) -> None:
@@ -141,8 +214,18 @@ def test_risks_list_add_validation_and_revoke(live_app: str, browser_context, db
 def test_viewer_sees_no_admin_controls(live_app: str, browser_context, db: str) -> None:
     org, admin = _demo()
     risk.accept_risk(actor_for(admin), org.id, "accessanalyzer_enabled", "Sandbox", utcnow() + timedelta(days=30))
+    integrations.add_github_integration(actor_for(admin), org.id, "ghp_viewerCannotSee1234", "acme")
     viewer = add_member(org, make_user("viewer@example.com"), Role.VIEWER)
     page = _open(browser_context, live_app, viewer.email, DEFAULT_PASSWORD, f"/o/{DEMO_ORG_SLUG}/risks")
     page.get_by_test_id("risk-row").first.get_by_text("Sandbox").wait_for(timeout=TIMEOUT)
     assert page.get_by_test_id("risk-revoke").count() == 0
     assert page.get_by_test_id("risk-add").count() == 0
+
+    page.goto(f"/o/{DEMO_ORG_SLUG}/integrations")
+    wait_for_app_hydration(page)
+    row = page.get_by_test_id("integration-row").first
+    row.get_by_text("GitHub acme").wait_for(timeout=TIMEOUT)
+    assert row.get_by_test_id("integration-secret").inner_text() == "••••1234"
+    for control in ("integration-test", "integration-edit", "integration-remove", "integration-form",
+                    "add-github", "add-aws"):
+        assert page.get_by_test_id(control).count() == 0, control
