@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from compliance_app.db import session_scope
-from compliance_app.models import PublicLink
+from compliance_app.models import PublicLink, Role
 from compliance_app.services import shares, snapshots
 from tests.conftest import wait_for_app_hydration
-from tests.factories import actor_for, make_org, make_user
+from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -88,3 +88,58 @@ def crypto_token() -> str:
     from compliance_app.services.crypto import new_token
 
     return new_token(32)
+
+
+def _signed_in_page(chromium, live_app: str, email: str):
+    context = chromium.new_context(base_url=live_app, viewport={"width": 1360, "height": 900})
+    response = context.request.post(
+        "/api/auth/login", form={"email": email, "password": DEFAULT_PASSWORD, "next": "/"},
+        headers={"origin": live_app},
+    )
+    assert response.ok, response.status
+    return context, context.new_page()
+
+
+def test_snapshots_page_create_share_revoke(live_app: str, chromium, db: str) -> None:
+    owner = make_user(name="Ada Admin")
+    org = make_org(owner, name="Acme Corp")
+    make_completed_audit(org, approver=owner)
+    viewer = add_member(org, role=Role.VIEWER)
+
+    context, page = _signed_in_page(chromium, live_app, owner.email)
+    try:
+        page.goto(f"/o/{org.slug}/snapshots")
+        wait_for_app_hydration(page)
+        page.get_by_test_id("snapshot-create").click()
+        page.get_by_test_id("snapshot-row").first.wait_for(timeout=TIMEOUT)
+        assert page.get_by_test_id("verify-badge").first.inner_text().strip() == "valid"
+
+        page.get_by_test_id("share-open").first.click()
+        page.get_by_test_id("share-create").click()
+        url = page.get_by_test_id("new-link-url").inner_text(timeout=TIMEOUT).strip()
+        token = url.rsplit("/share/", 1)[1]
+        assert url.startswith(live_app) and len(token) >= 43
+        assert context.request.get(f"/api/public/snapshots/{token}").status == 200
+        page.get_by_role("button", name="Done").click()
+
+        row = page.get_by_test_id("link-row").first
+        row.get_by_text("active").wait_for(timeout=TIMEOUT)
+        row.get_by_role("button", name="Revoke").click()
+        row.get_by_text("revoked").wait_for(timeout=TIMEOUT)
+        assert context.request.get(f"/api/public/snapshots/{token}").status == 404
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "snapshots-page.png"), full_page=True)
+    finally:
+        context.close()
+
+    context, page = _signed_in_page(chromium, live_app, viewer.email)
+    try:
+        page.goto(f"/o/{org.slug}/snapshots")
+        wait_for_app_hydration(page)
+        page.get_by_test_id("snapshot-row").first.wait_for(timeout=TIMEOUT)
+        assert page.get_by_test_id("share-open").count() == 0
+        assert page.get_by_test_id("snapshot-create").count() == 0
+        assert page.get_by_role("button", name="Pin").count() == 0
+        assert "Public links" not in page.inner_text("body")
+    finally:
+        context.close()
