@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -27,6 +28,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.loaders import create_loader
 
 from compliance_app.providers.base import CollectionError, ConnectionResult
 
@@ -35,6 +37,8 @@ _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 #: Bounded timeouts and standard retries: an unreachable region fails in seconds, not minutes.
 BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
 SESSION_NAME = "compliance-app-scan"
+#: Service models are large JSON files; parse them once per process, not once per scan.
+_LOADER = create_loader()
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
            "UnauthorizedAccess", "Forbidden"}
@@ -104,12 +108,8 @@ class AwsSession:
     def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
         self.regions, self.endpoint_url, self.role_arn = parse_config(config or {})
         self._secrets = dict(secrets or {})
-        self._base = boto3.Session(
-            aws_access_key_id=self._secrets.get("access_key_id"),
-            aws_secret_access_key=self._secrets.get("secret_access_key"),
-            aws_session_token=self._secrets.get("session_token"),
-            region_name=self.regions[0],
-        )
+        self._base = new_boto_session(self._secrets.get("access_key_id"), self._secrets.get("secret_access_key"),
+                                      self._secrets.get("session_token"), self.regions[0])
         self._boto: boto3.Session | None = None
         self._boto_error: str | None = None
         self._lock = threading.Lock()
@@ -127,6 +127,10 @@ class AwsSession:
             if self._boto is not None:
                 return self._boto
             if self._boto_error is not None:
+                raise CollectionError(self._boto_error)
+            if not self._secrets.get("access_key_id") or not self._secrets.get("secret_access_key"):
+                # Never fall back to the host's own credentials (env, instance role).
+                self._boto_error = "No AWS access key is configured for this integration."
                 raise CollectionError(self._boto_error)
             if not self.role_arn:
                 self._boto = self._base
@@ -190,6 +194,13 @@ class AwsSession:
             self._cache.clear()
 
 
+def new_boto_session(key_id: str | None, secret: str | None, token: str | None, region: str) -> boto3.Session:
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
+                         region_name=region, botocore_session=core)
+
+
 def assume_role(base: boto3.Session, role_arn: str, external_id: str | None, region: str,
                 endpoint_url: str | None) -> boto3.Session:
     sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=BOTO_CONFIG)
@@ -197,8 +208,7 @@ def assume_role(base: boto3.Session, role_arn: str, external_id: str | None, reg
     if external_id:
         params["ExternalId"] = external_id
     creds = sts.assume_role(**params)["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=region)
+    return new_boto_session(creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], region)
 
 
 def describe_assume_role_error(exc: BaseException, secrets: dict[str, Any]) -> str:

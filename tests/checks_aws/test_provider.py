@@ -73,6 +73,11 @@ def test_unknown_collector_is_a_programming_error() -> None:
         AwsSession({}, CREDS).collect("nope.nothing")
 
 
+def test_missing_credentials_never_fall_back_to_host_credentials(aws: None) -> None:
+    [f] = run("guardduty_is_enabled", AwsSession({}, {}))
+    assert f.status == ERROR and "No AWS access key" in f.message
+
+
 def test_invalid_region_is_rejected() -> None:
     with pytest.raises(ValueError, match="us-east-1"):
         AwsSession({"regions": ["US East"]}, CREDS)
