@@ -11,6 +11,7 @@ import pkgutil
 import sys
 
 import typer
+from typer._click.exceptions import ClickException
 
 from compliance_app import commands
 from compliance_app.db import DatabaseConfigError
@@ -45,11 +46,8 @@ def main() -> None:
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    except ClickException as exc:  # usage errors: one line, exit 2
+        if exc.format_message():  # empty for "no arguments: help shown"
+            typer.echo(f"error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
     sys.exit(result if isinstance(result, int) else 0)

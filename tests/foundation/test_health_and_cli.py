@@ -83,3 +83,9 @@ def test_db_current_and_seed_demo_is_idempotent(db: str) -> None:
         assert s.exec(select(func.count()).select_from(User)).one() == 1
         assert s.exec(select(func.count()).select_from(Audit)).one() == 1
         assert s.exec(select(func.count()).select_from(ScanHistory)).one() == 31
+
+
+def test_cli_usage_error_is_one_line_and_non_zero() -> None:
+    result = _cli("no-such-command")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: No such command 'no-such-command'."]
