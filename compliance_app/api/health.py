@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
 from compliance_app.db import DatabaseConfigError, check_database
