@@ -79,7 +79,7 @@ def describe_error(exc: BaseException, service: str = "", region: str | None = N
             return (f"AWS rejected the credentials calling {op}{where} ({code}): check the access key id "
                     f"and secret access key, and that the key is active.")
         if code in _REGION_DISABLED:
-            return (f"Region{where or ''} is not enabled for this account ({code}): enable the opt-in "
+            return (f"Region {region or ''} is not enabled for this account ({code}): enable the opt-in "
                     f"region in the AWS console or remove it from the integration's regions.")
         message = _scrub(str(exc.response.get("Error", {}).get("Message", "")), secrets)
         return f"{op}{where} failed: {code}: {message}".rstrip(": ")

@@ -1,0 +1,45 @@
+"""All AWS checks together on one session, as the scan engine runs them: threads, two regions."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+
+from compliance_app.checks.registry import checks_for
+from compliance_app.models import EvidenceStatus, Provider
+from compliance_app.providers.aws import AwsSession
+from tests.checks_aws.helpers import CREDS, ERROR, FAIL, PASS, REGION, run
+
+OTHER = "eu-west-1"
+
+
+def test_multi_region_trail_is_judged_once_and_covers_every_region(aws: None) -> None:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="org-trail-logs")
+    ct = boto3.client("cloudtrail", region_name=REGION)
+    ct.create_trail(Name="org-trail", S3BucketName="org-trail-logs", IsMultiRegionTrail=True,
+                    EnableLogFileValidation=True)
+    ct.start_logging(Name="org-trail")
+    session = AwsSession({"regions": [REGION, OTHER]}, CREDS)
+    coverage = run("cloudtrail_multi_region_enabled", session)
+    assert {(f.region, f.status) for f in coverage} == {(REGION, PASS), (OTHER, PASS)}
+    [validation] = run("cloudtrail_log_file_validation_enabled", session)
+    assert validation.status == PASS and validation.resource_id.endswith("trail/org-trail")
+
+
+def test_all_checks_in_parallel_share_collectors(aws: None) -> None:
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="some-bucket")
+    boto3.client("iam").create_user(UserName="bob")
+    session = AwsSession({"regions": [REGION, OTHER]}, CREDS)
+    checks = checks_for(Provider.AWS)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = dict(zip([c.meta.key for c in checks], pool.map(lambda c: c.run(session), checks), strict=True))
+    session.close()
+    for key, findings in results.items():
+        for f in findings:
+            assert isinstance(f.status, EvidenceStatus) and f.resource_id and f.message, key
+    # Only what moto cannot serve may error: Access Analyzer (not emulated) and the root row.
+    errored = {k for k, fs in results.items() if any(f.status == ERROR for f in fs)}
+    assert errored <= {"accessanalyzer_enabled", "iam_avoid_root_usage"}, errored
+    assert {f.region for f in results["guardduty_is_enabled"]} == {REGION, OTHER}
+    assert all(f.status == FAIL for f in results["guardduty_is_enabled"])
