@@ -127,7 +127,7 @@ def _report_use(targets: Sequence[Target]) -> None:
             log.warning("could not record use of integration %s", target.integration_id, exc_info=True)
 
 
-def _ensure_questions(checks: Sequence[Check]) -> dict[str, Question]:
+def ensure_questions(checks: Sequence[Check]) -> dict[str, Question]:
     """Question rows for these checks: the catalog sync, plus any check outside it.
 
     Serialized across worker processes with an advisory lock on PostgreSQL so two workers
@@ -307,7 +307,7 @@ def _execute(
 ) -> bool:
     """Run the tasks and write evidence; False if stopped (to be released). Raises LeaseLost."""
     checks = list(checks) if checks is not None else default_checks()
-    questions = _ensure_questions(checks)
+    questions = ensure_questions(checks)
     targets = (
         [Target(Provider(p), sess) for p, sess in sessions]
         if sessions is not None

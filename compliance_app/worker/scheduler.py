@@ -95,6 +95,9 @@ class Worker:
 
     def run(self) -> int:
         poll = get_settings().worker_poll_seconds
+        # Load the catalog (and sync it into Question) before taking work, so the first audit
+        # does not pay for importing every check module and its SDK.
+        engine.ensure_questions(engine.default_checks())
         scheduler = build_scheduler()
         scheduler.start()
         log.info("worker %s ready (poll %.1fs)", self.worker_id, poll)
