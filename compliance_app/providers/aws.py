@@ -396,10 +396,14 @@ def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
     trails = ct.describe_trails(includeShadowTrails=True).get("trailList", [])
     out = []
     for t in trails:
-        status = ct.get_trail_status(Name=t["TrailARN"])
-        out.append({k: t.get(k) for k in ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail",
-                                          "LogFileValidationEnabled", "KmsKeyId", "S3BucketName")}
-                   | {"IsLogging": bool(status.get("IsLogging"))})
+        trail = {k: t.get(k) for k in ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail",
+                                       "LogFileValidationEnabled", "KmsKeyId", "S3BucketName")}
+        try:  # an organization trail seen from a member account may refuse its status
+            trail["IsLogging"] = bool(ct.get_trail_status(Name=t["TrailARN"]).get("IsLogging"))
+        except ClientError as exc:
+            trail["IsLogging"] = None
+            trail["StatusError"] = s.describe(exc, "cloudtrail", region)
+        out.append(trail)
     return out
 
 
@@ -561,8 +565,12 @@ def _kms_keys(s: AwsSession, region: str) -> list[dict[str, Any]]:
                 or meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
                 or meta.get("Origin", "AWS_KMS") != "AWS_KMS"):
             continue
-        rotation = kms.get_key_rotation_status(KeyId=k["KeyId"]).get("KeyRotationEnabled", False)
-        out.append({"KeyId": meta["KeyId"], "Arn": meta.get("Arn"), "KeyRotationEnabled": rotation})
+        key = {"KeyId": meta["KeyId"], "Arn": meta.get("Arn")}
+        try:  # a key policy can deny the auditor even when IAM allows it
+            key["KeyRotationEnabled"] = kms.get_key_rotation_status(KeyId=k["KeyId"]).get("KeyRotationEnabled")
+        except ClientError as exc:
+            key["__error__"] = s.describe(exc, "kms", region)
+        out.append(key)
     return out
 
 
@@ -586,11 +594,15 @@ def _backup_plans(s: AwsSession, region: str) -> list[dict[str, Any]]:
              "BackupPlanArn": p.get("BackupPlanArn")} for p in plans]
 
 
+ACM_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+
+
 @collector("acm.certificates")
 def _acm_certificates(s: AwsSession, region: str) -> list[dict[str, Any]]:
     acm = s.client("acm", region)
     out = []
-    for c in _paginate(acm, "list_certificates", "CertificateSummaryList"):
+    # Without Includes, ListCertificates silently omits everything but RSA-1024/2048 certificates.
+    for c in _paginate(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": ACM_KEY_TYPES}):
         cert = acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
         out.append({k: cert.get(k) for k in ("CertificateArn", "DomainName", "Status", "NotAfter", "InUseBy")})
     return out

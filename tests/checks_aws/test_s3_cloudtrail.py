@@ -172,3 +172,10 @@ def test_trail_bucket_in_other_account_is_error() -> None:
     trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "S3BucketName": "central-logs"}
     [f] = evaluate("cloudtrail_logs_s3_bucket_is_not_publicly_accessible", {REGION: [trail]}, [])
     assert f.status == ERROR and "central-logs" in f.message
+
+
+def test_unreadable_trail_status_is_error_not_fail() -> None:
+    trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "IsMultiRegionTrail": True,
+             "IsLogging": None, "StatusError": "Access denied calling cloudtrail:GetTrailStatus in us-east-1"}
+    [f] = evaluate("cloudtrail_multi_region_enabled", [trail], REGION)
+    assert f.status == ERROR and "GetTrailStatus" in f.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -38,6 +39,7 @@ def test_all_checks_in_parallel_share_collectors(aws: None) -> None:
     for key, findings in results.items():
         for f in findings:
             assert isinstance(f.status, EvidenceStatus) and f.resource_id and f.message, key
+            assert CREDS["secret_access_key"] not in json.dumps(f.raw_data), key  # also proves it is JSON
     # Only what moto cannot serve may error: Access Analyzer (not emulated) and the root row.
     errored = {k for k, fs in results.items() if any(f.status == ERROR for f in fs)}
     assert errored <= {"accessanalyzer_enabled", "iam_avoid_root_usage"}, errored

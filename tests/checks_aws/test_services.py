@@ -47,6 +47,13 @@ def test_kms_rotation(session: AwsSession) -> None:
     assert status_of(findings, static) == FAIL
 
 
+def test_kms_key_policy_denial_is_error_for_that_key_only() -> None:
+    keys = [{"KeyId": "k1", "Arn": "arn:k1", "__error__": "Access denied calling kms:GetKeyRotationStatus"},
+            {"KeyId": "k2", "Arn": "arn:k2", "KeyRotationEnabled": True}]
+    findings = evaluate("kms_cmk_rotation_enabled", keys, REGION)
+    assert [f.status for f in findings] == [ERROR, PASS]
+
+
 # -- CloudWatch Logs -------------------------------------------------------------------
 def test_log_group_retention(session: AwsSession) -> None:
     logs = boto3.client("logs", region_name=REGION)

@@ -44,6 +44,11 @@ class cloudtrail_multi_region_enabled(RegionalCheck):
         covering = [t for t in trails if t.get("IsMultiRegionTrail") and t.get("IsLogging")]
         raw = {"Trails": [{k: t.get(k) for k in ("Name", "IsMultiRegionTrail", "IsLogging")} for t in trails]}
         names = ", ".join(t["Name"] for t in covering)
+        unknown = [t for t in trails if t.get("IsMultiRegionTrail") and t.get("IsLogging") is None]
+        if not covering and unknown:
+            return [Finding(f"region/{region}", EvidenceStatus.ERROR,
+                            f"Could not read whether multi-region trail {unknown[0]['Name']} is logging: "
+                            f"{unknown[0].get('StatusError')}", raw, region)]
         return [result(bool(covering), f"region/{region}", f"Region {region} is covered by logging multi-region "
                        f"trail(s) {names}.", f"No logging multi-region CloudTrail trail covers region {region}.",
                        raw, region)]

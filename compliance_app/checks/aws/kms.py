@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_app.checks.aws._common import RegionalCheck, frameworks, result
+from compliance_app.checks.aws._common import RegionalCheck, attr_error, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.models import Provider, Severity
 
@@ -25,8 +25,14 @@ class kms_cmk_rotation_enabled(RegionalCheck):
     collector = "kms.keys"
 
     def evaluate(self, keys: list[dict[str, Any]], region: str) -> list[Finding]:
-        return [result(bool(k.get("KeyRotationEnabled")), k.get("Arn") or k["KeyId"],
-                       f"KMS key {k['KeyId']} rotates automatically.",
-                       f"KMS key {k['KeyId']} does not rotate automatically.",
-                       {"KeyId": k["KeyId"], "KeyRotationEnabled": k.get("KeyRotationEnabled")}, region)
-                for k in keys]
+        findings = []
+        for k in keys:
+            resource = k.get("Arn") or k["KeyId"]
+            if err := attr_error(k):
+                findings.append(Finding.error(resource, f"KMS key {k['KeyId']}: {err}", region))
+                continue
+            findings.append(result(bool(k.get("KeyRotationEnabled")), resource,
+                                   f"KMS key {k['KeyId']} rotates automatically.",
+                                   f"KMS key {k['KeyId']} does not rotate automatically.",
+                                   {"KeyId": k["KeyId"], "KeyRotationEnabled": k.get("KeyRotationEnabled")}, region))
+        return findings
