@@ -34,6 +34,7 @@ PAGE_SIZE = 25
 EVIDENCE_STATUSES = ["FAIL", "ERROR", "RISK_ACCEPTED", "PASS"]
 SORTS = {"status": "Status", "severity": "Severity", "question": "Check", "resource": "Resource"}
 DEFAULT_ACCEPT_DAYS = 90
+_SUBMIT_UPLOAD = "HTMLFormElement.prototype.submit.call(document.querySelector('form.upload-form'))"
 
 
 class AuditDetailState(OrgState):
@@ -279,7 +280,7 @@ def _filters() -> rx.Component:
         _select(S.framework_filter, S.set_framework_filter,
                 [("all", "All frameworks")] + [(f, f) for f in FRAMEWORKS], "Framework"),
         _select(S.sort, S.set_sort, [(k, f"Sort: {v}") for k, v in SORTS.items()], "Sort"),
-        gap="2",
+        spacing="2",
         wrap="wrap",
         align="center",
         width="100%",
@@ -351,8 +352,9 @@ def _upload_form() -> rx.Component:
         rx.flex(
             rx.el.input(type="file", name="file", accept="image/png,image/jpeg,application/pdf", required=True,
                         class_name="evidence-file-input", style={"fontSize": "14px", "maxWidth": "100%"}),
-            rx.button(rx.icon("upload", size=14), "Upload proof", type="submit", size="2", variant="soft",
-                      class_name="upload-proof"),
+            # Native submit(): Reflex's form handler would cancel the post (this is a plain HTTP upload).
+            rx.button(rx.icon("upload", size=14), "Upload proof", type="button", size="2", variant="soft",
+                      class_name="upload-proof", on_click=rx.call_script(_SUBMIT_UPLOAD)),
             gap="2",
             wrap="wrap",
             align="center",

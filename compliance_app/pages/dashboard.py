@@ -279,7 +279,7 @@ def _score_card() -> rx.Component:
                         class_name="score-delta",
                     ),
                 ),
-                rx.text("Latest completed audit ", S.completed_ago, size="2", color_scheme="gray"),
+                rx.text("Audit completed ", S.completed_ago, size="2", color_scheme="gray"),
                 rx.cond(
                     S.latest_audit_id != "",
                     rx.link("Open this audit →", href="/o/" + S.org_slug + "/audits/" + S.latest_audit_id, size="2"),

@@ -74,7 +74,7 @@ class ActiveScan:
 class DashboardSummary:
     has_integrations: bool
     audit_count: int
-    #: The latest COMPLETED audit's figures (None when there is none yet).
+    #: The latest completed audit with a score (None when there is none yet).
     latest_audit_id: str | None = None
     score: int | None = None
     previous_score: int | None = None
@@ -122,11 +122,17 @@ class EvidenceDetail:
     created_at: datetime
 
 
-def _latest_completed(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
+def _latest_scored(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
+    """Newest completed audits that have a score: a scan that found nothing to check (no
+    integration connected) has no score and must not blank the figures of the last real one."""
     return list(
         s.exec(
             select(Audit)
-            .where(Audit.organization_id == org_id, Audit.status == AuditStatus.COMPLETED)
+            .where(
+                Audit.organization_id == org_id,
+                Audit.status == AuditStatus.COMPLETED,
+                Audit.score.is_not(None),
+            )
             .order_by(Audit.created_at.desc())
             .limit(limit)
         ).all()
@@ -191,7 +197,7 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
             summary.active = ActiveScan(
                 str(active.id), str(active.status), active.progress_done, active.progress_total, active.current_check
             )
-        completed = _latest_completed(s, org_id, 2)
+        completed = _latest_scored(s, org_id, 2)
         if completed:
             latest = completed[0]
             summary.latest_audit_id = str(latest.id)

@@ -153,3 +153,14 @@ def test_upload_route_reports_bad_input_readably(scenario: Scenario, data_dir: P
     assert r.status_code == 403
     assert _stored(evidence_id)[1] == "image/png"
     assert len(_files(data_dir)) == 1
+
+
+def test_upload_route_uses_fetch_metadata_against_cross_site_posts(
+    scenario: Scenario, data_dir: Path, client: TestClient
+) -> None:
+    url = f"/api/evidence/{_evidence_id(scenario)}/file"
+    client.cookies.update(_login(scenario.owner.email))
+    files = {"file": ("a.png", png_bytes(), "image/png")}
+    assert client.post(url, files=files, headers={"sec-fetch-site": "cross-site", "origin": "null"}).status_code == 403
+    assert client.post(url, files=files, headers={"sec-fetch-site": "same-site"}).status_code == 403
+    assert client.post(url, files=files, headers={"sec-fetch-site": "same-origin", "origin": "null"}).status_code == 201

@@ -114,3 +114,14 @@ def test_other_organizations_see_nothing(scenario: Scenario) -> None:
         dashboard.dashboard_summary(Actor.anonymous(), scenario.org.id)
     with pytest.raises(AuthenticationRequired):
         dashboard.get_evidence_detail(Actor.anonymous(), evidence_id)
+
+
+def test_a_scan_with_nothing_to_check_keeps_the_last_score(scenario: Scenario) -> None:
+    """No integration → an audit with no evidence and no score; the figures stay those of the last real one."""
+    from tests.dashboard.conftest import completed_audit
+
+    empty, _ = completed_audit(scenario.org, [], age=timedelta(seconds=1))
+    s = dashboard.dashboard_summary(actor_for(scenario.owner), scenario.org.id)
+    assert empty.score is None
+    assert s.score == 48 and s.latest_audit_id == str(scenario.audit.id)
+    assert s.last_scan_at == empty.finished_at and s.audit_count == 3

@@ -1,0 +1,199 @@
+"""The manager's journey in Chromium against the production build, plus the docs screenshots.
+
+Dashboard (score, trend with points, range switch) → run a scan with a real worker process
+and watch it complete → open the audit → filter to FAIL → open an evidence → raw JSON →
+upload a PNG → thumbnail. A viewer sees neither the upload nor the accept controls; a
+member of another organization (and an anonymous visitor) gets 404 on the file URL.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from compliance_app.db import session_scope
+from compliance_app.models import Evidence, Organization, Role
+from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
+from tests.conftest import PROJECT_ROOT, wait_for_app_hydration
+from tests.dashboard.conftest import png_bytes
+from tests.factories import DEFAULT_PASSWORD, add_member, make_org, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def worker(db: str, tmp_path: Path) -> Iterator[subprocess.Popen]:
+    """`python -m compliance_app worker` against the test database, stopped with SIGTERM."""
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "compliance_app", "worker"], cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": db, "WORKER_POLL_SECONDS": "0.5"},
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def _context(chromium, live_app: str, email: str, password: str, scheme: str = "light"):
+    context = chromium.new_context(base_url=live_app, viewport={"width": 1280, "height": 860}, color_scheme=scheme)
+    response = context.request.post("/api/auth/login", form={"email": email, "password": password, "next": "/"},
+                                    headers={"origin": live_app})
+    assert response.ok
+    return context
+
+
+def _open(page, path: str) -> None:
+    page.goto(path)
+    wait_for_app_hydration(page)
+
+
+def _shot(page, name: str, locator: str | None = None) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # chart animation
+    if locator:
+        page.locator(locator).screenshot(path=str(SCREENSHOTS / name))
+    else:
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Popen, tmp_path: Path) -> None:
+    seed_demo()
+    with session_scope() as s:
+        org = s.exec(select(Organization).where(Organization.slug == DEMO_ORG_SLUG)).one()
+    viewer = add_member(org, make_user(), role=Role.VIEWER)
+    outsider = make_user()
+    make_org(outsider)
+    dashboard_url = f"/o/{DEMO_ORG_SLUG}"
+
+    context = _context(chromium, live_app, DEMO_EMAIL, DEMO_PASSWORD)
+    try:
+        page = context.new_page()
+        _open(page, dashboard_url)
+        score = page.locator(".dashboard-score")
+        score.wait_for(timeout=TIMEOUT)
+        assert score.inner_text().strip().isdigit()
+        caption = page.locator(".trend-caption")
+        assert caption.inner_text().startswith("30 days scanned")
+        page.locator(".trend-chart .recharts-area-curve").wait_for(timeout=TIMEOUT)
+        assert page.locator(".trend-chart .recharts-cartesian-axis-tick").count() > 4
+        _shot(page, "dashboard-light.png")
+
+        # Range switch: 7 days of history.
+        page.get_by_role("radio", name="7 days").click()
+        page.wait_for_function("document.querySelector('.trend-caption').innerText.startsWith('7 days')")
+        page.get_by_role("radio", name="1 year").click()
+        page.wait_for_function("document.querySelector('.trend-caption').innerText.startsWith('31 days')")
+
+        # Run a scan; the worker completes it (no integration → nothing to check) without a reload.
+        page.evaluate("window.__not_reloaded = true")
+        page.locator(".run-scan").click()
+        page.get_by_text("Scan complete").wait_for(timeout=60_000)
+        assert page.evaluate("window.__not_reloaded") is True
+        assert page.get_by_text("just now").count() >= 1
+        assert score.inner_text().strip().isdigit(), "a scan with nothing to check keeps the last score"
+
+        # Open the scored audit, filter to FAIL, open an evidence.
+        page.get_by_text("Open this audit").click()
+        page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
+        audit_url = page.url.split("?")[0]
+        page.get_by_role("combobox").filter(has_text="All statuses").click()
+        page.get_by_role("option", name="Fail", exact=True).click()
+        page.wait_for_function(
+            "[...document.querySelectorAll('.evidence-row')].every(r => r.innerText.includes('Fail'))"
+        )
+        fail_count = page.locator(".evidence-row").count()
+        assert fail_count >= 1
+        _shot(page, "audit-light.png")
+        page.locator(".evidence-row").first.click()
+        drawer = page.locator(".evidence-drawer")
+        drawer.wait_for(timeout=TIMEOUT)
+        raw = drawer.locator(".raw-json").inner_text()
+        assert '"demo": true' in raw
+        resource = drawer.locator(".evidence-resource").inner_text()
+        with session_scope() as s:
+            evidence = s.exec(select(Evidence).where(Evidence.resource_id == resource)).one()
+        assert drawer.locator(".accept-form").count() == 1  # admin, failing evidence
+
+        # Upload a PNG through the private route; the page comes back with the thumbnail.
+        png = tmp_path / "proof.png"
+        png.write_bytes(png_bytes((320, 200)))
+        drawer.locator(".evidence-file-input").set_input_files(str(png))
+        drawer.locator(".upload-proof").click()
+        page.wait_for_url(f"**evidence={evidence.id}**", timeout=TIMEOUT)
+        thumb = page.locator(".evidence-drawer .proof-thumb")
+        thumb.wait_for(timeout=TIMEOUT)
+        page.wait_for_function("document.querySelector('.proof-thumb').naturalWidth === 320")
+        page.get_by_text("Proof file uploaded").wait_for(timeout=TIMEOUT)
+        _shot(page, "evidence-light.png", ".evidence-drawer")
+        evidence_page = page.url
+
+        with session_scope() as s:
+            stored = s.get(Evidence, evidence.id).screenshot
+        assert stored and (Path(os.environ.get("DATA_DIR", PROJECT_ROOT / "data")) / "evidence" / stored).is_file()
+        file_url = f"/api/evidence/{evidence.id}/file"
+        assert context.request.get(file_url).status == 200
+        assert context.request.get(f"/_upload/{stored}").status == 404
+    finally:
+        context.close()
+
+    # The same screens in dark mode.
+    dark = _context(chromium, live_app, DEMO_EMAIL, DEMO_PASSWORD, scheme="dark")
+    try:
+        page = dark.new_page()
+        _open(page, dashboard_url)
+        page.locator(".trend-chart .recharts-area-curve").wait_for(timeout=TIMEOUT)
+        _shot(page, "dashboard-dark.png")
+        _open(page, audit_url + "?status=FAIL")
+        page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
+        _shot(page, "audit-dark.png")
+        _open(page, evidence_page)
+        page.locator(".evidence-drawer .proof-thumb").wait_for(timeout=TIMEOUT)
+        _shot(page, "evidence-dark.png", ".evidence-drawer")
+    finally:
+        dark.close()
+
+    # A viewer reads everything but sees no upload, accept or scan controls.
+    ctx = _context(chromium, live_app, viewer.email, DEFAULT_PASSWORD)
+    try:
+        page = ctx.new_page()
+        _open(page, f"{audit_url}?evidence={evidence.id}")
+        page.locator(".evidence-drawer .proof-thumb").wait_for(timeout=TIMEOUT)
+        assert page.locator(".evidence-drawer .raw-json").count() == 1
+        assert page.locator(".upload-form").count() == 0
+        assert page.locator(".accept-form").count() == 0
+        assert ctx.request.get(file_url).status == 200
+        _open(page, dashboard_url)
+        page.locator(".dashboard-score").wait_for(timeout=TIMEOUT)
+        assert page.locator(".run-scan").count() == 0
+    finally:
+        ctx.close()
+
+    # Another organization's member, and an anonymous visitor, get 404 on the file.
+    ctx = _context(chromium, live_app, outsider.email, DEFAULT_PASSWORD)
+    try:
+        assert ctx.request.get(file_url).status == 404
+    finally:
+        ctx.close()
+    anonymous = chromium.new_context(base_url=live_app)
+    try:
+        assert anonymous.request.get(file_url).status == 404
+    finally:
+        anonymous.close()
