@@ -11,6 +11,7 @@ import reflex as rx
 
 from compliance_app.api.auth import safe_next
 from compliance_app.components.layout import centered_card
+from compliance_app.components.org_page import post_form
 from compliance_app.state.session import SessionState
 
 
@@ -51,7 +52,7 @@ def login_page() -> rx.Component:
         rx.heading("Sign in", size="6"),
         message(LoginState.notice, "green", "login-notice"),
         message(LoginState.error, "red", "login-error"),
-        rx.el.form(
+        post_form(
             rx.vstack(
                 labeled(
                     "Email",
@@ -80,7 +81,6 @@ def login_page() -> rx.Component:
                 width="100%",
             ),
             action="/api/auth/login",
-            method="post",
             width="100%",
         ),
         rx.text(

@@ -8,7 +8,7 @@ import reflex as rx
 
 from compliance_app.api.auth import safe_next
 from compliance_app.components.layout import centered_card
-from compliance_app.components.org_page import field_error
+from compliance_app.components.org_page import field_error, post_form
 from compliance_app.pages.login import labeled, message
 from compliance_app.services.accounts import MIN_PASSWORD_LENGTH
 from compliance_app.state.session import SessionState
@@ -46,7 +46,7 @@ def signup_page() -> rx.Component:
     return centered_card(
         rx.heading("Create your account", size="6"),
         message(general, "red", "signup-error"),
-        rx.el.form(
+        post_form(
             rx.vstack(
                 labeled("Name", rx.input(name="name", default_value=SignupState.name, width="100%")),
                 labeled(
@@ -91,7 +91,6 @@ def signup_page() -> rx.Component:
                 width="100%",
             ),
             action="/api/auth/signup",
-            method="post",
             width="100%",
         ),
         rx.text(

@@ -33,26 +33,26 @@ def test_signup_invite_accept_and_viewer_is_refused(live_app: str, chromium, db:
         # 1. Sign up (signed-out visitors of a protected page land on the login page first).
         page = admin_ctx.new_page()
         page.goto("/orgs")
-        page.wait_for_url("**/login?next=%2Forgs", timeout=30_000)
+        page.wait_for_url("**/login?next=%2Forgs**", timeout=30_000)
         wait_for_app_hydration(page)
         page.get_by_role("link", name="Create one").click()
         page.wait_for_url("**/signup**")
         wait_for_app_hydration(page)
-        page.locator("input[name=password]").fill("short")  # refused inline by the server
         page.locator("input[name=email]").fill(ADMIN_EMAIL)
-        page.locator("input[name=password_confirm]").fill("short")
+        page.locator("input[name=password]").fill(PASSWORD)
+        page.locator("input[name=password_confirm]").fill(PASSWORD + "?")  # refused inline by the server
         page.get_by_role("button", name="Create account").click()
-        page.get_by_text("at least 12 characters long").wait_for(timeout=30_000)
+        page.get_by_text("The two passwords do not match.").wait_for(timeout=30_000)
         wait_for_app_hydration(page)
         sign_up(page, "Founder", ADMIN_EMAIL)
-        page.wait_for_url("**/orgs", timeout=30_000)
+        page.wait_for_url("**/orgs**", timeout=30_000)
         assert page.evaluate("document.cookie") == "", "the session cookie must be HttpOnly"
 
         # 2. Create an organization; the slug follows the name.
         wait_for_app_hydration(page)
         page.get_by_placeholder("Acme Inc").fill("Journey Co")
         page.get_by_role("button", name="Create organization").click()
-        page.wait_for_url("**/o/journey-co/members", timeout=30_000)
+        page.wait_for_url("**/o/journey-co/members**", timeout=30_000)
 
         # 3. Invite a viewer; the link is shown once.
         wait_for_app_hydration(page)
@@ -76,7 +76,7 @@ def test_signup_invite_accept_and_viewer_is_refused(live_app: str, chromium, db:
         other.wait_for_url("**/invite/**", timeout=30_000)
         wait_for_app_hydration(other)
         other.get_by_test_id("invite-accept").click()
-        other.wait_for_url("**/o/journey-co/members", timeout=30_000)
+        other.wait_for_url("**/o/journey-co/members**", timeout=30_000)
 
         # 5. The viewer sees the members but none of the admin controls.
         wait_for_app_hydration(other)
