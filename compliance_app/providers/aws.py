@@ -79,7 +79,8 @@ def describe_error(exc: BaseException, service: str = "", region: str | None = N
             return (f"AWS rejected the credentials calling {op}{where} ({code}): check the access key id "
                     f"and secret access key, and that the key is active.")
         if code in _REGION_DISABLED:
-            return (f"Region {region or ''} is not enabled for this account ({code}): enable the opt-in "
+            return (f"{f'Region {region}' if region else 'A region'} is not enabled for this account ({code}): "
+                    f"enable the opt-in "
                     f"region in the AWS console or remove it from the integration's regions.")
         message = _scrub(str(exc.response.get("Error", {}).get("Message", "")), secrets)
         return f"{op}{where} failed: {code}: {message}".rstrip(": ")
@@ -119,7 +120,15 @@ class AwsSession:
 
     # -- sessions and clients -------------------------------------------------
     def _client_from(self, session: boto3.Session, service: str, region: str) -> Any:
-        return session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=BOTO_CONFIG)
+        config = BOTO_CONFIG
+        if self.endpoint_url:  # a local stand-in (moto server): no {account}. host prefixes, path-style S3
+            config = config.merge(Config(inject_host_prefix=False, s3={"addressing_style": "path"}))
+        client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        if self.endpoint_url and service == "s3control":
+            # S3 Control's endpoint rules always prepend "<account-id>." to the host, even for a custom
+            # endpoint, which cannot resolve for 127.0.0.1; send it to the endpoint as configured.
+            client.meta.events.register("before-send.s3-control", _strip_account_host_prefix)
+        return client
 
     def boto_session(self) -> boto3.Session:
         """The scanning session; assumes the role (once, lazily) when one is configured."""
@@ -192,6 +201,10 @@ class AwsSession:
                 client.close()
             self._clients.clear()
             self._cache.clear()
+
+
+def _strip_account_host_prefix(request: Any, **_: Any) -> None:
+    request.url = re.sub(r"^(https?://)\d{12}\.", r"\1", request.url)
 
 
 def new_boto_session(key_id: str | None, secret: str | None, token: str | None, region: str) -> boto3.Session:

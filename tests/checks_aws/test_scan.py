@@ -6,6 +6,8 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+import pytest
+from moto.server import ThreadedMotoServer
 
 from compliance_app.checks.registry import checks_for
 from compliance_app.models import EvidenceStatus, Provider
@@ -45,3 +47,26 @@ def test_all_checks_in_parallel_share_collectors(aws: None) -> None:
     assert errored <= {"accessanalyzer_enabled", "iam_avoid_root_usage"}, errored
     assert {f.region for f in results["guardduty_is_enabled"]} == {REGION, OTHER}
     assert all(f.status == FAIL for f in results["guardduty_is_enabled"])
+
+
+@pytest.fixture
+def moto_server() -> str:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def test_endpoint_url_scans_a_moto_server(moto_server: str) -> None:
+    """The whole catalog over HTTP against a local stand-in, as the CLI/engine tests configure it."""
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_server)
+    s3.create_bucket(Bucket="served-bucket")
+    s3.put_bucket_versioning(Bucket="served-bucket", VersioningConfiguration={"Status": "Enabled"})
+    session = AwsSession({"regions": [REGION], "endpoint_url": moto_server}, CREDS)
+    results = {c.meta.key: c.run(session) for c in checks_for(Provider.AWS)}
+    session.close()
+    errored = {k for k, fs in results.items() if any(f.status == ERROR for f in fs)}
+    assert errored <= {"accessanalyzer_enabled", "iam_avoid_root_usage"}, {k: results[k] for k in errored}
+    assert [f.status for f in results["s3_bucket_versioning_enabled"]] == [PASS]
+    assert [f.status for f in results["s3_account_level_public_access_blocks"]] == [FAIL]
