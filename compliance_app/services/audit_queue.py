@@ -36,6 +36,7 @@ from compliance_app.models import (
     ScanHistory,
 )
 from compliance_app.models.types import utcnow
+from compliance_app.services import plans
 from compliance_app.services.scoring import score_grouped
 from compliance_app.settings import get_settings
 
@@ -309,7 +310,8 @@ def reap_expired_leases(now: datetime | None = None) -> ReapResult:
 def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
     """Queue a scheduled audit for every organization whose schedule says it is due.
 
-    Due = scan_frequency is not off, the organization has at least one integration (a
+    Due = the schedule its plan allows (plans.effective_scan_frequency: a downgraded hourly
+    schedule runs daily) is not off, the organization has at least one integration (a
     scheduled audit with nothing to scan would only add empty audits and null points to
     the trend chart; a person can still run one by hand), and its latest audit was
     created at least one interval ago. The partial unique index makes this idempotent
@@ -324,7 +326,7 @@ def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
     created: list[uuid.UUID] = []
     with session_scope() as s:
         rows = s.execute(
-            select(Organization.id, Organization.scan_frequency, last_audit.c.last)
+            select(Organization, last_audit.c.last)
             .outerjoin(last_audit, last_audit.c.organization_id == Organization.id)
             .where(
                 Organization.scan_frequency != ScanFrequency.OFF,
@@ -332,14 +334,16 @@ def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
             )
         ).all()
         insert = _insert_for(s)
-        for org_id, frequency, last in rows:
-            interval = SCAN_INTERVALS[ScanFrequency(frequency)]
-            if last is not None and last > now - interval + SCHEDULE_SLACK:
+        for organization, last in rows:
+            frequency = plans.effective_scan_frequency(organization)
+            if frequency == ScanFrequency.OFF:
+                continue
+            if last is not None and last > now - SCAN_INTERVALS[frequency] + SCHEDULE_SLACK:
                 continue
             table = Audit.__table__
             stmt = (
                 insert(table)
-                .values(id=uuid.uuid4(), organization_id=org_id, status=AuditStatus.PENDING.value,
+                .values(id=uuid.uuid4(), organization_id=organization.id, status=AuditStatus.PENDING.value,
                         created_at=now, counts={})
                 .on_conflict_do_nothing(
                     index_elements=[table.c.organization_id],

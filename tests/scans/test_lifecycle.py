@@ -173,6 +173,24 @@ def test_enqueue_due_scans_follows_each_schedule(db: str) -> None:
     assert bare.id not in {a.organization_id for a in scans.list_audits(SYSTEM, bare.id).items}
 
 
+def test_a_downgraded_hourly_schedule_runs_daily(db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", "whsec_x")
+    get_settings.cache_clear()
+    try:
+        org = make_org()  # free plan: hourly is not allowed
+        _integrate(org, ScanFrequency.HOURLY)
+        now = utcnow()
+        [first] = audit_queue.enqueue_due_scans(now)
+        with session_scope() as s:
+            s.get(Audit, first).status = AuditStatus.COMPLETED
+        assert audit_queue.enqueue_due_scans(now + timedelta(hours=2)) == []
+        assert len(audit_queue.enqueue_due_scans(now + timedelta(days=1))) == 1
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
 def test_scan_history_keeps_the_last_audit_of_the_day(db: str) -> None:
     org = make_org()
     first = run_scan(org)
