@@ -483,7 +483,9 @@ def _bucket_call(s: AwsSession, fn: Callable[[], Any], missing: set[str], defaul
 def _bucket_details(s: AwsSession, name: str) -> dict[str, Any]:
     loc = _bucket_call(s, lambda: s.client("s3").get_bucket_location(Bucket=name).get("LocationConstraint"),
                        set(), None)
-    region = loc if isinstance(loc, str) else ("us-east-1" if loc is None else s.regions[0])
+    # LocationConstraint: None means us-east-1, "EU" is the legacy name of eu-west-1.
+    region = {"EU": "eu-west-1"}.get(loc, loc) if isinstance(loc, str) else ("us-east-1" if loc is None
+                                                                              else s.regions[0])
     c = s.client("s3", region)
     return {
         "Name": name,
