@@ -179,7 +179,8 @@ def run_check(check: Check, session: Any, scope: str) -> list[Finding]:
     except CollectionError as exc:
         return [Finding.error(scope, exc.reason)]
     except Exception as exc:
-        log.exception("check %s raised", check.meta.key)
+        log.warning("check %s raised %s: %s", check.meta.key, type(exc).__name__, exc)
+        log.debug("check %s traceback", check.meta.key, exc_info=True)
         return [Finding.error(scope, f"The check could not run: {type(exc).__name__}: {exc}"[:_MAX_MESSAGE])]
     if findings is None:
         return [Finding.error(scope, "The check returned no result.")]

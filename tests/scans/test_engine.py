@@ -13,6 +13,7 @@ from compliance_app.models import AuditStatus, EvidenceStatus, Provider, ScanHis
 from compliance_app.services import audit_queue, engine
 from compliance_app.services.authz import Actor
 from compliance_app.services.scans import request_scan
+from compliance_app.settings import get_settings
 from tests.factories import make_org
 from tests.scans import fake_checks
 from tests.scans.fake_checks import fake_meta
@@ -177,3 +178,27 @@ def test_stop_releases_the_audit_back_to_the_queue(db: str) -> None:
     assert result is None
     released = load_audit(audit.id)
     assert released.status == AuditStatus.PENDING and released.attempts == 0 and released.worker_id is None
+
+
+def test_the_heartbeat_keeps_a_long_audit_from_being_reaped(db: str, monkeypatch) -> None:
+    monkeypatch.setenv("AUDIT_LEASE_SECONDS", "1")
+    get_settings.cache_clear()
+    try:
+        org = make_org()
+        audit = request_scan(Actor.system("test"), org.id)
+        assert audit_queue.claim_audit(audit.id, WORKER)
+        runner = threading.Thread(target=engine.run_audit, args=(audit.id, WORKER), kwargs={
+            "checks": [_Sleepy(1, 3.0)], "sessions": [(Provider.GITHUB, None)]})
+        runner.start()
+        reaped = []
+        while runner.is_alive():
+            result = audit_queue.reap_expired_leases()
+            reaped += result.requeued + result.failed
+            time.sleep(0.2)
+        runner.join()
+        assert reaped == []
+        done = load_audit(audit.id)
+        assert done.status == AuditStatus.COMPLETED and done.attempts == 1
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
