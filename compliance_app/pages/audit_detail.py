@@ -110,6 +110,8 @@ class AuditDetailState(OrgState):
 
     def _open_evidence(self, evidence_id: str) -> None:
         d = dashboard.get_evidence_detail(self.actor(), evidence_id)
+        self.accept_reason = ""
+        self.accept_until = (utcnow() + timedelta(days=DEFAULT_ACCEPT_DAYS)).date().isoformat()
         e = d.row
         has_file = bool(e.screenshot)
         self.ev = {
@@ -210,8 +212,6 @@ class AuditDetailState(OrgState):
     @rx.event
     def open_evidence(self, evidence_id: str):
         self.upload_error = ""
-        self.accept_reason = ""
-        self.accept_until = (utcnow() + timedelta(days=DEFAULT_ACCEPT_DAYS)).date().isoformat()
         try:
             self._open_evidence(evidence_id)
         except ServiceError as exc:
@@ -348,7 +348,11 @@ def _section(title: str, *children: rx.Component) -> rx.Component:
 
 def _upload_form() -> rx.Component:
     return rx.el.form(
-        rx.el.input(type="hidden", name="next", value="/o/" + S.org_slug + "/audits/" + S.audit_key),
+        rx.el.input(type="hidden", name="next", value=rx.cond(
+            S.status_filter != "all",
+            "/o/" + S.org_slug + "/audits/" + S.audit_key + "?status=" + S.status_filter,
+            "/o/" + S.org_slug + "/audits/" + S.audit_key,
+        )),
         rx.flex(
             rx.el.input(type="file", name="file", accept="image/png,image/jpeg,application/pdf", required=True,
                         class_name="evidence-file-input", style={"fontSize": "14px", "maxWidth": "100%"}),

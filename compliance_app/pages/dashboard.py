@@ -110,6 +110,8 @@ class DashboardState(OrgState):
 
     def _apply_trend(self, points: list[dict[str, Any]]) -> None:
         days = int(self.range_days)
+        # A day whose only scan had nothing to check (no integration) says nothing: leave it out.
+        points = [p for p in points if p["score"] is not None or p["pass"] or p["fail"]]
         self.trend = [{**p, "label": _day_label(p["date"], days)} for p in points]
         scored = [p["score"] for p in points if p["score"] is not None]
         if not scored:
@@ -405,11 +407,11 @@ def _trend_card() -> rx.Component:
         rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 5)),
         rx.recharts.area(data_key="score", name="Score", y_axis_id="score", type_="monotone",
                          stroke=rx.color("accent", 9), fill=rx.color("accent", 5), stroke_width=2,
-                         connect_nulls=True, dot=False),
+                         connect_nulls=True, dot=False, is_animation_active=False),
         rx.recharts.line(data_key="pass", name="Passing", y_axis_id="count", type_="monotone",
-                         stroke=rx.color("green", 9), dot=False, stroke_width=1.5),
+                         stroke=rx.color("green", 9), dot=False, stroke_width=1.5, is_animation_active=False),
         rx.recharts.line(data_key="fail", name="Failing", y_axis_id="count", type_="monotone",
-                         stroke=rx.color("red", 9), dot=False, stroke_width=1.5),
+                         stroke=rx.color("red", 9), dot=False, stroke_width=1.5, is_animation_active=False),
         rx.recharts.x_axis(data_key="label", min_tick_gap=24, tick_line=False, font_size=12),
         rx.recharts.y_axis(y_axis_id="score", domain=[0, 100], width=36, font_size=12,
                            tick_line=False),

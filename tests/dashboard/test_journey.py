@@ -65,13 +65,16 @@ def _open(page, path: str) -> None:
     wait_for_app_hydration(page)
 
 
-def _shot(page, name: str, locator: str | None = None) -> None:
+def _shot(page, name: str, tall: bool = False) -> None:
+    """Full-page screenshot; `tall` grows the window so the whole evidence drawer fits."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(600)  # chart animation
-    if locator:
-        page.locator(locator).screenshot(path=str(SCREENSHOTS / name))
-    else:
-        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    if tall:
+        page.set_viewport_size({"width": 1280, "height": 1640})
+    page.wait_for_timeout(400)
+    page.evaluate("document.querySelectorAll('[data-sonner-toast]').forEach(t => t.remove())")
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=not tall)
+    if tall:
+        page.set_viewport_size({"width": 1280, "height": 860})
 
 
 def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Popen, tmp_path: Path) -> None:
@@ -95,6 +98,13 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
         page.locator(".trend-chart .recharts-area-curve").wait_for(timeout=TIMEOUT)
         assert page.locator(".trend-chart .recharts-cartesian-axis-tick").count() > 4
         _shot(page, "dashboard-light.png")
+
+        dark = _context(chromium, live_app, DEMO_EMAIL, DEMO_PASSWORD, scheme="dark")
+        dark_page = dark.new_page()
+        _open(dark_page, dashboard_url)
+        dark_page.locator(".trend-chart .recharts-area-curve").wait_for(timeout=TIMEOUT)
+        _shot(dark_page, "dashboard-dark.png")
+        dark.close()
 
         # Range switch: 7 days of history.
         page.get_by_role("radio", name="7 days").click()
@@ -142,7 +152,8 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
         thumb.wait_for(timeout=TIMEOUT)
         page.wait_for_function("document.querySelector('.proof-thumb').naturalWidth === 320")
         page.get_by_text("Proof file uploaded").wait_for(timeout=TIMEOUT)
-        _shot(page, "evidence-light.png", ".evidence-drawer")
+        assert page.locator(".evidence-row").first.inner_text().count("Fail") == 1, "the FAIL filter is kept"
+        _shot(page, "evidence-light.png", tall=True)
         evidence_page = page.url
 
         with session_scope() as s:
@@ -158,15 +169,12 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
     dark = _context(chromium, live_app, DEMO_EMAIL, DEMO_PASSWORD, scheme="dark")
     try:
         page = dark.new_page()
-        _open(page, dashboard_url)
-        page.locator(".trend-chart .recharts-area-curve").wait_for(timeout=TIMEOUT)
-        _shot(page, "dashboard-dark.png")
         _open(page, audit_url + "?status=FAIL")
         page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
         _shot(page, "audit-dark.png")
         _open(page, evidence_page)
         page.locator(".evidence-drawer .proof-thumb").wait_for(timeout=TIMEOUT)
-        _shot(page, "evidence-dark.png", ".evidence-drawer")
+        _shot(page, "evidence-dark.png", tall=True)
     finally:
         dark.close()
 
