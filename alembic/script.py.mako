@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Text())
+from sqlalchemy import Text  # noqa: F401 - JSONB variants render astext_type=Text()
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}

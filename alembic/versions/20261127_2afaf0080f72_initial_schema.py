@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 2afaf0080f72
-Revises: 
+Revises:
 Create Date: 2026-11-27 20:02:32.590620
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-from sqlalchemy import Text  # noqa: F401  (JSONB variants render astext_type=Text())
+from sqlalchemy import Text  # JSONB variants render astext_type=Text()
 from sqlalchemy.dialects import postgresql
 
 revision: str = '2afaf0080f72'
