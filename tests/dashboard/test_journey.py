@@ -158,7 +158,8 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
 
         with session_scope() as s:
             stored = s.get(Evidence, evidence.id).screenshot
-        assert stored and (Path(os.environ.get("DATA_DIR", PROJECT_ROOT / "data")) / "evidence" / stored).is_file()
+        stored_path = Path(os.environ.get("DATA_DIR", PROJECT_ROOT / "data")) / "evidence" / str(stored)
+        assert stored and stored_path.is_file()
         file_url = f"/api/evidence/{evidence.id}/file"
         assert context.request.get(file_url).status == 200
         assert context.request.get(f"/_upload/{stored}").status == 404
@@ -205,3 +206,4 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
         assert anonymous.request.get(file_url).status == 404
     finally:
         anonymous.close()
+        stored_path.unlink(missing_ok=True)  # the live app stores into the project's data dir
