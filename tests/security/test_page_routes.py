@@ -131,6 +131,19 @@ def test_every_org_page_refuses_other_tenants_and_anonymous(live_app: str, chrom
             leaked = [m for m in a_markers(world) if m in visible_text(page)]
             if leaked:
                 problems.append(f"{url} signed out shows organization A's {leaked}")
+        # The public share page: dead links of A's snapshot all show the same not-found card.
+        dead = {"forged": "x" * 43, "expired": world.expired_token_a, "revoked": world.revoked_token_a}
+        for name, token in dead.items():
+            page.goto(f"/share/{token}")
+            wait_for_app_hydration(page)
+            try:
+                page.locator("#share-not-found").wait_for(timeout=TIMEOUT)
+            except Exception:
+                problems.append(f"/share/<{name} token>: no not-found card; shows {visible_text(page)[:300]!r}")
+                continue
+            leaked = [m for m in a_markers(world) if m in visible_text(page)]
+            if leaked:
+                problems.append(f"/share/<{name} token> shows organization A's {leaked}")
     finally:
         context.close()
 

@@ -185,3 +185,31 @@ def test_an_invitation_token_does_not_work_for_another_account(world: World) -> 
     assert ORG_A_NAME not in str(info.value)
     assert table_dump() == before
     assert [o["slug"] for o in organizations.list_my_organizations(world.actor("outsider"))] == [world.org_b.slug]
+
+
+#: Parameters that name one object of a tenant (as opposed to the organization itself).
+OBJECT_PARAMS = {"audit_id", "evidence_id", "snapshot_id", "link_id", "integration_id", "exception_id",
+                 "invitation_id", "user_id", "new_owner_id"}
+ORG_PARAMS = {"organization_id", "org_id", "org"}
+
+
+def test_own_organization_with_another_tenants_object_ids_gets_not_found(world: World) -> None:
+    """B's owner names B (which they administer) and one of A's objects: A's object stays A's."""
+    functions = entry_points()
+    before = table_dump()
+    owner_b = world.actor("outsider")  # the owner (admin) of organization B
+    problems, checked = [], 0
+    for name in sorted(TENANT_SCOPED & set(functions)):
+        fn = functions[name]
+        kwargs = arguments(name, fn, world)
+        if not set(kwargs) & ORG_PARAMS or not set(kwargs) & OBJECT_PARAMS:
+            continue  # only the organization named (tested above), or no organization parameter
+        for key in set(kwargs) & ORG_PARAMS:
+            kwargs[key] = world.org_b.id
+        outcome = _outcome(fn, owner_b, kwargs)
+        checked += 1
+        if type(outcome) is not NotFound:
+            problems.append(f"{name}(org B, A's ids): {outcome!r}, expected NotFound")
+    assert checked, "no entry point takes an organization and an object id: the discovery broke"
+    assert not problems, "\n".join(problems)
+    assert table_dump() == before, "a refused call changed the database"
