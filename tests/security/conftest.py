@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,7 +89,6 @@ class World:
     exception_a: uuid.UUID
     invitation_a: uuid.UUID
     invitation_token_a: str
-    ids: dict[str, str] = field(default_factory=dict)
 
     def actor(self, role: str) -> Actor:
         return {
