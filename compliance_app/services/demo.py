@@ -95,20 +95,21 @@ def seed_demo() -> DemoSummary:
         audit.counts = counts(e.status for e in rows)
         audit.progress_done = audit.progress_total = len(picked)
 
+        # History that leads up to today's audit: the same checks, slowly improving.
         rng = random.Random(42)
         today = now.date()
+        scoreable = sum(audit.counts[k] for k in ("PASS", "FAIL", "RISK_ACCEPTED"))
         for days_ago in range(30, 0, -1):
-            day_score = min(100, 55 + (30 - days_ago) + rng.randint(-4, 4))
-            passed = 40 + (30 - days_ago) // 2
+            failing = min(scoreable, audit.counts["FAIL"] + days_ago // 6 + rng.randint(0, 1))
             s.add(
                 ScanHistory(
                     organization_id=org.id,
                     date=today - timedelta(days=days_ago),
-                    score=day_score,
-                    total_pass=passed,
-                    total_fail=max(0, 30 - (30 - days_ago) // 2 - rng.randint(0, 3)),
-                    total_accepted=rng.randint(0, 2),
-                    total_error=rng.randint(0, 2),
+                    score=max(0, min(100, (audit.score or 50) - days_ago // 2 + rng.randint(-3, 3))),
+                    total_pass=scoreable - failing,
+                    total_fail=failing,
+                    total_accepted=0,
+                    total_error=audit.counts["ERROR"] + rng.randint(0, 1),
                 )
             )
         s.add(
