@@ -29,21 +29,19 @@ from compliance_app.models import (
     Integration,
     Question,
     ScanHistory,
-    Severity,
     User,
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services.authz import Actor, Permission, authorize
 from compliance_app.services.errors import NotFound, ValidationError
-from compliance_app.services.readiness import FRAMEWORKS, FrameworkReadiness, framework_readiness
+from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
 from compliance_app.services.scans import (
-    EVIDENCE_SORTS,
     EvidenceRow,
     Page,
     _evidence_row,
-    _page_bounds,
     access_audit,
     list_audits,
+    list_evidence,
 )
 
 #: Ranges the trend chart offers, in days.
@@ -300,13 +298,6 @@ def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
         )
 
 
-def _questions_in_framework(s: Session, framework: str) -> list[int]:
-    """The catalog is small (one row per check), so filtering its JSON in Python stays portable."""
-    if framework not in FRAMEWORKS:
-        raise ValidationError(f"Unknown framework {framework!r}.", field="framework")
-    return [qid for qid, fws in s.exec(select(Question.id, Question.frameworks)).all() if framework in (fws or {})]
-
-
 def list_audit_evidence(
     actor: Actor,
     audit_id: uuid.UUID | str,
@@ -319,45 +310,11 @@ def list_audit_evidence(
     page: int = 1,
     page_size: int = 25,
 ) -> Page[EvidenceRow]:
-    """The audit page's table: scans.list_evidence's filters plus a framework filter."""
-    page, page_size = _page_bounds(page, page_size)
-    if sort not in EVIDENCE_SORTS:
-        raise ValidationError(f"Sort by one of: {', '.join(EVIDENCE_SORTS)}.", field="sort")
-    with session_scope() as s:
-        audit = access_audit(s, actor, audit_id, Permission.READ)[0]
-        conditions: list[Any] = [Evidence.audit_id == audit.id]
-        try:
-            if status:
-                conditions.append(Evidence.status == EvidenceStatus(status))
-            if severity:
-                conditions.append(Question.severity == Severity(severity))
-        except ValueError as exc:
-            raise ValidationError(f"Unknown filter value: {exc}.") from None
-        if provider:
-            conditions.append(Question.provider == provider)
-        if framework:
-            conditions.append(Evidence.question_id.in_(_questions_in_framework(s, framework)))
-        if search and search.strip():
-            pattern = f"%{search.strip()}%"
-            conditions.append(
-                sa.or_(
-                    Evidence.resource_id.ilike(pattern),
-                    Evidence.message.ilike(pattern),
-                    Question.key.ilike(pattern),
-                    Question.title.ilike(pattern),
-                )
-            )
-        base = select(Evidence, Question).join(Question, Question.id == Evidence.question_id).where(*conditions)
-        total = s.exec(
-            select(sa.func.count())
-            .select_from(Evidence)
-            .join(Question, Question.id == Evidence.question_id)
-            .where(*conditions)
-        ).one()
-        rows = s.exec(
-            base.order_by(*EVIDENCE_SORTS[sort], Evidence.id).offset((page - 1) * page_size).limit(page_size)
-        ).all()
-        return Page(items=[_evidence_row(e, q) for e, q in rows], total=total, page=page, page_size=page_size)
+    """The audit page's table: scans.list_evidence (the one evidence query) at the page's size."""
+    return list_evidence(
+        actor, audit_id, status=status, severity=severity, provider=provider, framework=framework,
+        search=search, sort=sort, page=page, page_size=page_size,
+    )
 
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:
