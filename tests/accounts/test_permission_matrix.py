@@ -19,15 +19,29 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from compliance_app import services
-from compliance_app.models import Organization, Role, User
-from compliance_app.services import billing, dashboard, risk, scans, shares, snapshots
+from compliance_app.db import session_scope
+from compliance_app.models import Evidence, EvidenceStatus, Organization, Role, User
+from compliance_app.models.types import utcnow
+from compliance_app.services import (
+    billing,
+    dashboard,
+    evidence_files,
+    integrations,
+    risk,
+    scans,
+    shares,
+    snapshots,
+)
 from compliance_app.services import organizations as orgs
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import (
@@ -36,7 +50,11 @@ from compliance_app.services.errors import (
     NotFound,
     PermissionDenied,
 )
+from compliance_app.settings import get_settings
+from tests.conftest import free_port
+from tests.dashboard.conftest import png_bytes
 from tests.factories import actor_for, add_member, make_org, make_user
+from tests.snapshots.factory import ensure_questions, make_completed_audit
 
 CALLERS = ["owner", "admin", "member", "viewer", "outsider", "anonymous"]
 RANK = {"viewer": 1, "member": 2, "admin": 3, "owner": 4}
@@ -166,6 +184,135 @@ MATRIX += [
         refusals={"owner": billing.BillingNotConfigured, "admin": billing.BillingNotConfigured},
     ),
 ]
+
+# --- evidence, snapshots, shares, risk, integrations ---------------------------------------
+# Setup helpers run as the system and memoize in world.extra (one completed audit per world).
+
+def _completed_audit(w: World) -> str:
+    if "audit" not in w.extra:
+        w.extra["audit"] = str(make_completed_audit(w.org).id)
+    return w.extra["audit"]
+
+
+def _evidence_id(w: World, status: EvidenceStatus = EvidenceStatus.FAIL) -> int:
+    audit_id = _completed_audit(w)
+    with session_scope() as s:
+        return s.exec(
+            select(Evidence.id).where(Evidence.audit_id == audit_id, Evidence.status == status)
+        ).first()
+
+
+def _evidence_with_file(w: World) -> int:
+    evidence_id = _evidence_id(w)
+    evidence_files.save_evidence_file(Actor.system(), evidence_id, png_bytes(), "proof.png")
+    return evidence_id
+
+
+def _snapshot_id(w: World) -> int:
+    return snapshots.create_snapshot(Actor.system(), _completed_audit(w)).id
+
+
+def _link_id(w: World) -> str:
+    info, _token = shares.create_link(Actor.system(), _snapshot_id(w), label="auditor")
+    return str(info.id)
+
+
+def _exception_id(w: World) -> str:
+    ensure_questions()
+    exception = risk.accept_risk(
+        Actor.system(), w.org.id, "github_org_2fa_required", "Compensating control", utcnow() + timedelta(days=30)
+    )
+    return str(exception.id)
+
+
+def _dead_endpoint() -> str:
+    """A loopback port nobody listens on: connection tests fail fast and never leave the machine."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def _add_github(a: Actor, w: World) -> integrations.IntegrationRow:
+    return integrations.add_github_integration(a, w.org.id, "ghp_matrixToken0001", "acme-gh", _dead_endpoint())
+
+
+def _add_aws(a: Actor, w: World) -> integrations.IntegrationRow:
+    return integrations.add_aws_integration(
+        a, w.org.id, access_key_id="AKIAMATRIXTEST00001", secret_access_key="matrix/secret/key/0000000000000",
+        regions="us-east-1", endpoint_url=_dead_endpoint(),
+    )
+
+
+def _integration_id(w: World) -> str:
+    return str(_add_github(Actor.system(), w).id)
+
+
+def _future() -> Any:
+    return utcnow() + timedelta(days=30)
+
+
+MATRIX += [
+    Rule("dashboard.get_evidence_detail", lambda a, w: dashboard.get_evidence_detail(a, _evidence_id(w)), "viewer"),
+    Rule(
+        "evidence_files.save_evidence_file",
+        lambda a, w: evidence_files.save_evidence_file(a, _evidence_id(w), png_bytes(), "proof.png"),
+        "member",
+    ),
+    Rule(
+        "evidence_files.open_evidence_file",
+        lambda a, w: evidence_files.open_evidence_file(a, _evidence_with_file(w)),
+        "viewer",
+    ),
+    Rule("integrations.list_integrations", lambda a, w: integrations.list_integrations(a, w.org.id), "viewer"),
+    Rule("integrations.add_github_integration", _add_github, "admin"),
+    Rule("integrations.add_aws_integration", _add_aws, "admin"),
+    Rule(
+        "integrations.update_integration",
+        lambda a, w: integrations.update_integration(a, _integration_id(w), name="GitHub renamed"),
+        "admin",
+    ),
+    Rule(
+        "integrations.remove_integration",
+        lambda a, w: integrations.remove_integration(a, _integration_id(w)),
+        "admin",
+    ),
+    Rule("integrations.test_integration", lambda a, w: integrations.test_integration(a, _integration_id(w)), "admin"),
+    Rule(
+        "integrations.test_all_integrations",
+        lambda a, w: (_integration_id(w), integrations.test_all_integrations(a, w.org.id)),
+        "admin",
+    ),
+    Rule(
+        "risk.accept_risk",
+        lambda a, w: (ensure_questions(), risk.accept_risk(a, w.org.id, "aws_iam_root_mfa", "Offline", _future())),
+        "admin",
+    ),
+    Rule(
+        "risk.accept_risk_for_evidence",
+        lambda a, w: risk.accept_risk_for_evidence(a, _evidence_id(w), "Compensating control", _future()),
+        "admin",
+    ),
+    Rule("risk.revoke_risk", lambda a, w: risk.revoke_risk(a, _exception_id(w)), "admin"),
+    Rule("snapshots.create_snapshot", lambda a, w: snapshots.create_snapshot(a, _completed_audit(w)), "member"),
+    Rule(
+        "snapshots.latest_completed_audit",
+        lambda a, w: (_completed_audit(w), snapshots.latest_completed_audit(a, w.org.id)),
+        "viewer",
+    ),
+    Rule("snapshots.get_snapshot", lambda a, w: snapshots.get_snapshot(a, _snapshot_id(w)), "viewer"),
+    Rule("snapshots.verify_snapshot", lambda a, w: snapshots.verify_snapshot(a, _snapshot_id(w)), "viewer"),
+    Rule("snapshots.set_pinned", lambda a, w: snapshots.set_pinned(a, _snapshot_id(w), True), "admin"),
+    Rule("shares.create_link", lambda a, w: shares.create_link(a, _snapshot_id(w), label="auditor"), "admin"),
+    Rule("shares.revoke_link", lambda a, w: shares.revoke_link(a, _link_id(w)), "admin"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Proof files written by the evidence rules land in this test's own folder."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
 
 #: Functions taking `actor` that are not scoped to one organization, and why.
 NON_ORG: dict[str, str] = {
