@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, select
 
 from compliance_app.models import Membership, Organization, Role
-from compliance_app.services.errors import AuthenticationRequired, NotFound, PermissionDenied
+from compliance_app.services.errors import AuthenticationRequired, NotFound, PermissionDenied, ValidationError
 
 
 class Permission(StrEnum):
@@ -127,3 +127,44 @@ def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permis
             raise AuthenticationRequired("Please sign in to continue.")
         raise NotFound("Organization not found.")
     return authorize(session, actor, organization.id, permission)
+
+
+class _TenantRow(Protocol):
+    organization_id: uuid.UUID
+
+
+R = TypeVar("R", bound=_TenantRow)
+
+
+def parse_uuid(value: uuid.UUID | str, field: str, what: str) -> uuid.UUID:
+    """An id typed by a person (CLI, form): a malformed one is their mistake, said as such."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError(f"'{value}' is not {what} id.", field=field) from None
+
+
+def uuid_or_not_found(value: uuid.UUID | str, not_found: str) -> uuid.UUID:
+    """Ids that arrive from URLs and pages: a malformed one is simply not found."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(not_found) from None
+
+
+def authorize_row(
+    session: Session, actor: Actor, model: type[R], key: Any, permission: Permission, not_found: str
+) -> tuple[R, Access]:
+    """Load a row that belongs to one organization and authorize on that organization.
+
+    A missing row and another tenant's raise the same NotFound(not_found), so ids of other
+    organizations cannot be probed.
+    """
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(not_found)
+    try:
+        access = authorize(session, actor, row.organization_id, permission)
+    except NotFound:
+        raise NotFound(not_found) from None
+    return row, access

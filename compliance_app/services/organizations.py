@@ -23,7 +23,7 @@ from compliance_app.models import ActivityLog, Invitation, Membership, Organizat
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity
 from compliance_app.services.accounts import normalize_email, validate_email
-from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug
+from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug, uuid_or_not_found
 from compliance_app.services.crypto import hash_token, new_token
 from compliance_app.services.errors import (
     AuthenticationRequired,
@@ -409,7 +409,7 @@ def list_invitations(actor: Actor, organization_id: uuid.UUID) -> list[Invitatio
 def revoke_invitation(actor: Actor, organization_id: uuid.UUID, invitation_id: uuid.UUID | str) -> None:
     with session_scope() as s:
         authorize(s, actor, organization_id, Permission.MANAGE_MEMBERS)
-        invitation = s.get(Invitation, _parse_uuid(invitation_id, "Invitation not found."))
+        invitation = s.get(Invitation, uuid_or_not_found(invitation_id, "Invitation not found."))
         if invitation is None or invitation.organization_id != organization_id:
             raise NotFound("Invitation not found.")
         if invitation.accepted_at is None and invitation.revoked_at is None:
@@ -556,16 +556,8 @@ def _membership(s: Session, organization_id: uuid.UUID, user_id: uuid.UUID) -> M
     ).first()
 
 
-def _parse_uuid(value: uuid.UUID | str, not_found: str) -> uuid.UUID:
-    """Ids arrive as strings from pages; a malformed one is simply not found."""
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(not_found) from None
-
-
 def _member(s: Session, organization_id: uuid.UUID, user_id: uuid.UUID | str) -> tuple[Membership, User]:
-    uid = _parse_uuid(user_id, "Member not found.")
+    uid = uuid_or_not_found(user_id, "Member not found.")
     row = s.exec(
         select(Membership, User)
         .join(User, User.id == Membership.user_id)

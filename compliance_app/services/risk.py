@@ -30,7 +30,7 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity, audit_queue
-from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.authz import Actor, Permission, authorize, authorize_row, uuid_or_not_found
 from compliance_app.services.errors import Conflict, NotFound, ValidationError
 
 MAX_ACCEPTANCE = timedelta(days=365)
@@ -204,16 +204,11 @@ def _rescore_completed(s: Session, audit: Audit) -> None:
 
 def revoke_risk(actor: Actor, exception_id: uuid.UUID | str) -> RiskAcceptanceException:
     with session_scope() as s:
-        try:
-            exception = s.get(RiskAcceptanceException, uuid.UUID(str(exception_id)))
-        except ValueError:
-            exception = None
-        if exception is None:
-            raise NotFound("Risk acceptance not found.")
-        try:
-            authorize(s, actor, exception.organization_id, Permission.MANAGE_RISK)
-        except NotFound:
-            raise NotFound("Risk acceptance not found.") from None
+        not_found = "Risk acceptance not found."
+        exception = authorize_row(
+            s, actor, RiskAcceptanceException, uuid_or_not_found(exception_id, not_found), Permission.MANAGE_RISK,
+            not_found,
+        )[0]
         if exception.revoked_at is not None:
             raise Conflict("This risk acceptance is already revoked.")
         exception.revoked_at = utcnow()

@@ -26,8 +26,16 @@ from compliance_app.models import (
     Severity,
 )
 from compliance_app.services import activity
-from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug
-from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.authz import (
+    Access,
+    Actor,
+    Permission,
+    authorize,
+    authorize_row,
+    authorize_slug,
+    uuid_or_not_found,
+)
+from compliance_app.services.errors import ValidationError
 from compliance_app.services.readiness import FRAMEWORKS
 
 T = TypeVar("T")
@@ -73,27 +81,12 @@ def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
     return page, page_size
 
 
-def _parse_id(value: uuid.UUID | str, what: str) -> uuid.UUID:
-    if isinstance(value, uuid.UUID):
-        return value
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"{what} not found.") from None
-
-
 def access_audit(s: Session, actor: Actor, audit_id: uuid.UUID | str, permission: Permission) -> tuple[
     Audit, Access
 ]:
     """Load and authorize in one step; a missing audit and another tenant's look the same."""
-    audit = s.get(Audit, _parse_id(audit_id, "Audit"))
-    if audit is None:
-        raise NotFound("Audit not found.")
-    try:
-        access = authorize(s, actor, audit.organization_id, permission)
-    except NotFound:
-        raise NotFound("Audit not found.") from None
-    return audit, access
+    not_found = "Audit not found."
+    return authorize_row(s, actor, Audit, uuid_or_not_found(audit_id, not_found), permission, not_found)
 
 
 def organization_id_for_slug(actor: Actor, slug: str) -> uuid.UUID:

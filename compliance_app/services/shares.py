@@ -21,7 +21,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot, PublicLink, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity, crypto, plans
-from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.authz import Actor, Permission, authorize_row, parse_uuid
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.snapshots import authorize_org
 
@@ -131,13 +131,9 @@ def create_link(
             f"The label is too long ({len(label)} characters, at most {MAX_LABEL}).", field="label"
         )
     with session_scope() as s:
-        snapshot = s.get(AuditSnapshot, snapshot_id)
-        if snapshot is None:
-            raise NotFound(f"Snapshot {snapshot_id} not found.")
-        try:
-            access = authorize(s, actor, snapshot.organization_id, Permission.MANAGE_SHARES)
-        except NotFound:
-            raise NotFound(f"Snapshot {snapshot_id} not found.") from None
+        snapshot, access = authorize_row(
+            s, actor, AuditSnapshot, snapshot_id, Permission.MANAGE_SHARES, f"Snapshot {snapshot_id} not found."
+        )
         plans.check_share_link_limit(s, access.organization)
         token = crypto.new_token(TOKEN_BYTES)
         link = PublicLink(
@@ -159,18 +155,11 @@ def create_link(
 
 def revoke_link(actor: Actor, link_id: uuid.UUID | str) -> LinkInfo:
     """Stop a link from working (admins). Revoking twice keeps the first revocation time."""
-    try:
-        link_uuid = link_id if isinstance(link_id, uuid.UUID) else uuid.UUID(str(link_id))
-    except ValueError:
-        raise ValidationError(f"'{link_id}' is not a link id.", field="link_id") from None
+    link_uuid = parse_uuid(link_id, "link_id", "a link")
     with session_scope() as s:
-        link = s.get(PublicLink, link_uuid)
-        if link is None:
-            raise NotFound(f"Link {link_uuid} not found.")
-        try:
-            authorize(s, actor, link.organization_id, Permission.MANAGE_SHARES)
-        except NotFound:
-            raise NotFound(f"Link {link_uuid} not found.") from None
+        link = authorize_row(
+            s, actor, PublicLink, link_uuid, Permission.MANAGE_SHARES, f"Link {link_uuid} not found."
+        )[0]
         if link.revoked_at is None:
             link.revoked_at = utcnow()
             activity.record(

@@ -37,8 +37,16 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity
-from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug
-from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.authz import (
+    Access,
+    Actor,
+    Permission,
+    authorize,
+    authorize_row,
+    authorize_slug,
+    parse_uuid,
+)
+from compliance_app.services.errors import ValidationError
 
 #: Bumped if the layout of `data` ever changes, so verifiers know what they read.
 SNAPSHOT_FORMAT = "compliance_app.snapshot/1"
@@ -129,14 +137,7 @@ def authorize_org(s: Session, actor: Actor, org: uuid.UUID | str, permission: Pe
 
 def _load_authorized(s: Session, actor: Actor, snapshot_id: int, permission: Permission) -> AuditSnapshot:
     """The snapshot if the actor may act on it; a stranger cannot tell it exists."""
-    snapshot = s.get(AuditSnapshot, snapshot_id)
-    if snapshot is None:
-        raise NotFound(f"Snapshot {snapshot_id} not found.")
-    try:
-        authorize(s, actor, snapshot.organization_id, permission)
-    except NotFound:
-        raise NotFound(f"Snapshot {snapshot_id} not found.") from None
-    return snapshot
+    return authorize_row(s, actor, AuditSnapshot, snapshot_id, permission, f"Snapshot {snapshot_id} not found.")[0]
 
 
 def _jsonb_float(text: str) -> float | int:
@@ -324,18 +325,11 @@ def _insert(s: Session, actor: Actor, audit: Audit, data: dict[str, Any]) -> Aud
 
 def create_snapshot(actor: Actor, audit_id: uuid.UUID | str) -> SnapshotSummary:
     """Freeze a COMPLETED audit (member or admin)."""
-    try:
-        audit_uuid = audit_id if isinstance(audit_id, uuid.UUID) else uuid.UUID(str(audit_id))
-    except ValueError:
-        raise ValidationError(f"'{audit_id}' is not an audit id.", field="audit_id") from None
+    audit_uuid = parse_uuid(audit_id, "audit_id", "an audit")
     with session_scope() as s:
-        audit = s.get(Audit, audit_uuid)
-        if audit is None:
-            raise NotFound(f"Audit {audit_uuid} not found.")
-        try:
-            access = authorize(s, actor, audit.organization_id, Permission.CREATE_SNAPSHOT)
-        except NotFound:
-            raise NotFound(f"Audit {audit_uuid} not found.") from None
+        audit, access = authorize_row(
+            s, actor, Audit, audit_uuid, Permission.CREATE_SNAPSHOT, f"Audit {audit_uuid} not found."
+        )
         if audit.status != AuditStatus.COMPLETED:
             raise ValidationError(
                 f"Audit {audit_uuid} is {audit.status}: only a completed audit can be snapshotted."
