@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = None
     stripe_price_id: str | None = None
     secure_cookies: bool = Field(False, description="Mark cookies Secure (set behind https)")
+    aws_use_host_credentials: bool = Field(
+        False,
+        description="AWS integrations with a role ARN but no access keys assume the role with the "
+        "server's own credentials (boto3's default chain: env, profile, instance role)",
+    )
 
 
 @lru_cache

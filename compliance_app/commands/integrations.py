@@ -51,14 +51,16 @@ def register(app: typer.Typer) -> None:
         org: str = typer.Option(..., "--org", help="Organization slug"),
         access_key_id: str = typer.Option("", "--access-key-id", help="Access key id"),
         secret_access_key: str = typer.Option("", "--secret-access-key", help="Secret access key"),
-        role_arn: str = typer.Option("", "--role-arn", help="IAM role to assume instead of keys"),
+        role_arn: str = typer.Option(
+            "", "--role-arn",
+            help="IAM role to assume with the access keys (keys optional if AWS_USE_HOST_CREDENTIALS=true)"),
         external_id: str = typer.Option("", "--external-id", help="External id for the role"),
         regions: str = typer.Option("us-east-1", "--regions", help="Comma-separated regions"),
         endpoint_url: str = typer.Option("", "--endpoint-url", help="Custom endpoint (tests)"),
         name: str = typer.Option("", "--name", help="Display name"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
     ) -> None:
-        """Store an AWS integration: access keys, or a role ARN (+ external id)."""
+        """Store an AWS integration: access keys, optionally with a role ARN (+ external id) to assume."""
         row = integrations.add_aws_integration(
             actor(), _org_id(org), access_key_id or None, secret_access_key or None, role_arn or None,
             external_id or None, regions, endpoint_url or None, name=name or None)

@@ -177,20 +177,18 @@ class IntegrationsState(OrgState):
     def _aws_args(self, form: dict[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = {"name": _text(form, "name"), "regions": _text(form, "regions") or None,
                                 "endpoint_url": _text(form, "endpoint_url")}
+        # Keys in both modes: with a role they are the identity allowed to assume it.
+        args["access_key_id"] = _text(form, "access_key_id")
+        if _text(form, "secret_access_key") or not self.editing_id:
+            args["secret_access_key"] = _text(form, "secret_access_key")
+        if self.editing_id and not args["access_key_id"]:
+            del args["access_key_id"]  # keep the stored key id unless a new one is typed
         if self.aws_auth == "role":
             args["role_arn"] = _text(form, "role_arn")
             if _text(form, "external_id") or not self.editing_id:
                 args["external_id"] = _text(form, "external_id")
-            if self.editing_id:
-                args["access_key_id"] = args["secret_access_key"] = None  # switching away from keys
-        else:
-            args["access_key_id"] = _text(form, "access_key_id")
-            if _text(form, "secret_access_key") or not self.editing_id:
-                args["secret_access_key"] = _text(form, "secret_access_key")
-            if self.editing_id:
-                args["role_arn"] = args["external_id"] = None
-            if self.editing_id and not args["access_key_id"]:
-                del args["access_key_id"]  # keep the stored key id unless a new one is typed
+        elif self.editing_id:
+            args["role_arn"] = args["external_id"] = None  # switching away from the role
         return args
 
     @rx.event
@@ -415,14 +413,19 @@ def _aws_fields() -> rx.Component:
             spacing="1",
         ),
         rx.cond(
-            IntegrationsState.aws_auth == "keys",
-            rx.vstack(
-                _field("Access key ID", "access_key_id", placeholder="AKIA…",
-                       hint="When editing, leave empty to keep the stored key."),
-                _field("Secret access key", "secret_access_key", secret=True),
-                spacing="3",
-                width="100%",
+            IntegrationsState.aws_auth == "role",
+            rx.text(
+                "Enter the access keys of the IAM user the role trusts: they only call sts:AssumeRole, "
+                "the checks run as the role.",
+                size="1", color_scheme="gray", data_testid="aws-role-keys-hint",
             ),
+            rx.fragment(),
+        ),
+        _field("Access key ID", "access_key_id", placeholder="AKIA…",
+               hint="When editing, leave empty to keep the stored key."),
+        _field("Secret access key", "secret_access_key", secret=True),
+        rx.cond(
+            IntegrationsState.aws_auth == "role",
             rx.vstack(
                 _field("Role ARN", "role_arn", placeholder="arn:aws:iam::123456789012:role/ComplianceAudit"),
                 _field("External ID (optional)", "external_id", secret=True,
@@ -430,6 +433,7 @@ def _aws_fields() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
+            rx.fragment(),
         ),
         _field("Regions", "regions", placeholder="us-east-1, eu-west-1", hint="Comma-separated; default us-east-1."),
         _field("Endpoint URL (optional)", "endpoint_url", placeholder="https://…",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import threading
 import time
@@ -31,6 +32,7 @@ from botocore.exceptions import (
 from botocore.loaders import create_loader
 
 from compliance_app.providers.base import CollectionError, ConnectionResult
+from compliance_app.settings import get_settings
 
 DEFAULT_REGIONS = ["us-east-1"]
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -90,7 +92,8 @@ def describe_error(exc: BaseException, service: str = "", region: str | None = N
     if isinstance(exc, ConnectTimeoutError | ReadTimeoutError):
         return f"Timed out talking to AWS {service or 'API'}{where}; the region may be unreachable."
     if isinstance(exc, NoCredentialsError):
-        return "No AWS credentials were provided: set the access key id and secret access key."
+        return ("No AWS credentials were found: set the integration's access key id and secret access key "
+                "(or give this server AWS credentials when AWS_USE_HOST_CREDENTIALS=true).")
     if isinstance(exc, BotoCoreError):
         return f"AWS {service or 'API'} call{where} failed: {_scrub(str(exc), secrets)}"
     return f"{type(exc).__name__}: {_scrub(str(exc), secrets)}"
@@ -106,9 +109,13 @@ def _scrub(text: str, secrets: dict[str, Any] | None) -> str:
 class AwsSession:
     """Everything a scan needs from AWS: clients per region and memoized collectors."""
 
-    def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], secrets: dict[str, Any], *,
+                 host_credentials: bool | None = None) -> None:
         self.regions, self.endpoint_url, self.role_arn = parse_config(config or {})
         self._secrets = dict(secrets or {})
+        #: Without keys, may the role be assumed with boto3's default chain (AWS_USE_HOST_CREDENTIALS)?
+        self._host_credentials = (get_settings().aws_use_host_credentials if host_credentials is None
+                                  else host_credentials)
         self._base = new_boto_session(self._secrets.get("access_key_id"), self._secrets.get("secret_access_key"),
                                       self._secrets.get("session_token"), self.regions[0])
         self._boto: boto3.Session | None = None
@@ -137,9 +144,9 @@ class AwsSession:
                 return self._boto
             if self._boto_error is not None:
                 raise CollectionError(self._boto_error)
-            if not self._secrets.get("access_key_id") or not self._secrets.get("secret_access_key"):
-                # Never fall back to the host's own credentials (env, instance role).
-                self._boto_error = "No AWS access key is configured for this integration."
+            problem = self.credentials_problem()
+            if problem:
+                self._boto_error = problem
                 raise CollectionError(self._boto_error)
             if not self.role_arn:
                 self._boto = self._base
@@ -151,6 +158,28 @@ class AwsSession:
                 self._boto_error = describe_assume_role_error(exc, self._secrets)
                 raise CollectionError(self._boto_error) from exc
             return self._boto
+
+    def has_keys(self) -> bool:
+        return bool(self._secrets.get("access_key_id") and self._secrets.get("secret_access_key"))
+
+    def credentials_problem(self) -> str | None:
+        """Why this integration cannot authenticate, or None.
+
+        The host's own credentials (env, profile, instance role) are never used to scan
+        directly; they may only assume the configured role, and only when the operator
+        opted in with AWS_USE_HOST_CREDENTIALS=true.
+        """
+        if self.has_keys():
+            return None
+        if self.role_arn and self._host_credentials:
+            return None
+        if self._secrets.get("access_key_id") or self._secrets.get("secret_access_key"):
+            return "Enter both the AWS access key id and the secret access key."
+        if self.role_arn:
+            return ("No AWS access key is configured to assume the role: add the access keys of the IAM user "
+                    "the role trusts (this server does not use its own AWS credentials unless "
+                    "AWS_USE_HOST_CREDENTIALS=true).")
+        return "No AWS access key is configured for this integration."
 
     def client(self, service: str, region: str | None = None) -> Any:
         region = region or self.regions[0]
@@ -203,6 +232,35 @@ class AwsSession:
             self._cache.clear()
 
 
+class _CredentialLogFilter(logging.Filter):
+    """Redact role credentials from botocore's DEBUG wire log.
+
+    Assuming a role sends the external id and receives temporary credentials, and every
+    later request carries the session token; botocore logs request params, response bodies,
+    headers and canonical requests at DEBUG. An operator turning that on to debug a scan
+    must not end up with secrets in the log.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = message
+        for pattern, replacement in _LOG_REDACTIONS:
+            redacted = pattern.sub(replacement, redacted)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+_LOG_REDACTIONS = [
+    (re.compile(r"(ExternalId['\"]?\s*[:=]\s*b?['\"]?)[^'\"&}\s]+"), r"\1***"),
+    (re.compile(r"(x-amz-security-token['\"]?\s*[:=]\s*b?['\"]?)[^'\"\s,}]+", re.IGNORECASE), r"\1***"),
+    (re.compile(r"(<(SecretAccessKey|SessionToken)>)[^<]*"), r"\1***"),
+    (re.compile(r"(['\"](SecretAccessKey|SessionToken)['\"]\s*:\s*['\"])[^'\"]*"), r"\1***"),
+]
+for _name in ("botocore.endpoint", "botocore.parsers", "botocore.auth", "botocore.hooks"):
+    logging.getLogger(_name).addFilter(_CredentialLogFilter())
+
+
 def _strip_account_host_prefix(request: Any, **_: Any) -> None:
     request.url = re.sub(r"^(https?://)\d{12}\.", r"\1", request.url)
 
@@ -242,9 +300,10 @@ def test_connection(config: dict[str, Any], secrets: dict[str, Any]) -> Connecti
     except ValueError as exc:
         return ConnectionResult(False, str(exc))
     secrets = secrets or {}
-    if not secrets.get("access_key_id") or not secrets.get("secret_access_key"):
-        return ConnectionResult(False, "Enter both the AWS access key id and the secret access key.")
     session = AwsSession(config, secrets)
+    problem = session.credentials_problem()
+    if problem:
+        return ConnectionResult(False, problem)
     try:
         session._client_from(session._base, "sts", regions[0]).get_caller_identity()
     except (ClientError, BotoCoreError) as exc:

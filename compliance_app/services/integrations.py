@@ -30,6 +30,7 @@ from compliance_app.services import activity, plans
 from compliance_app.services.authz import Actor, Permission, authorize
 from compliance_app.services.crypto import decrypt_json, encrypt_json
 from compliance_app.services.errors import Conflict, NotFound, ValidationError
+from compliance_app.settings import get_settings
 
 GITHUB_LOGIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 AWS_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -150,44 +151,51 @@ def parse_regions(regions: str | list[str] | tuple[str, ...] | None) -> list[str
 def validate_aws(access_key_id: str | None, secret_access_key: str | None, role_arn: str | None,
                  external_id: str | None, regions: str | list[str] | None,
                  endpoint_url: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(config, secrets) for an AWS integration: access keys XOR an assumable role."""
+    """(config, secrets) for an AWS integration.
+
+    Either access keys, or access keys + a role ARN (+ external id) where the keys belong to
+    the identity the role trusts: AssumeRole itself needs credentials, and the provider never
+    falls back to the host's. A role without keys is accepted only when the operator opted
+    in with AWS_USE_HOST_CREDENTIALS=true (the server's own identity assumes the role).
+    """
     key_id = (access_key_id or "").strip()
     secret = (secret_access_key or "").strip()
     role = (role_arn or "").strip()
     ext = (external_id or "").strip()
     uses_keys = bool(key_id or secret)
-    if uses_keys and role:
-        raise ValidationError("Choose one AWS authentication method: access keys OR a role ARN, not both.",
-                              field="role_arn")
     if not uses_keys and not role:
-        raise ValidationError("AWS needs credentials: an access key id and secret access key, or a role "
-                              "ARN to assume.", field="access_key_id")
+        raise ValidationError("AWS needs credentials: an access key id and secret access key (optionally with "
+                              "a role ARN to assume).", field="access_key_id")
     config: dict[str, Any] = {"regions": parse_regions(regions)}
     secrets: dict[str, Any] = {}
     if uses_keys:
         if not key_id or not secret:
             missing = "secret access key" if key_id else "access key id"
-            raise ValidationError(f"The AWS {missing} is missing: both are required for access-key "
-                                  "authentication.", field="secret_access_key" if key_id else "access_key_id")
+            raise ValidationError(f"The AWS {missing} is missing: the access key id and the secret access key "
+                                  "go together.", field="secret_access_key" if key_id else "access_key_id")
         if not AWS_ACCESS_KEY_ID_RE.fullmatch(key_id):
             raise ValidationError("The AWS access key id looks malformed (16-128 upper-case letters and "
                                   "digits, e.g. AKIA…).", field="access_key_id")
         if any(c.isspace() for c in secret):
             raise ValidationError("The AWS secret access key must not contain spaces.",
                                   field="secret_access_key")
-        if ext:
-            raise ValidationError("An external id is only used with a role ARN.", field="external_id")
         secrets = {"access_key_id": key_id, "secret_access_key": secret}
-    else:
+    if role:
         if not AWS_ROLE_ARN_RE.fullmatch(role):
             raise ValidationError(f"'{role[:120]}' is not an IAM role ARN (expected "
                                   "arn:aws:iam::123456789012:role/AuditRole).", field="role_arn")
+        if not uses_keys and not get_settings().aws_use_host_credentials:
+            raise ValidationError("Assuming a role needs the access key id and secret access key of the IAM "
+                                  "user the role trusts (this server does not use its own AWS credentials: "
+                                  "AWS_USE_HOST_CREDENTIALS is off).", field="access_key_id")
         config["role_arn"] = role
         if ext:
             if not AWS_EXTERNAL_ID_RE.fullmatch(ext):
                 raise ValidationError("The external id must be 2-1224 characters of letters, digits and "
                                       "+=,.@:/-_.", field="external_id")
-            secrets = {"external_id": ext}
+            secrets["external_id"] = ext
+    elif ext:
+        raise ValidationError("An external id is only used with a role ARN.", field="external_id")
     url = validate_url(endpoint_url, "endpoint_url")
     if url:
         config["endpoint_url"] = url
@@ -284,8 +292,8 @@ _AWS_FIELDS = {"name", "access_key_id", "secret_access_key", "role_arn", "extern
 def update_integration(actor: Actor, integration_id: uuid.UUID | str, **changes: Any) -> IntegrationRow:
     """Change some fields; omitted fields keep their value, a field set to None is cleared.
 
-    The merged settings are validated as a whole (e.g. switching AWS from keys to a role
-    means clearing the keys), and the previous test result is cleared since it no longer
+    The merged settings are validated as a whole (e.g. dropping an AWS role means clearing
+    its external id too), and the previous test result is cleared since it no longer
     describes these settings.
     """
     with session_scope() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -160,6 +161,78 @@ def test_scan_with_assumed_role_on_moto(aws: None) -> None:
     [f] = run("guardduty_is_enabled", session)
     assert f.status == FAIL
     assert session.boto_session() is not session._base
+
+
+def _capture_assume_role(session: AwsSession) -> list[dict[str, Any]]:
+    """Record the parameters of every AssumeRole call made through the session's base credentials."""
+    sent: list[dict[str, Any]] = []
+    session._base.events.register("provide-client-params.sts.AssumeRole",
+                                  lambda params, **_: sent.append(dict(params)))
+    return sent
+
+
+def test_keys_assume_the_role_with_external_id_on_moto(aws: None) -> None:
+    role = "arn:aws:iam::123456789012:role/Audit"
+    session = AwsSession({"regions": [REGION], "role_arn": role}, {**CREDS, "external_id": "ext-123"},
+                         host_credentials=False)
+    sent = _capture_assume_role(session)
+    identity = session.client("sts").get_caller_identity()
+    assert sent == [{"RoleArn": role, "RoleSessionName": "compliance-app-scan", "ExternalId": "ext-123"}]
+    assert identity["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/Audit/")
+    assert session._base.get_credentials().access_key == CREDS["access_key_id"]
+
+
+def test_role_without_keys_refused_unless_host_credentials(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAHOSTIDENTITY0001")
+    role = "arn:aws:iam::123456789012:role/Audit"
+    refused = AwsSession({"role_arn": role}, {"external_id": "ext-123"}, host_credentials=False)
+    with pytest.raises(CollectionError, match="AWS_USE_HOST_CREDENTIALS"):
+        refused.boto_session()
+    assert not test_connection({"role_arn": role}, {"external_id": "ext-123"}).ok
+
+    # Opted in: boto3's default chain (here the environment's fake credentials) assumes the role.
+    host = AwsSession({"regions": [REGION], "role_arn": role}, {"external_id": "ext-123"}, host_credentials=True)
+    sent = _capture_assume_role(host)
+    assert host.client("sts").get_caller_identity()["Arn"].startswith("arn:aws:sts::123456789012:assumed-role/")
+    assert [p["ExternalId"] for p in sent] == ["ext-123"]
+    assert host._base.get_credentials().access_key == "AKIAHOSTIDENTITY0001"
+
+
+def test_host_credentials_never_scan_without_a_role(aws: None) -> None:
+    session = AwsSession({"regions": [REGION]}, {}, host_credentials=True)
+    with pytest.raises(CollectionError, match="No AWS access key"):
+        session.boto_session()
+
+
+def test_host_credentials_setting_reaches_the_connection_test(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance_app.settings import get_settings
+
+    role = "arn:aws:iam::123456789012:role/Audit"
+    monkeypatch.setenv("AWS_USE_HOST_CREDENTIALS", "true")
+    get_settings.cache_clear()
+    try:
+        result = test_connection({"regions": [REGION], "role_arn": role}, {})
+    finally:
+        monkeypatch.delenv("AWS_USE_HOST_CREDENTIALS")
+        get_settings.cache_clear()
+    assert result.ok and role in result.message
+    refused = test_connection({"regions": [REGION], "role_arn": role}, {})
+    assert not refused.ok and "AWS_USE_HOST_CREDENTIALS" in refused.message
+
+
+def test_role_credentials_stay_out_of_botocore_debug_log(aws: None, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    external_id = "ext-canary,with/odd=chars"
+    session = AwsSession({"regions": [REGION], "role_arn": "arn:aws:iam::123456789012:role/Audit"},
+                         {**CREDS, "external_id": external_id}, host_credentials=False)
+    session.client("sts").get_caller_identity()
+    temporary = session.boto_session().get_credentials()
+    wire = [r for r in caplog.records if r.name.startswith("botocore.")]
+    assert any("AssumeRole" in r.getMessage() for r in wire), "botocore did not log the call: test is blind"
+    assert any("x-amz-security-token" in r.getMessage().lower() for r in wire)
+    text = "\n".join(f"{r.getMessage()} {r.args!r}" for r in wire)
+    for secret in (external_id, "ext-canary", SECRET, temporary.secret_key, temporary.token):
+        assert secret not in text
 
 
 def test_assume_role_denied_errors_every_check(monkeypatch: pytest.MonkeyPatch) -> None:

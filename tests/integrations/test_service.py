@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from moto import mock_aws
 from sqlmodel import SQLModel, select
 
 from compliance_app.db import get_engine, session_scope
@@ -13,12 +14,18 @@ from compliance_app.models import ActivityLog, Integration, Role
 from compliance_app.providers.github import GitHubSession
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
+from compliance_app.services.crypto import decrypt_json
 from compliance_app.services.errors import Conflict, LimitExceeded, NotFound, PermissionDenied, ValidationError
 from tests.factories import actor_for, add_member, make_org, make_user
 from tests.support.github_server import GitHubServer
 
 TOKEN = "ghp_SuperSecretTokenValue1234567890abcd"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+def _secrets(integration_id: uuid.UUID) -> dict:
+    with session_scope() as s:
+        return decrypt_json(s.get(Integration, integration_id).secret_encrypted)
 
 
 def _count() -> int:
@@ -99,8 +106,11 @@ def test_github_validation_writes_nothing(org_admin, kwargs: dict, message: str)
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({}, "AWS needs credentials"),
-    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET,
-      "role_arn": "arn:aws:iam::123456789012:role/Audit"}, "not both"),
+    ({"role_arn": "arn:aws:iam::123456789012:role/Audit"}, "needs the access key id and secret access key"),
+    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "external_id": "ext-id-42"},
+     "AWS_USE_HOST_CREDENTIALS is off"),
+    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "role_arn": "arn:aws:iam::123456789012:role/Audit"},
+     "secret access key is missing"),
     ({"access_key_id": "AKIAIOSFODNN7EXAMPLE"}, "secret access key is missing"),
     ({"access_key_id": "akia-lower", "secret_access_key": AWS_SECRET}, "access key id looks malformed"),
     ({"role_arn": "arn:aws:iam::123:user/bob"}, "is not an IAM role ARN"),
@@ -109,8 +119,8 @@ def test_github_validation_writes_nothing(org_admin, kwargs: dict, message: str)
     ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "regions": " , "}, "At least one AWS region"),
     ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET, "external_id": "xyz"},
      "only used with a role"),
-    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "endpoint_url": "localhost:5000"},
-     "must be an http"),
+    ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET,
+      "role_arn": "arn:aws:iam::123456789012:role/Audit", "endpoint_url": "localhost:5000"}, "must be an http"),
 ])
 def test_aws_validation_writes_nothing(org_admin, kwargs: dict, message: str) -> None:
     org, admin = org_admin
@@ -125,15 +135,59 @@ def test_aws_keys_and_role_integrations(org_admin) -> None:
                                             regions="us-east-1, eu-west-3", endpoint_url="http://127.0.0.1:5000/")
     assert keys.config == {"regions": ["us-east-1", "eu-west-3"], "endpoint_url": "http://127.0.0.1:5000"}
     assert keys.secret_hint == "MPLE"
-    role = integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit",
-                                            external_id="ext-id-42")
-    assert role.config["role_arn"].endswith("role/Audit") and role.config["regions"] == ["us-east-1"]
-    switched = integrations.update_integration(admin, keys.id, access_key_id=None, secret_access_key=None,
-                                               role_arn="arn:aws:iam::123456789012:role/Other")
-    assert switched.config["role_arn"].endswith("role/Other") and switched.secret_hint == ""
-    with pytest.raises(ValidationError, match="not both"):
-        integrations.update_integration(admin, role.id, access_key_id="AKIAIOSFODNN7EXAMPLE",
-                                        secret_access_key=AWS_SECRET)
+    # A role with the keys of the user it trusts (AssumeRole needs credentials of its own).
+    role = integrations.add_aws_integration(admin, org.id, "AKIAROLEUSER00000001", AWS_SECRET,
+                                            role_arn="arn:aws:iam::123456789012:role/Audit", external_id="ext-id-42")
+    assert role.config == {"regions": ["us-east-1"], "role_arn": "arn:aws:iam::123456789012:role/Audit"}
+    assert role.secret_hint == "0001"
+    assert _secrets(role.id) == {"access_key_id": "AKIAROLEUSER00000001", "secret_access_key": AWS_SECRET,
+                                 "external_id": "ext-id-42"}
+    # Adding a role to a keys integration keeps its keys; dropping the role drops the external id too.
+    switched = integrations.update_integration(admin, keys.id, role_arn="arn:aws:iam::123456789012:role/Other")
+    assert switched.config["role_arn"].endswith("role/Other") and switched.secret_hint == "MPLE"
+    back = integrations.update_integration(admin, role.id, role_arn=None, external_id=None)
+    assert "role_arn" not in back.config
+    assert _secrets(role.id) == {"access_key_id": "AKIAROLEUSER00000001", "secret_access_key": AWS_SECRET}
+    with pytest.raises(ValidationError, match="AWS_USE_HOST_CREDENTIALS is off"):
+        integrations.update_integration(admin, keys.id, access_key_id=None, secret_access_key=None)
+    with pytest.raises(ValidationError, match="only used with a role"):
+        integrations.update_integration(admin, back.id, external_id="ext-id-43")
+
+
+def test_role_without_keys_only_with_host_credentials(org_admin, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance_app.settings import get_settings
+
+    org, admin = org_admin
+    monkeypatch.setenv("AWS_USE_HOST_CREDENTIALS", "true")
+    get_settings.cache_clear()
+    try:
+        row = integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit",
+                                               external_id="ext-id-42")
+    finally:
+        monkeypatch.delenv("AWS_USE_HOST_CREDENTIALS")
+        get_settings.cache_clear()
+    assert row.config["role_arn"].endswith("role/Audit") and row.secret_hint == "d-42"
+    assert _secrets(row.id) == {"external_id": "ext-id-42"}
+    with pytest.raises(ValidationError, match="Assuming a role needs the access key id"):
+        integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit")
+    # Host credentials never replace keys for a plain (role-less) integration.
+    monkeypatch.setenv("AWS_USE_HOST_CREDENTIALS", "true")
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(ValidationError, match="AWS needs credentials"):
+            integrations.add_aws_integration(admin, org.id, regions="us-east-1")
+    finally:
+        get_settings.cache_clear()
+
+
+def test_role_with_keys_connects_on_moto(org_admin) -> None:
+    org, admin = org_admin
+    row = integrations.add_aws_integration(admin, org.id, "AKIAROLEUSER00000001", AWS_SECRET,
+                                           role_arn="arn:aws:iam::123456789012:role/Audit", external_id="ext-id-42")
+    with mock_aws():
+        result = integrations.test_integration(admin, row.id)
+    assert result.ok, result.message
+    assert "assumed role arn:aws:iam::123456789012:role/Audit" in result.message
 
 
 def test_duplicate_github_org_conflicts(org_admin) -> None:

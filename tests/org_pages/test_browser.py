@@ -119,6 +119,12 @@ def test_integrations_add_validate_test_edit_remove(live_app: str, browser_conte
     form.get_by_text("'not-an-arn' is not an IAM role ARN").wait_for(timeout=TIMEOUT)
     form.get_by_test_id("field-role_arn").fill("arn:aws:iam::123456789012:role/ComplianceAudit")
     form.get_by_test_id("integration-submit").click()
+    # The role is assumed with the keys of the user it trusts: they are asked for in this mode too.
+    form.get_by_text("Assuming a role needs the access key id").wait_for(timeout=TIMEOUT)
+    form.get_by_test_id("aws-role-keys-hint").wait_for(timeout=TIMEOUT)
+    form.get_by_test_id("field-access_key_id").fill("AKIAIOSFODNN7EXAMPLE")
+    form.get_by_test_id("field-secret_access_key").fill("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    form.get_by_test_id("integration-submit").click()
     aws_row = page.get_by_test_id("integration-row").filter(has_text="ComplianceAudit")
     aws_row.get_by_text("eu-west-1").wait_for(timeout=TIMEOUT)
     assert page.get_by_test_id("integration-row").count() == 2

@@ -87,7 +87,8 @@ def test_secrets_are_encrypted_and_never_leave_through_any_output(
     integrations.add_github_integration(admin, org.id, GITHUB_TOKEN, github_server.org_login, refusing)
     integrations.add_aws_integration(admin, org.id, AWS_KEY_ID, AWS_SECRET, regions="us-east-1",
                                      endpoint_url=refusing, name="AWS keys")
-    integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit",
+    integrations.add_aws_integration(admin, org.id, AWS_KEY_ID, AWS_SECRET,
+                                     role_arn="arn:aws:iam::123456789012:role/Audit",
                                      external_id=EXTERNAL_ID, regions="us-east-1", endpoint_url=refusing,
                                      name="AWS role")
 
@@ -101,7 +102,9 @@ def test_secrets_are_encrypted_and_never_leave_through_any_output(
     assert decrypt_json(github.secret_encrypted) == {"token": GITHUB_TOKEN}
     assert decrypt_json(stored["AWS keys"].secret_encrypted) == {"access_key_id": AWS_KEY_ID,
                                                                   "secret_access_key": AWS_SECRET}
-    assert decrypt_json(stored["AWS role"].secret_encrypted) == {"external_id": EXTERNAL_ID}
+    assert decrypt_json(stored["AWS role"].secret_encrypted) == {"access_key_id": AWS_KEY_ID,
+                                                                  "secret_access_key": AWS_SECRET,
+                                                                  "external_id": EXTERNAL_ID}
 
     # Error paths: connection tests, then a full catalog scan with every credential refused.
     results = integrations.test_all_integrations(admin, org.id)
