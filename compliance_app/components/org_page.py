@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex_components_core.el.elements.base import BaseHTML
 
 from compliance_app.components.layout import centered_card, shell
 from compliance_app.state.org import OrgState
@@ -57,16 +56,3 @@ def org_shell(title: str, *children: rx.Component) -> rx.Component:
 def field_error(message: rx.Var) -> rx.Component:
     """An inline validation message under a form field."""
     return rx.cond(message != "", rx.text(message, color_scheme="red", size="2"))
-
-
-class PostForm(BaseHTML):
-    """A native <form> that really posts: Reflex's own form always prevents the default submit,
-    but sign-in must be a full HTTP round trip so the route can set the HttpOnly cookie."""
-
-    tag = "form"
-    action: rx.Var[str]
-    method: rx.Var[str]
-
-
-def post_form(*children: rx.Component, action: str, **props: object) -> rx.Component:
-    return PostForm.create(*children, action=action, method="post", **props)

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from compliance_app.components.org_page import field_error, org_shell
-from compliance_app.pages.login import labeled
+from compliance_app.components.forms import org_fields
+from compliance_app.components.org_page import org_shell
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.org import OrgState
@@ -63,12 +63,7 @@ class OrgSettingsState(OrgState):
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
-            if exc.field == "slug":
-                self.slug_error = exc.message
-            elif exc.field == "name":
-                self.name_error = exc.message
-            else:
-                self.error = exc.message
+            self.name_error, self.slug_error, self.error = exc.message_slots("name", "slug")
             return None
         if org.slug != self.org_slug:
             return rx.redirect(f"/o/{org.slug}/settings")
@@ -101,31 +96,18 @@ def _details() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Organization", size="4"),
-            labeled(
-                "Name",
-                rx.input(
-                    value=OrgSettingsState.form_name,
-                    on_change=OrgSettingsState.set_form_name,
-                    read_only=~editable,
-                    width="100%",
-                    data_testid="settings-name",
+            *org_fields(
+                OrgSettingsState.form_name, OrgSettingsState.set_form_name, OrgSettingsState.name_error,
+                OrgSettingsState.form_slug, OrgSettingsState.set_form_slug, OrgSettingsState.slug_error,
+                slug_hint=rx.text(
+                    "Changing the slug changes every /o/… address; old links stop working.",
+                    size="1",
+                    color_scheme="gray",
                 ),
+                test_prefix="settings",
+                name_props={"read_only": ~editable},
+                slug_props={"read_only": ~editable},
             ),
-            field_error(OrgSettingsState.name_error),
-            labeled(
-                "URL slug",
-                rx.input(
-                    value=OrgSettingsState.form_slug,
-                    on_change=OrgSettingsState.set_form_slug,
-                    read_only=~editable,
-                    width="100%",
-                    data_testid="settings-slug",
-                ),
-            ),
-            rx.text(
-                "Changing the slug changes every /o/… address; old links stop working.", size="1", color_scheme="gray"
-            ),
-            field_error(OrgSettingsState.slug_error),
             rx.cond(editable, rx.button("Save", on_click=OrgSettingsState.save, data_testid="settings-save")),
             rx.cond(OrgSettingsState.notice != "", rx.text(OrgSettingsState.notice, color_scheme="green", size="2")),
             spacing="2",

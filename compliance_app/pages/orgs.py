@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from compliance_app.components.forms import org_fields
 from compliance_app.components.layout import empty_state, shell
 from compliance_app.components.org_page import field_error
-from compliance_app.pages.login import labeled
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.session import SessionState
@@ -49,12 +49,7 @@ class OrgsState(SessionState):
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
-            if exc.field == "slug":
-                self.slug_error = exc.message
-            elif exc.field == "name":
-                self.name_error = exc.message
-            else:
-                self.form_error = exc.message
+            self.name_error, self.slug_error, self.form_error = exc.message_slots("name", "slug")
             return None
         self.name = self.slug = ""
         self.slug_edited = False
@@ -88,34 +83,19 @@ def _create_form() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Create an organization", size="4"),
-            labeled(
-                "Name",
-                rx.input(
-                    value=OrgsState.name,
-                    on_change=OrgsState.set_name,
-                    placeholder="Acme Inc",
-                    width="100%",
-                    data_testid="org-name",
+            *org_fields(
+                OrgsState.name, OrgsState.set_name, OrgsState.name_error,
+                OrgsState.slug, OrgsState.set_slug, OrgsState.slug_error,
+                slug_hint=rx.text(
+                    "Lowercase letters, digits and hyphens; 3 to 50 characters. Appears in the URL as /o/",
+                    OrgsState.slug,
+                    size="1",
+                    color_scheme="gray",
                 ),
+                test_prefix="org",
+                name_props={"placeholder": "Acme Inc"},
+                slug_props={"placeholder": "acme-inc"},
             ),
-            field_error(OrgsState.name_error),
-            labeled(
-                "URL slug",
-                rx.input(
-                    value=OrgsState.slug,
-                    on_change=OrgsState.set_slug,
-                    placeholder="acme-inc",
-                    width="100%",
-                    data_testid="org-slug",
-                ),
-            ),
-            rx.text(
-                "Lowercase letters, digits and hyphens; 3 to 50 characters. Appears in the URL as /o/",
-                OrgsState.slug,
-                size="1",
-                color_scheme="gray",
-            ),
-            field_error(OrgsState.slug_error),
             field_error(OrgsState.form_error),
             rx.button("Create organization", on_click=OrgsState.create, data_testid="org-create"),
             spacing="2",

@@ -13,6 +13,11 @@ class ServiceError(Exception):
         self.message = message
         self.field = field
 
+    def message_slots(self, *fields: str) -> tuple[str, ...]:
+        """For forms: the message under the field it names, else in a last, general slot."""
+        general = "" if self.field in fields else self.message
+        return (*(self.message if self.field == f else "" for f in fields), general)
+
 
 class ValidationError(ServiceError):
     """Bad input; nothing was written."""

@@ -1,0 +1,95 @@
+"""Form building blocks shared by the sign-in, sign-up and organization forms."""
+
+from __future__ import annotations
+
+import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
+
+from compliance_app.components.org_page import field_error
+
+
+def message(text: rx.Var, color: str, test_id: str) -> rx.Component:
+    """A form-wide message (error or notice), shown only when there is one."""
+    return rx.cond(
+        text != "",
+        rx.callout(text, color_scheme=color, size="1", width="100%", data_testid=test_id),
+    )
+
+
+def labeled(label: str, control: rx.Component) -> rx.Component:
+    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+
+
+class PostForm(BaseHTML):
+    """A native <form> that really posts: Reflex's own form always prevents the default submit,
+    but sign-in must be a full HTTP round trip so the route can set the HttpOnly cookie."""
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+def auth_form(*fields: rx.Component, action: str, next_path: rx.Var, submit: str) -> rx.Component:
+    """The sign-in/sign-up form: posts its fields and where to go next to an /api/auth route."""
+    return PostForm.create(
+        rx.vstack(
+            *fields,
+            rx.el.input(type="hidden", name="next", value=next_path),
+            rx.button(submit, type="submit", width="100%"),
+            spacing="3",
+            width="100%",
+        ),
+        action=action,
+        method="post",
+        width="100%",
+    )
+
+
+def email_field(default: rx.Var) -> rx.Component:
+    return labeled(
+        "Email",
+        rx.input(
+            name="email", type="email", default_value=default, required=True, auto_complete="username", width="100%"
+        ),
+    )
+
+
+def password_field(label: str, name: str, auto_complete: str, **props: object) -> rx.Component:
+    return labeled(
+        label,
+        rx.input(name=name, type="password", required=True, auto_complete=auto_complete, width="100%", **props),
+    )
+
+
+def switch_link(prompt: str, label: str, href: rx.Var) -> rx.Component:
+    """"No account yet? Create one" and back, keeping where the user was going."""
+    return rx.text(prompt, rx.link(label, href=href), size="2")
+
+
+def org_fields(
+    name: rx.Var,
+    set_name: rx.EventHandler,
+    name_error: rx.Var,
+    slug: rx.Var,
+    set_slug: rx.EventHandler,
+    slug_error: rx.Var,
+    *,
+    slug_hint: rx.Component,
+    test_prefix: str,
+    name_props: dict[str, object],
+    slug_props: dict[str, object],
+) -> list[rx.Component]:
+    """An organization's name and URL slug, each with its error, as creating and settings show them."""
+    return [
+        labeled(
+            "Name",
+            rx.input(value=name, on_change=set_name, width="100%", data_testid=f"{test_prefix}-name", **name_props),
+        ),
+        field_error(name_error),
+        labeled(
+            "URL slug",
+            rx.input(value=slug, on_change=set_slug, width="100%", data_testid=f"{test_prefix}-slug", **slug_props),
+        ),
+        slug_hint,
+        field_error(slug_error),
+    ]

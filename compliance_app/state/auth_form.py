@@ -1,0 +1,30 @@
+"""What the sign-in and sign-up pages share: the /api/auth routes redirect back to them with
+the error, the email typed and where to go next in the query string."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import reflex as rx
+
+from compliance_app.api.auth import safe_next
+from compliance_app.state.session import SessionState
+
+
+class AuthFormState(SessionState):
+    error: str = ""
+    email: str = ""
+    next_path: str = "/orgs"
+    #: The other form (sign-in <-> sign-up), keeping where the user was going.
+    switch_href: str = ""
+
+    def _read_query(self, switch_route: str) -> rx.event.EventSpec | None:
+        """Fill the form from the redirect's query; someone already signed in goes straight on."""
+        params = self.router.url.query_parameters
+        self.error = params.get("error", "")[:300]
+        self.email = params.get("email", "")[:320]
+        self.next_path = safe_next(params.get("next"))
+        self.switch_href = f"{switch_route}?next=" + quote(self.next_path, safe="")
+        if self._resolve_user():
+            return rx.redirect(self.next_path)
+        return None
