@@ -12,7 +12,7 @@ import asyncio
 from urllib.parse import urlencode, urlsplit
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from compliance_app.services import accounts
@@ -131,14 +131,38 @@ async def signup(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
+    """End this browser's session: POST only, from this site only.
+
+    A GET (or a cross-site post) could be triggered by any other site with an <img> or an
+    auto-submitting form, signing people out at will.
+    """
+    if not same_origin(request):
+        return _redirect("/")
     await asyncio.to_thread(accounts.logout, request.cookies.get(COOKIE_NAME))
     response = _redirect("/login", notice="You have been signed out.")
     _clear_cookie(response)
     return response
 
 
+#: What a GET of the sign-out URL shows (a bookmark, a typed URL): a button, never a sign-out.
+CONFIRM_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>Sign out</title>
+<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}
+main{text-align:center}button{font:inherit;padding:.5em 1.2em;cursor:pointer}</style></head>
+<body><main><h1>Sign out?</h1>
+<form method="post" action="/api/auth/logout"><button type="submit">Sign out</button></form>
+<p><a href="/">Back to the app</a></p></main></body></html>
+"""
+
+
+async def logout_confirm(_request: Request) -> Response:
+    return HTMLResponse(CONFIRM_PAGE, headers={"cache-control": "no-store", "x-frame-options": "DENY"})
+
+
 ROUTES = [
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/auth/signup", signup, methods=["POST"]),
-    Route("/api/auth/logout", logout, methods=["GET", "POST"]),
+    Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/auth/logout", logout_confirm, methods=["GET"]),
 ]

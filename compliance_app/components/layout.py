@@ -7,6 +7,7 @@ their state's slug var so the sidebar links stay inside that organization.
 from __future__ import annotations
 
 import reflex as rx
+from reflex_components_core.el.elements.base import BaseHTML
 
 from compliance_app import __version__
 
@@ -75,13 +76,33 @@ def sidebar(slug: rx.Var | str | None) -> rx.Component:
     )
 
 
+class NativePostForm(BaseHTML):
+    """A native <form> that really posts: Reflex's own form always prevents the default submit,
+    but the cookie routes (/api/auth/…) need a full HTTP round trip to set or clear the
+    HttpOnly session cookie."""
+
+    tag = "form"
+    action: rx.Var[str]
+    method: rx.Var[str]
+
+
+def native_post_form(*children: rx.Component, action: str, **props: object) -> rx.Component:
+    return NativePostForm.create(*children, action=action, method="post", **props)
+
+
 def _user_menu(user_label: rx.Var | str) -> rx.Component:
+    """Who is signed in, and sign-out (a POST: a GET link could be triggered by any site)."""
     return rx.cond(
         user_label,
         rx.hstack(
             rx.icon("circle-user", size=18),
             rx.text(user_label, size="2", color_scheme="gray"),
-            rx.link(rx.button("Sign out", size="1", variant="soft"), href="/api/auth/logout"),
+            native_post_form(
+                rx.button("Sign out", type="submit", size="1", variant="soft", data_testid="sign-out"),
+                action="/api/auth/logout",
+                display="inline",
+                margin="0",
+            ),
             align="center",
             spacing="2",
         ),

@@ -89,7 +89,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", "/api/auth/signup"): Spec.same(
         "public", post_form({"email": "x@example.com", "password": "long enough 1", "password_confirm": "nope"}),
         {303}),
-    ("GET", "/api/auth/logout"): Spec.same("public", get, {303}),
+    ("GET", "/api/auth/logout"): Spec.same("public", get, {200}),  # a confirm button, never a sign-out
     ("POST", "/api/auth/logout"): Spec.same("public", post_form({}), {303}),
     ("GET", "/api/evidence/{evidence_id:int}/file"): Spec(
         "org", get, {"anonymous": {404}, "outsider": {404}, "viewer": {200}, "admin": {200}}),
