@@ -91,12 +91,13 @@ def native_post_form(*children: rx.Component, action: str, **props: object) -> r
 
 
 def _user_menu(user_label: rx.Var | str) -> rx.Component:
-    """Who is signed in, and sign-out (a POST: a GET link could be triggered by any site)."""
+    """Who is signed in, their account page, and sign-out (a POST: a GET link could be forged)."""
     return rx.cond(
         user_label,
         rx.hstack(
             rx.icon("circle-user", size=18),
             rx.text(user_label, size="2", color_scheme="gray"),
+            rx.link("Account", href="/account", size="2", data_testid="account-link"),
             native_post_form(
                 rx.button("Sign out", type="submit", size="1", variant="soft", data_testid="sign-out"),
                 action="/api/auth/logout",

@@ -11,6 +11,7 @@ import logging
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, update
@@ -41,6 +42,8 @@ FAILURE_WINDOW = timedelta(minutes=15)
 #: last_seen_at is written at most this often, so resolving a session is usually a pure read.
 TOUCH_INTERVAL = timedelta(minutes=5)
 INVALID_LOGIN = "Invalid email or password."
+#: Revoked sessions are deleted by prune_expired_sessions after this long.
+REVOKED_SESSION_GRACE = timedelta(days=1)
 
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
 #: verified against when the email is unknown, so both paths cost one argon2 verification.
@@ -205,6 +208,42 @@ def logout_everywhere(actor: Actor) -> int:
         return count
 
 
+@dataclass(frozen=True)
+class SessionInfo:
+    """One open login as its owner sees it; never the token or its hash."""
+
+    id: uuid.UUID
+    created_at: datetime
+    last_seen_at: datetime | None
+    expires_at: datetime
+    user_agent: str | None
+    ip_address: str | None
+    current: bool
+
+
+def list_sessions(actor: Actor, *, current_token: str | None = None) -> list[SessionInfo]:
+    """The actor's open sessions (not revoked, not expired), most recently seen first.
+
+    `current_token` (the browser's cookie) marks which row is the caller's own session.
+    """
+    current_hash = hash_token(current_token) if current_token else None
+    with session_scope() as s:
+        user = _require_user(s, actor)
+        rows = s.exec(
+            select(UserSession)
+            .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
+                   UserSession.expires_at > utcnow())
+            .order_by(func.coalesce(UserSession.last_seen_at, UserSession.created_at).desc())
+        ).all()
+        return [
+            SessionInfo(
+                id=r.id, created_at=r.created_at, last_seen_at=r.last_seen_at, expires_at=r.expires_at,
+                user_agent=r.user_agent, ip_address=r.ip_address, current=r.token_hash == current_hash,
+            )
+            for r in rows
+        ]
+
+
 def change_password(actor: Actor, old: str, new: str, *, current_token: str | None = None) -> int:
     """Change the password and revoke every other session (all of them if no current token)."""
     with session_scope() as s:
@@ -282,4 +321,21 @@ def prune_login_attempts() -> int:
     """Drop failures older than the window (the worker may call this; correctness never needs it)."""
     with session_scope() as s:
         result = s.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= utcnow() - FAILURE_WINDOW))
+        return result.rowcount or 0
+
+
+def prune_expired_sessions(now: datetime | None = None) -> int:
+    """Delete sessions that can no longer be used: expired, or revoked more than a day ago.
+
+    A system job (the worker); resolve_session already refuses them, this only keeps the
+    table small. Recently revoked rows stay a little while so the activity around a
+    sign-out can still be matched to its session.
+    """
+    now = now or utcnow()
+    with session_scope() as s:
+        result = s.execute(
+            delete(UserSession).where(
+                (UserSession.expires_at <= now) | (UserSession.revoked_at <= now - REVOKED_SESSION_GRACE)
+            )
+        )
         return result.rowcount or 0

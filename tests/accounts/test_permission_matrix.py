@@ -319,6 +319,7 @@ NON_ORG: dict[str, str] = {
     "accounts.change_password": "acts on the caller's own account",
     "accounts.get_user": "the caller's own account",
     "accounts.logout_everywhere": "the caller's own sessions",
+    "accounts.list_sessions": "the caller's own sessions",
     "organizations.create_organization": "creates a new organization; any signed-in user may",
     "organizations.list_my_organizations": "only the caller's own memberships",
     "organizations.accept_invitation": "authorized by the invitation token and the invited email",

@@ -94,6 +94,7 @@ TENANT_SCOPED = {
 NOT_TENANT_SCOPED = {
     "accounts.get_user": "the caller's own account",
     "accounts.logout_everywhere": "the caller's own sessions",
+    "accounts.list_sessions": "the caller's own sessions (checked in tests/accounts)",
     "accounts.change_password": "the caller's own account",
     "organizations.create_organization": "creates a new organization owned by the caller",
     "organizations.list_my_organizations": "the caller's memberships only (checked below)",
