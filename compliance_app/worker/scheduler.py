@@ -24,7 +24,7 @@ from datetime import datetime
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from compliance_app.models.types import utcnow
-from compliance_app.services import audit_queue, engine
+from compliance_app.services import accounts, audit_queue, engine
 from compliance_app.settings import get_settings
 
 log = logging.getLogger("compliance_app.worker")
@@ -60,6 +60,17 @@ def retention_job() -> None:
             log.info("retention: deleted %d snapshot(s)", deleted)
 
 
+def account_housekeeping_job() -> None:
+    """Drop login failures that left the throttling window and sessions that can no longer be used.
+
+    Neither is needed for correctness (lookups already ignore them); it keeps both tables small.
+    """
+    attempts = accounts.prune_login_attempts()
+    sessions = accounts.prune_expired_sessions()
+    if attempts or sessions:
+        log.info("housekeeping: pruned %d login attempt(s), %d session(s)", attempts, sessions)
+
+
 def reap_interval_seconds() -> float:
     """Every 30 s, or faster when the lease is shorter, so a dead worker's audit waits < 1.5 leases."""
     return max(1.0, min(30.0, get_settings().audit_lease_seconds / 2))
@@ -75,6 +86,8 @@ def build_scheduler(now: datetime | None = None) -> BackgroundScheduler:
                       misfire_grace_time=10, **common)
     scheduler.add_job(retention_job, "interval", hours=1, id="snapshot_retention", misfire_grace_time=600,
                       **common)
+    scheduler.add_job(account_housekeeping_job, "interval", hours=1, id="account_housekeeping",
+                      misfire_grace_time=600, **common)
     return scheduler
 
 
