@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=None, help="Default: CHECK_CONCURRENCY")
     args = parser.parse_args(argv)
 
-    from bench._scratch_db import scratch_database
+    from tests.support.scratch_db import scratch_database
 
     server = GitHubServer().start()
     try:

@@ -10,15 +10,12 @@ Target: under 1 s each.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import uuid
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TARGET_SECONDS = 1.0
 
 
@@ -67,23 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     args = parser.parse_args(argv)
 
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"ca_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    os.environ["DATABASE_URL"] = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        from alembic import command
-        from alembic.config import Config
+    from tests.support.scratch_db import scratch_database
 
-        from compliance_app.db import reset_engine, session_scope
+    with scratch_database():
+        from compliance_app.db import session_scope
         from compliance_app.models import Organization, User
         from compliance_app.services import snapshots
         from compliance_app.services.authz import Actor
-        from compliance_app.settings import PROJECT_ROOT
 
-        reset_engine()
-        command.upgrade(Config(str(PROJECT_ROOT / "alembic.ini"), attributes={"configure_logger": False}), "head")
         with session_scope() as s:
             owner = User(email="bench@example.com", password_hash="x", name="Bench")
             s.add(owner)
@@ -106,13 +94,6 @@ def main(argv: list[str] | None = None) -> int:
             ok &= seconds < TARGET_SECONDS
             print(f"  {label:<7} {seconds * 1000:8.1f} ms  (best of 3, target < {TARGET_SECONDS:.0f} s)  {verdict}")
         return 0 if ok else 1
-    finally:
-        from compliance_app.db import reset_engine
-
-        reset_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="Rounds; the best time of each is kept")
     args = parser.parse_args(argv)
 
-    from bench._scratch_db import scratch_database
+    from tests.support.scratch_db import scratch_database
 
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         from compliance_app.db import session_scope

@@ -8,59 +8,31 @@ code under test commits from threads or other processes (worker tests).
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from tests.support.github_server import github_server  # noqa: F401 - shared GitHub stand-in fixture
-
-PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.support.scratch_db import PG_ADMIN_URL, admin_engine, scratch_database
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
 os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
 
 
-def _admin_engine() -> sa.Engine:
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-
-
-def migrate_to_head(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from compliance_app.db import reset_engine
-
-    os.environ["DATABASE_URL"] = url
-    reset_engine()
-    command.upgrade(Config("alembic.ini", attributes={"configure_logger": False}), "head")
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """Create ca_test_<random>, migrate it, point DATABASE_URL at it, drop it at the end."""
-    admin = _admin_engine()
+    admin = admin_engine()
     try:
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except sa.exc.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.orig}", pytrace=False)
-    name = f"ca_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    migrate_to_head(url)
-    try:
-        yield url
     finally:
-        from compliance_app.db import reset_engine
-
-        reset_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    with scratch_database("ca_test") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +60,6 @@ def db(pg_url: str) -> str:
 # --- the running app and a browser, for journey tests -------------------------------------
 
 import shutil  # noqa: E402
-import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -96,6 +67,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
+
+from compliance_app.commands.serve import stop_process_group  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin"
@@ -163,12 +136,7 @@ def live_app(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             time.sleep(1)
         yield base_url
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc, timeout=20)
         log.close()
 
 
@@ -186,6 +154,15 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def login(context: object, base_url: str, email: str, password: str, next_path: str = "/") -> None:
+    """Sign a browser context in through the cookie route, as the login form would (same origin)."""
+    response = context.request.post(  # type: ignore[attr-defined]
+        "/api/auth/login", form={"email": email, "password": password, "next": next_path},
+        headers={"origin": base_url},
+    )
+    assert response.ok and "/login" not in response.url, f"sign-in as {email} failed: {response.url}"
 
 
 def wait_for_app_hydration(page: object) -> None:

@@ -22,11 +22,13 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(args, cwd=PROJECT_ROOT, env=env, start_new_session=True)
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_process_group(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """SIGTERM a process started with start_new_session (and its children: Reflex spawns some),
+    then SIGKILL whatever has not exited after `timeout` seconds."""
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
 
@@ -64,7 +66,7 @@ def register(app: typer.Typer) -> None:
                 time.sleep(0.5)
         finally:
             for proc in procs:
-                _stop(proc)
+                stop_process_group(proc)
         failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stop:
             raise typer.Exit(1)

@@ -9,7 +9,6 @@ member of another organization (and an anonymous visitor) gets 404 on the file U
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,10 +17,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from compliance_app.commands.serve import stop_process_group
 from compliance_app.db import session_scope
 from compliance_app.models import Evidence, Organization, Role
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import PROJECT_ROOT, wait_for_app_hydration
+from tests.conftest import PROJECT_ROOT, login, wait_for_app_hydration
 from tests.dashboard.conftest import png_bytes
 from tests.factories import DEFAULT_PASSWORD, add_member, make_org, make_user
 
@@ -43,20 +43,13 @@ def worker(db: str, tmp_path: Path) -> Iterator[subprocess.Popen]:
     try:
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_process_group(proc, timeout=20)
         log.close()
 
 
 def _context(chromium, live_app: str, email: str, password: str, scheme: str = "light"):
     context = chromium.new_context(base_url=live_app, viewport={"width": 1280, "height": 860}, color_scheme=scheme)
-    response = context.request.post("/api/auth/login", form={"email": email, "password": password, "next": "/"},
-                                    headers={"origin": live_app})
-    assert response.ok
+    login(context, live_app, email, password)
     return context
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_NAME, DEMO_PASSWORD, seed_demo
-from tests.conftest import wait_for_app_hydration
+from tests.conftest import login, wait_for_app_hydration
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,11 +21,7 @@ def test_home_page_shows_demo_organization(live_app: str, chromium, db: str, tmp
         page.goto("/")
         page.wait_for_url("**/login**", timeout=30_000)
         # The login route sets the HttpOnly session cookie and redirects home (a full load).
-        response = context.request.post(
-            "/api/auth/login", form={"email": DEMO_EMAIL, "password": DEMO_PASSWORD, "next": "/"},
-            headers={"origin": live_app},
-        )
-        assert response.ok
+        login(context, live_app, DEMO_EMAIL, DEMO_PASSWORD)
         page.goto("/")
         wait_for_app_hydration(page)
         page.get_by_text(DEMO_ORG_NAME).first.wait_for(timeout=30_000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 import compliance_app.models  # noqa: F401
 from compliance_app.db import reset_engine
-from tests.conftest import PG_ADMIN_URL, PROJECT_ROOT, _admin_engine
+from tests.conftest import PROJECT_ROOT
+from tests.support.scratch_db import empty_database
 
 
 def _config(url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
@@ -29,17 +28,8 @@ def _config(url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
 
 @pytest.fixture
 def scratch_pg() -> Iterator[str]:
-    name = f"ca_mig_{uuid.uuid4().hex[:10]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        reset_engine()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with empty_database("ca_mig") as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:

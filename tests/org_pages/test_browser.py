@@ -18,7 +18,7 @@ from compliance_app.models import Organization, Role, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import integrations, risk
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import free_port, wait_for_app_hydration
+from tests.conftest import free_port, login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -46,10 +46,7 @@ def browser_context(live_app: str, chromium) -> Iterator[object]:
 
 def _open(context, live_app: str, email: str, password: str, path: str):
     """Sign in through the cookie route, then load `path` fully and wait for the websocket."""
-    response = context.request.post(
-        "/api/auth/login", form={"email": email, "password": password, "next": "/"}, headers={"origin": live_app}
-    )
-    assert response.ok, response.status
+    login(context, live_app, email, password)
     page = context.new_page()
     page.goto(path)
     wait_for_app_hydration(page)

@@ -20,7 +20,7 @@ import pytest
 
 from compliance_app.db import session_scope
 from compliance_app.models import Audit
-from tests.conftest import wait_for_app_hydration
+from tests.conftest import login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD
 from tests.security.conftest import ORG_A_NAME, World
 
@@ -71,14 +71,6 @@ def audit_score(world: World) -> int:
     return score
 
 
-def sign_in(context, live_app: str, email: str) -> None:
-    response = context.request.post(
-        "/api/auth/login", form={"email": email, "password": DEFAULT_PASSWORD, "next": "/orgs"},
-        headers={"origin": live_app},
-    )
-    assert response.ok and "/login" not in response.url, f"sign-in as {email} failed: {response.url}"
-
-
 def visible_text(page) -> str:
     return page.inner_text("body")
 
@@ -91,7 +83,7 @@ def test_every_org_page_refuses_other_tenants_and_anonymous(live_app: str, chrom
     # The attacker: a signed-in member of organization B.
     context = chromium.new_context(base_url=live_app)
     try:
-        sign_in(context, live_app, world.user_b.email)
+        login(context, live_app, world.user_b.email, DEFAULT_PASSWORD, next_path="/orgs")
         page = context.new_page()
         for route in routes:
             for slug in (None, world.org_b.slug):
@@ -150,7 +142,7 @@ def test_every_org_page_refuses_other_tenants_and_anonymous(live_app: str, chrom
     # Control: A's own viewer does see A's data on the same URLs (so the checks above can fail).
     context = chromium.new_context(base_url=live_app)
     try:
-        sign_in(context, live_app, world.viewer_a.email)
+        login(context, live_app, world.viewer_a.email, DEFAULT_PASSWORD, next_path="/orgs")
         page = context.new_page()
         page.goto(fill("o/[slug]", world))
         wait_for_app_hydration(page)

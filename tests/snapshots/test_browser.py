@@ -13,7 +13,7 @@ import pytest
 from compliance_app.db import session_scope
 from compliance_app.models import PublicLink, Role
 from compliance_app.services import shares, snapshots
-from tests.conftest import wait_for_app_hydration
+from tests.conftest import login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
 
@@ -92,11 +92,7 @@ def crypto_token() -> str:
 
 def _signed_in_page(chromium, live_app: str, email: str):
     context = chromium.new_context(base_url=live_app, viewport={"width": 1360, "height": 900})
-    response = context.request.post(
-        "/api/auth/login", form={"email": email, "password": DEFAULT_PASSWORD, "next": "/"},
-        headers={"origin": live_app},
-    )
-    assert response.ok, response.status
+    login(context, live_app, email, DEFAULT_PASSWORD)
     return context, context.new_page()
 
 
