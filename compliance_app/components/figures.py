@@ -80,6 +80,18 @@ def severity_badge(severity: rx.Var) -> rx.Component:
     return rx.badge(severity, color_scheme=color, variant="outline")
 
 
+def score_ring(figure: rx.Component, fill: rx.Var | str, disc: str, ring: str, **props: object) -> rx.Component:
+    """The round score gauge: a conic-gradient `fill` ring of width `ring` around a plain disc
+    (`disc` across) holding the figure."""
+    return rx.box(
+        rx.center(figure, width=disc, height=disc, border_radius="50%", background=rx.color("gray", 1)),
+        padding=ring,
+        border_radius="50%",
+        background=fill,
+        **props,
+    )
+
+
 def score_color(score: rx.Var) -> rx.Var:
     """Green from 80, amber from 60, red below (the same thresholds everywhere)."""
     return rx.cond(score >= 80, rx.color("green", 9), rx.cond(score >= 60, rx.color("amber", 9), rx.color("red", 9)))

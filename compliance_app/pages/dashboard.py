@@ -15,7 +15,7 @@ from typing import Any
 
 import reflex as rx
 
-from compliance_app.components.figures import ago, number, score_color, severity_badge, when
+from compliance_app.components.figures import ago, number, score_color, score_ring, severity_badge, when
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import dashboard, scans
@@ -235,27 +235,21 @@ def _card(title: str, *children: rx.Component, **props: Any) -> rx.Component:
 def _gauge() -> rx.Component:
     S = DashboardState
     color = score_color(S.score)
-    return rx.box(
-        rx.center(
-            rx.vstack(
-                rx.text(rx.cond(S.has_score, S.score.to_string(), "—"), size="9", weight="bold",
-                        class_name="dashboard-score", line_height="1"),
-                rx.text("of 100", size="1", color_scheme="gray"),
-                align="center",
-                spacing="1",
-            ),
-            width="116px",
-            height="116px",
-            border_radius="50%",
-            background=rx.color("gray", 1),
+    return score_ring(
+        rx.vstack(
+            rx.text(rx.cond(S.has_score, S.score.to_string(), "—"), size="9", weight="bold",
+                    class_name="dashboard-score", line_height="1"),
+            rx.text("of 100", size="1", color_scheme="gray"),
+            align="center",
+            spacing="1",
         ),
-        padding="12px",
-        border_radius="50%",
-        background=rx.cond(
+        rx.cond(
             S.has_score,
             f"conic-gradient({color} calc({S.score} * 1%), {rx.color('gray', 4)} 0)",
             rx.color("gray", 4),
         ),
+        disc="116px",
+        ring="12px",
         flex_shrink="0",
     )
 

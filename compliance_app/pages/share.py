@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from compliance_app.components.figures import STATUS_COLORS, score_ring
 from compliance_app.components.layout import centered_card
 from compliance_app.services.errors import NotFound
 from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
@@ -27,7 +28,6 @@ GROUP_LIMIT = 100
 RAW_LIMIT = 4000
 STATUS_ORDER = ("FAIL", "ERROR", "RISK_ACCEPTED", "PASS")
 STATUS_LABEL = {"FAIL": "Failing", "ERROR": "Could not check", "RISK_ACCEPTED": "Risk accepted", "PASS": "Passing"}
-STATUS_COLOR = {"FAIL": "red", "ERROR": "gray", "RISK_ACCEPTED": "amber", "PASS": "green"}
 
 
 @dataclass
@@ -111,7 +111,7 @@ def build_sections(evidence: list[dict[str, Any]]) -> list[FrameworkSection]:
             rows = [e for e in mapped if e.get("status") == status]
             if rows:
                 groups.append(StatusGroup(
-                    status=status, label=STATUS_LABEL[status], color=STATUS_COLOR[status], total=len(rows),
+                    status=status, label=STATUS_LABEL[status], color=STATUS_COLORS[status], total=len(rows),
                     hidden=max(0, len(rows) - GROUP_LIMIT),
                     rows=[_item(row, framework) for row in rows[:GROUP_LIMIT]],
                 ))
@@ -169,7 +169,7 @@ class ShareState(rx.State):
         self.gauge = f"conic-gradient({color} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
         counts = audit.get("counts") or {}
         self.counts = [
-            {"label": STATUS_LABEL[s], "value": str(counts.get(s, 0)), "color": STATUS_COLOR[s]} for s in STATUS_ORDER
+            {"label": STATUS_LABEL[s], "value": str(counts.get(s, 0)), "color": STATUS_COLORS[s]} for s in STATUS_ORDER
         ]
         self.readiness = [
             ReadinessCard(r.framework, "n/a" if r.percent is None else f"{r.percent}%", r.percent or 0,
@@ -198,22 +198,16 @@ def _stat(label: rx.Var, value: rx.Var, color: rx.Var) -> rx.Component:
 
 
 def _gauge() -> rx.Component:
-    return rx.box(
-        rx.center(
-            rx.vstack(
-                rx.heading(ShareState.score, size="8", id="share-score"),
-                rx.text("score / 100", size="1", color_scheme="gray"),
-                align="center",
-                spacing="0",
-            ),
-            width="118px",
-            height="118px",
-            border_radius="50%",
-            background=rx.color("gray", 1),
+    return score_ring(
+        rx.vstack(
+            rx.heading(ShareState.score, size="8", id="share-score"),
+            rx.text("score / 100", size="1", color_scheme="gray"),
+            align="center",
+            spacing="0",
         ),
-        padding="11px",
-        border_radius="50%",
-        background=ShareState.gauge,
+        ShareState.gauge,
+        disc="118px",
+        ring="11px",
         width="140px",
         height="140px",
     )
