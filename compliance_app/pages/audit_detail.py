@@ -24,11 +24,12 @@ from compliance_app.components.figures import (
 )
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
+from compliance_app.components.table import pager, scroll_table
 from compliance_app.models.types import utcnow
 from compliance_app.services import dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.readiness import FRAMEWORKS
-from compliance_app.state.org import OrgState
+from compliance_app.state.paged import PagedListState
 
 PAGE_SIZE = 25
 EVIDENCE_STATUSES = ["FAIL", "ERROR", "RISK_ACCEPTED", "PASS"]
@@ -37,16 +38,10 @@ DEFAULT_ACCEPT_DAYS = 90
 _SUBMIT_UPLOAD = "HTMLFormElement.prototype.submit.call(document.querySelector('form.upload-form'))"
 
 
-class AuditDetailState(OrgState):
-    loaded: bool = False
+class AuditDetailState(PagedListState):
     audit_key: str = ""
     audit_found: bool = True
     header: dict[str, str] = {}
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    status_filter: str = "all"
     severity_filter: str = "all"
     provider_filter: str = "all"
     framework_filter: str = "all"
@@ -202,11 +197,6 @@ class AuditDetailState(OrgState):
     @rx.event
     def set_search(self, value: str):
         return self._set_and_reload("search", value)
-
-    @rx.event
-    def go_page(self, delta: int):
-        self.page = min(max(1, self.page + delta), self.pages)
-        return self._load_rows()
 
     # --- drawer ----------------------------------------------------------------------
     @rx.event
@@ -471,34 +461,14 @@ def _drawer() -> rx.Component:
 
 
 def _content() -> rx.Component:
-    table = rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Status", "Severity", "Check", "Resource", "Provider")])),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            width="100%",
-            size="1",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-    pager = rx.hstack(
-        rx.text(S.total, " results · page ", S.page, " of ", S.pages, size="2", color_scheme="gray",
-                class_name="evidence-total"),
-        rx.spacer(),
-        rx.button(rx.icon("chevron-left", size=16), "Previous", variant="soft", size="1",
-                  on_click=S.go_page(-1), disabled=S.page <= 1),
-        rx.button("Next", rx.icon("chevron-right", size=16), variant="soft", size="1",
-                  on_click=S.go_page(1), disabled=S.page >= S.pages),
-        width="100%",
-        align="center",
-    )
+    table = scroll_table(("Status", "Severity", "Check", "Resource", "Provider"), S.rows, _row, size="1")
+    paged = rx.vstack(table, pager(S, "results", class_name="evidence-total"), width="100%", spacing="3")
     body = rx.vstack(
         rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All audits"), align="center", spacing="1"),
                 href="/o/" + S.org_slug + "/audits", size="2"),
         _header(),
         _filters(),
-        rx.cond(S.rows.length() > 0, rx.vstack(table, pager, width="100%", spacing="3"),
+        rx.cond(S.rows.length() > 0, paged,
                 empty_state("search-x", "No evidence matches", "Change the filters or the search.")),
         _drawer(),
         spacing="4",

@@ -9,9 +9,10 @@ import reflex as rx
 from compliance_app.components.figures import duration, status_badge, status_label, when
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
+from compliance_app.components.table import pager, scroll_table
 from compliance_app.services import dashboard
 from compliance_app.services.errors import ServiceError
-from compliance_app.state.org import OrgState
+from compliance_app.state.paged import PagedListState
 
 PAGE_SIZE = 20
 AUDIT_STATUSES = ["COMPLETED", "RUNNING", "PENDING", "FAILED"]
@@ -24,17 +25,11 @@ def _parse_day(value: str) -> date | None:
         return None
 
 
-class AuditsState(OrgState):
-    loaded: bool = False
-    rows: list[dict[str, str]] = []
-    total: int = 0
-    page: int = 1
-    pages: int = 1
-    status_filter: str = "all"
+class AuditsState(PagedListState):
     since: str = ""
     until: str = ""
 
-    def _refresh(self):
+    def _load_rows(self):
         try:
             result = dashboard.list_audit_rows(
                 self.actor(), self.org_id(),
@@ -69,34 +64,30 @@ class AuditsState(OrgState):
         if redirect is not None or not self.org_found:
             return redirect
         self.page = 1
-        toast = self._refresh()
+        toast = self._load_rows()
         self.loaded = True
         return toast
 
     @rx.event
     def set_status_filter(self, value: str):
         self.status_filter, self.page = value, 1
-        return self._refresh()
+        return self._load_rows()
 
     @rx.event
     def set_since(self, value: str):
         self.since, self.page = value, 1
-        return self._refresh()
+        return self._load_rows()
 
     @rx.event
     def set_until(self, value: str):
         self.until, self.page = value, 1
-        return self._refresh()
+        return self._load_rows()
 
     @rx.event
     def clear_filters(self):
         self.status_filter, self.since, self.until, self.page = "all", "", "", 1
-        return self._refresh()
+        return self._load_rows()
 
-    @rx.event
-    def go_page(self, delta: int):
-        self.page = min(max(1, self.page + delta), self.pages)
-        return self._refresh()
 
 
 def _row(row: rx.Var) -> rx.Component:
@@ -135,33 +126,14 @@ def _filters() -> rx.Component:
 
 def _content() -> rx.Component:
     S = AuditsState
-    table = rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in
-                                           ("Started", "Status", "Score", "Results", "Duration", "Triggered by")])),
-            rx.table.body(rx.foreach(S.rows, _row)),
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-    pager = rx.hstack(
-        rx.text(S.total, " audits · page ", S.page, " of ", S.pages, size="2", color_scheme="gray"),
-        rx.spacer(),
-        rx.button(rx.icon("chevron-left", size=16), "Previous", variant="soft", size="1",
-                  on_click=S.go_page(-1), disabled=S.page <= 1),
-        rx.button("Next", rx.icon("chevron-right", size=16), variant="soft", size="1",
-                  on_click=S.go_page(1), disabled=S.page >= S.pages),
-        width="100%",
-        align="center",
-    )
+    table = scroll_table(("Started", "Status", "Score", "Results", "Duration", "Triggered by"), S.rows, _row)
     return rx.cond(
         S.loaded,
         rx.vstack(
             _filters(),
             rx.cond(
                 S.rows.length() > 0,
-                rx.vstack(table, pager, width="100%", spacing="3"),
+                rx.vstack(table, pager(S, "audits"), width="100%", spacing="3"),
                 empty_state("list-checks", "No audits match",
                             "Change the filters, or run a scan from the dashboard.",
                             rx.link(rx.button("Go to the dashboard", variant="soft"), href="/o/" + S.org_slug)),
