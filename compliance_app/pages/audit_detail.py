@@ -29,6 +29,7 @@ from compliance_app.models.types import utcnow
 from compliance_app.services import dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.readiness import FRAMEWORKS
+from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
 
 PAGE_SIZE = 25
@@ -38,7 +39,7 @@ DEFAULT_ACCEPT_DAYS = 90
 _SUBMIT_UPLOAD = "HTMLFormElement.prototype.submit.call(document.querySelector('form.upload-form'))"
 
 
-class AuditDetailState(PagedListState):
+class AuditDetailState(PagedListState, OrgState):
     audit_key: str = ""
     audit_found: bool = True
     header: dict[str, str] = {}

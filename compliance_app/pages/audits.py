@@ -12,6 +12,7 @@ from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.services import dashboard
 from compliance_app.services.errors import ServiceError
+from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
 
 PAGE_SIZE = 20
@@ -25,7 +26,7 @@ def _parse_day(value: str) -> date | None:
         return None
 
 
-class AuditsState(PagedListState):
+class AuditsState(PagedListState, OrgState):
     since: str = ""
     until: str = ""
 

@@ -10,10 +10,12 @@ import reflex as rx
 from compliance_app.components.forms import auth_form, email_field, message, password_field, switch_link
 from compliance_app.components.layout import centered_card
 from compliance_app.state.auth_form import AuthFormState
+from compliance_app.state.session import SessionState
 
 
-class LoginState(AuthFormState):
+class LoginState(AuthFormState, SessionState):
     notice: str = ""
+    switch_href: str = "/signup"
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:

@@ -9,11 +9,13 @@ from compliance_app.components.layout import centered_card
 from compliance_app.components.org_page import field_error
 from compliance_app.services.accounts import MIN_PASSWORD_LENGTH
 from compliance_app.state.auth_form import AuthFormState
+from compliance_app.state.session import SessionState
 
 
-class SignupState(AuthFormState):
+class SignupState(AuthFormState, SessionState):
     error_field: str = ""
     name: str = ""
+    switch_href: str = "/login"
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:

@@ -8,14 +8,16 @@ from urllib.parse import quote
 import reflex as rx
 
 from compliance_app.api.auth import safe_next
-from compliance_app.state.session import SessionState
 
 
-class AuthFormState(SessionState):
+class AuthFormState(rx.State, mixin=True):
+    """A mixin: each page keeps its own copy of these vars, as it did before they were shared."""
+
     error: str = ""
     email: str = ""
     next_path: str = "/orgs"
-    #: The other form (sign-in <-> sign-up), keeping where the user was going.
+    #: The other form (sign-in <-> sign-up), keeping where the user was going; each page sets
+    #: its own default.
     switch_href: str = ""
 
     def _read_query(self, switch_route: str) -> rx.event.EventSpec | None:
@@ -25,6 +27,6 @@ class AuthFormState(SessionState):
         self.email = params.get("email", "")[:320]
         self.next_path = safe_next(params.get("next"))
         self.switch_href = f"{switch_route}?next=" + quote(self.next_path, safe="")
-        if self._resolve_user():
+        if self._resolve_user():  # type: ignore[attr-defined] - pages mix this into a SessionState
             return rx.redirect(self.next_path)
         return None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import reflex as rx
 
-from compliance_app.state.org import OrgState
 
+class PagedListState(rx.State, mixin=True):
+    """What components/table.py's pager reads and drives; subclasses fill `rows` in `_load_rows`.
 
-class PagedListState(OrgState):
-    """What components/table.py's pager reads and drives; subclasses fill `rows` in `_load_rows`."""
+    A mixin, so that each page gets its own copy of these vars and of go_page (an event handler
+    inherited from a plain parent state would run on the parent, not on the page's state).
+    """
 
     loaded: bool = False
     rows: list[dict[str, str]] = []
