@@ -8,7 +8,9 @@ code under test commits from threads or other processes (worker tests).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -57,14 +59,34 @@ def db(pg_url: str) -> str:
     return pg_url
 
 
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Uploaded files go to a per-test DATA_DIR (settings are re-read on both sides)."""
+    from compliance_app.settings import get_settings
+
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run `compliance_app ARGS…` in-process: (exit code, stdout, stderr)."""
+    from compliance_app.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["compliance_app", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code or 0, out, err
+
+
 # --- the running app and a browser, for journey tests -------------------------------------
 
 import shutil  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import httpx  # noqa: E402
 

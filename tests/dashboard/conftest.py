@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +13,6 @@ from compliance_app.db import session_scope
 from compliance_app.models import Audit, AuditStatus, Evidence, Organization, Question, User
 from compliance_app.models.types import utcnow
 from compliance_app.services.scoring import counts, score
-from compliance_app.settings import get_settings
 from tests.factories import make_org, make_user
 
 #: key -> (severity, provider, frameworks)
@@ -25,14 +22,6 @@ QUESTIONS = {
     "t_medium_keys": ("medium", "aws", {"CIS": ["1.14"]}),
     "t_low_readme": ("low", "github", {"ISO 27001": ["5.1"]}),
 }
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:

@@ -8,22 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from compliance_app.checks.registry import all_checks
-from compliance_app.cli import main
+from tests.conftest import run_cli
 from tests.factories import make_org, make_user
 from tests.support.github_server import GitHubServer
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["compliance_app", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 def test_add_list_and_test_integrations(db, monkeypatch, capsys, github_server: GitHubServer) -> None:

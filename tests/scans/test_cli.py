@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, timedelta
 
 import pytest
 
-from compliance_app.cli import main
 from compliance_app.commands import scans as scan_commands
 from compliance_app.settings import get_settings
+from tests.conftest import run_cli
 from tests.factories import make_org
 from tests.scans.fake_checks import EVIDENCE_PER_AUDIT
-
-
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["compliance_app", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 @pytest.fixture

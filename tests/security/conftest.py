@@ -8,16 +8,13 @@ string that identifies A's data is unique (MARKERS), so a response can be search
 
 from __future__ import annotations
 
-import io
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 from sqlmodel import SQLModel
 
 from compliance_app.checks.base import Check, CheckMeta, Finding
@@ -26,7 +23,7 @@ from compliance_app.models import Evidence, EvidenceStatus, Organization, Provid
 from compliance_app.models.types import utcnow
 from compliance_app.services import accounts, evidence_files, integrations, organizations, risk, shares, snapshots
 from compliance_app.services.authz import Actor
-from compliance_app.settings import get_settings
+from tests.dashboard.conftest import png_bytes
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
 from tests.scans.helpers import run_scan
 
@@ -59,12 +56,6 @@ class ResourceCheck(Check):
             Finding(self.resource, EvidenceStatus.FAIL, f"{self.resource} is exposed", {"repo": self.resource}),
             Finding(f"{self.resource}-ok", EvidenceStatus.PASS, "fine", {"repo": f"{self.resource}-ok"}),
         ]
-
-
-def png_bytes() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, format="PNG")
-    return buf.getvalue()
 
 
 @dataclass
@@ -121,14 +112,6 @@ def _tenant(org: Organization, resource: str) -> tuple[uuid.UUID, dict[str, int]
     snapshot = snapshots.create_snapshot(Actor.system("test"), audit.id)
     _link, token = shares.create_link(Actor.system("test"), snapshot.id, label=f"{org.slug} auditor")
     return audit.id, evidence, snapshot.id, token
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def build_world() -> World:

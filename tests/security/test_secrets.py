@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,12 +20,12 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.cli import main
 from compliance_app.db import session_scope
 from compliance_app.models import AuditStatus, Evidence, EvidenceStatus, Integration
 from compliance_app.services import audit_queue, engine, integrations, scans, shares, snapshots
 from compliance_app.services.authz import Actor
 from compliance_app.services.crypto import decrypt_json
+from tests.conftest import run_cli
 from tests.factories import actor_for, make_org, make_user
 from tests.scans.helpers import WORKER, load_audit
 from tests.security.conftest import table_dump
@@ -40,11 +39,9 @@ SECRETS = {"github token": GITHUB_TOKEN, "aws secret key": AWS_SECRET, "aws key 
            "external id": EXTERNAL_ID}
 
 
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    monkeypatch.setattr(sys, "argv", ["compliance_app", *args])
-    with pytest.raises(SystemExit):
-        main()
-    out, err = capsys.readouterr()
+def cli_output(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Everything a CLI command prints, whatever its exit code."""
+    _code, out, err = run_cli(monkeypatch, capsys, *args)
     return out + "\n" + err
 
 
@@ -123,10 +120,10 @@ def test_secrets_are_encrypted_and_never_leave_through_any_output(
     assert public.status_code == 200
 
     outputs = {
-        "integration list": run_cli(monkeypatch, capsys, "integration", "list", "--org", org.slug, "--json"),
-        "integration test": run_cli(monkeypatch, capsys, "integration", "test", "--org", org.slug),
-        "audit show": run_cli(monkeypatch, capsys, "audit", "show", str(audit.id), "--json"),
-        "audit show (text)": run_cli(monkeypatch, capsys, "audit", "show", str(audit.id)),
+        "integration list": cli_output(monkeypatch, capsys, "integration", "list", "--org", org.slug, "--json"),
+        "integration test": cli_output(monkeypatch, capsys, "integration", "test", "--org", org.slug),
+        "audit show": cli_output(monkeypatch, capsys, "audit", "show", str(audit.id), "--json"),
+        "audit show (text)": cli_output(monkeypatch, capsys, "audit", "show", str(audit.id)),
         "public snapshot JSON": public.text,
         "connection test results": repr(results),
         "database": table_dump(),

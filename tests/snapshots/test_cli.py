@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 
-import pytest
 import sqlalchemy as sa
 
-from compliance_app.cli import main
 from compliance_app.db import get_engine
 from compliance_app.services import shares
+from tests.conftest import run_cli
 from tests.factories import make_org, make_user
 from tests.snapshots.factory import make_completed_audit
-
-
-def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["compliance_app", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code or 0, out, err
 
 
 def test_snapshot_and_share_commands(db, monkeypatch, capsys):
