@@ -60,6 +60,10 @@ class MembersState(OrgState):
             return self._login_redirect()
         except ServiceError as exc:
             self.error = exc.message
+        return self._show()
+
+    def _show(self) -> rx.event.EventSpec | None:
+        """Re-check membership (the action may have removed the caller's own), then reload the lists."""
         redirect = self.enter_org()
         if redirect is not None or not self.org_found:
             return redirect
@@ -69,11 +73,7 @@ class MembersState(OrgState):
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
         self.invite_link = self.invite_error = self.error = self.notice = ""
-        redirect = self.enter_org()
-        if redirect is not None or not self.org_found:
-            return redirect
-        self._refresh()
-        return None
+        return self._show()
 
     @rx.event
     def set_invite_email(self, value: str) -> None:

@@ -265,37 +265,28 @@ def list_audit_rows(
     if user_ids:
         with session_scope() as s:
             emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all())
-    rows = [
-        AuditRow(
-            id=str(a.id),
-            status=str(a.status),
-            score=a.score,
-            counts={st: int((a.counts or {}).get(st, 0)) for st in STATUSES},
-            created_at=a.created_at,
-            finished_at=a.finished_at,
-            triggered_by=emails.get(a.triggered_by_id) if a.triggered_by_id else None,
-            error=a.error,
-        )
-        for a in result.items
-    ]
+    rows = [_audit_row(a, emails.get(a.triggered_by_id) if a.triggered_by_id else None) for a in result.items]
     return Page(items=rows, total=result.total, page=result.page, page_size=result.page_size)
+
+
+def _audit_row(audit: Audit, triggered_by: str | None) -> AuditRow:
+    return AuditRow(
+        id=str(audit.id),
+        status=str(audit.status),
+        score=audit.score,
+        counts={st: int((audit.counts or {}).get(st, 0)) for st in STATUSES},
+        created_at=audit.created_at,
+        finished_at=audit.finished_at,
+        triggered_by=triggered_by,
+        error=audit.error,
+    )
 
 
 def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
     """One audit's header figures (NotFound for other tenants)."""
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
-        email = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
-        return AuditRow(
-            id=str(audit.id),
-            status=str(audit.status),
-            score=audit.score,
-            counts={st: int((audit.counts or {}).get(st, 0)) for st in STATUSES},
-            created_at=audit.created_at,
-            finished_at=audit.finished_at,
-            triggered_by=email,
-            error=audit.error,
-        )
+        return _audit_row(audit, s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None)
 
 
 def list_audit_evidence(
