@@ -8,12 +8,14 @@ from reflex_components_core.el.elements.base import BaseHTML
 from compliance_app.components.org_page import field_error
 
 
+def callout_if(text: rx.Var, **props: object) -> rx.Component:
+    """A callout (a refusal, a notice) shown only while `text` is not empty."""
+    return rx.cond(text != "", rx.callout(text, **props))
+
+
 def message(text: rx.Var, color: str, test_id: str) -> rx.Component:
     """A form-wide message (error or notice), shown only when there is one."""
-    return rx.cond(
-        text != "",
-        rx.callout(text, color_scheme=color, size="1", width="100%", data_testid=test_id),
-    )
+    return callout_if(text, color_scheme=color, size="1", width="100%", data_testid=test_id)
 
 
 def labeled(label: str, control: rx.Component) -> rx.Component:

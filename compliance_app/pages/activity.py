@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -75,7 +76,7 @@ def activity_page() -> rx.Component:
         rx.cond(
             ActivityState.can_admin,
             rx.vstack(
-                rx.cond(ActivityState.error != "", rx.callout(ActivityState.error, color_scheme="red")),
+                callout_if(ActivityState.error, color_scheme="red"),
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(

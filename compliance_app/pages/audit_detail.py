@@ -22,6 +22,7 @@ from compliance_app.components.figures import (
     status_label,
     when,
 )
+from compliance_app.components.forms import callout_if
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
@@ -356,8 +357,7 @@ def _upload_form() -> rx.Component:
         ),
         rx.text("PNG, JPEG or PDF, up to 10 MB. Stored privately; only members of this organization can open it.",
                 size="1", color_scheme="gray"),
-        rx.cond(S.upload_error != "", rx.callout(S.upload_error, icon="triangle-alert", color_scheme="red",
-                                                 size="1", class_name="upload-error")),
+        callout_if(S.upload_error, icon="triangle-alert", color_scheme="red", size="1", class_name="upload-error"),
         action="/api/evidence/" + S.ev["id"].to(str) + "/file",
         method="post",
         enc_type="multipart/form-data",

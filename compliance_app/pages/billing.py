@@ -14,6 +14,7 @@ from collections.abc import Callable
 import reflex as rx
 import stripe
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import billing
 from compliance_app.services.authz import Actor
@@ -248,8 +249,8 @@ def _schedule() -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.cond(BillingState.notice, rx.callout(BillingState.notice, icon="info")),
-        rx.cond(BillingState.error, rx.callout(BillingState.error, icon="triangle-alert", color_scheme="red")),
+        callout_if(BillingState.notice, icon="info"),
+        callout_if(BillingState.error, icon="triangle-alert", color_scheme="red"),
         rx.cond(
             BillingState.billing_enabled,
             _plan_card(),

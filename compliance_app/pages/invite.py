@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.layout import centered_card
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -67,10 +68,7 @@ def invite_page() -> rx.Component:
                 ").",
             ),
         ),
-        rx.cond(
-            InviteState.error != "",
-            rx.callout(InviteState.error, color_scheme="red", width="100%", data_testid="invite-error"),
-        ),
+        callout_if(InviteState.error, color_scheme="red", width="100%", data_testid="invite-error"),
         rx.cond(
             InviteState.organization_name != "",
             rx.cond(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import field_error, org_shell
 from compliance_app.models import Role
 from compliance_app.services import organizations
@@ -218,10 +219,7 @@ def members_page() -> rx.Component:
     return org_shell(
         "Members",
         rx.vstack(
-            rx.cond(
-                MembersState.error != "",
-                rx.callout(MembersState.error, color_scheme="red", width="100%", data_testid="members-error"),
-            ),
+            callout_if(MembersState.error, color_scheme="red", width="100%", data_testid="members-error"),
             rx.cond(MembersState.can_admin, _invite_form()),
             rx.table.root(
                 rx.table.header(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from compliance_app.components.forms import org_fields
+from compliance_app.components.forms import callout_if, org_fields
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -176,10 +176,7 @@ def org_settings_page() -> rx.Component:
     return org_shell(
         "Settings",
         rx.vstack(
-            rx.cond(
-                OrgSettingsState.error != "",
-                rx.callout(OrgSettingsState.error, color_scheme="red", width="100%", max_width="560px"),
-            ),
+            callout_if(OrgSettingsState.error, color_scheme="red", width="100%", max_width="560px"),
             _details(),
             rx.cond(OrgSettingsState.is_owner, _ownership()),
             _leave(),

@@ -12,6 +12,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import field_error, org_shell
 from compliance_app.models.types import utcnow
@@ -275,11 +276,8 @@ def _form() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Accept a risk", size="4"),
-            rx.cond(
-                RisksState.form_error != "",
-                rx.callout(RisksState.form_error, color_scheme="red", icon="triangle-alert", width="100%",
-                           data_testid="risk-form-error"),
-            ),
+            callout_if(RisksState.form_error, color_scheme="red", icon="triangle-alert", width="100%",
+                       data_testid="risk-form-error"),
             _labeled("Check", _question_select(), RisksState.question_error),
             _labeled(
                 "Resource (optional)",
@@ -338,12 +336,9 @@ def _content() -> rx.Component:
             "or is revoked.",
             color_scheme="gray",
         ),
-        rx.cond(RisksState.notice != "", rx.callout(RisksState.notice, icon="info", width="100%")),
-        rx.cond(
-            RisksState.error != "",
-            rx.callout(RisksState.error, icon="triangle-alert", color_scheme="red", width="100%",
-                       data_testid="risks-error"),
-        ),
+        callout_if(RisksState.notice, icon="info", width="100%"),
+        callout_if(RisksState.error, icon="triangle-alert", color_scheme="red", width="100%",
+                   data_testid="risks-error"),
         rx.cond(
             RisksState.can_admin,
             rx.cond(

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import shares, snapshots
 from compliance_app.services.errors import ServiceError
@@ -284,7 +285,7 @@ def _links_table() -> rx.Component:
 
 def _content() -> rx.Component:
     return rx.vstack(
-        rx.cond(SnapshotsState.notice != "", rx.callout(SnapshotsState.notice, icon="info")),
+        callout_if(SnapshotsState.notice, icon="info"),
         rx.cond(
             (SnapshotsState.error != "") & (SnapshotsState.share_for == ""),
             rx.callout(SnapshotsState.error, icon="triangle-alert", color_scheme="red"),
