@@ -199,7 +199,10 @@ def test_risks_list_add_validation_and_revoke(live_app: str, browser_context, db
     page.get_by_text("A risk can be accepted for at most one year.").wait_for(timeout=TIMEOUT)
     page.get_by_test_id("risk-expires").fill((utcnow().date() + timedelta(days=60)).isoformat())
     page.get_by_test_id("risk-submit").click()
-    page.get_by_text("Break-glass account kept offline in a safe").wait_for(timeout=TIMEOUT)
+    # Wait for the new row itself: the reason's text is already on the page, in the form's textarea.
+    page.get_by_test_id("risk-row").filter(has_text="Break-glass account kept offline in a safe").wait_for(
+        timeout=TIMEOUT
+    )
     assert page.get_by_test_id("risk-row").count() == 2
     assert "all resources" in page.get_by_test_id("risks-table").inner_text()
 
