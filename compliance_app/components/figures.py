@@ -92,6 +92,22 @@ def score_ring(figure: rx.Component, fill: rx.Var | str, disc: str, ring: str, *
     )
 
 
+#: Score bands, shared by every gauge (dashboard, share page): green from 80, amber from 60.
+SCORE_GOOD = 80
+SCORE_FAIR = 60
+
+
 def score_color(score: rx.Var) -> rx.Var:
-    """Green from 80, amber from 60, red below (the same thresholds everywhere)."""
-    return rx.cond(score >= 80, rx.color("green", 9), rx.cond(score >= 60, rx.color("amber", 9), rx.color("red", 9)))
+    """Colour of a score held in a state var (client-side)."""
+    return rx.cond(
+        score >= SCORE_GOOD,
+        rx.color("green", 9),
+        rx.cond(score >= SCORE_FAIR, rx.color("amber", 9), rx.color("red", 9)),
+    )
+
+
+def score_color_css(score: int | None) -> str:
+    """Colour of a score known on the server, as a CSS variable (same bands as score_color)."""
+    value = score or 0
+    tone = "green" if value >= SCORE_GOOD else "amber" if value >= SCORE_FAIR else "red"
+    return f"var(--{tone}-9)"

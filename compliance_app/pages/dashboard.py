@@ -15,7 +15,16 @@ from typing import Any
 
 import reflex as rx
 
-from compliance_app.components.figures import ago, number, score_color, score_ring, severity_badge, when
+from compliance_app.components.figures import (
+    SCORE_FAIR,
+    SCORE_GOOD,
+    ago,
+    number,
+    score_color,
+    score_ring,
+    severity_badge,
+    when,
+)
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.services import dashboard, scans
@@ -323,8 +332,8 @@ def _readiness_row(row: rx.Var) -> rx.Component:
         rx.hstack(rx.text(row["framework"], weight="medium", size="2"), rx.spacer(),
                   rx.text(row["label"], weight="bold", size="2"), width="100%"),
         rx.progress(value=row["percent"].to(int), max=100, size="2", width="100%",
-                    color_scheme=rx.cond(row["percent"].to(int) >= 80, "green",
-                                         rx.cond(row["percent"].to(int) >= 60, "amber", "red"))),
+                    color_scheme=rx.cond(row["percent"].to(int) >= SCORE_GOOD, "green",
+                                         rx.cond(row["percent"].to(int) >= SCORE_FAIR, "amber", "red"))),
         rx.text(row["detail"], size="1", color_scheme="gray"),
         spacing="1",
         width="100%",

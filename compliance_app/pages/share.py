@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.components.figures import STATUS_COLORS, score_ring
+from compliance_app.components.figures import STATUS_COLORS, score_color_css, score_ring
 from compliance_app.components.layout import centered_card
 from compliance_app.services.errors import NotFound
 from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
@@ -165,8 +165,7 @@ class ShareState(rx.State):
         self.audit_date = _date(audit.get("finished_at") or audit.get("created_at"))
         self.snapshot_date = _date(snapshot.created_at.isoformat())
         self.score = "—" if score is None else str(score)
-        color = "var(--green-9)" if (score or 0) >= 80 else "var(--amber-9)" if (score or 0) >= 50 else "var(--red-9)"
-        self.gauge = f"conic-gradient({color} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
+        self.gauge = f"conic-gradient({score_color_css(score)} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
         counts = audit.get("counts") or {}
         self.counts = [
             {"label": STATUS_LABEL[s], "value": str(counts.get(s, 0)), "color": STATUS_COLORS[s]} for s in STATUS_ORDER
