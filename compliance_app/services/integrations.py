@@ -27,7 +27,7 @@ from compliance_app.models import Integration, Provider
 from compliance_app.models.types import utcnow
 from compliance_app.providers.base import ConnectionResult
 from compliance_app.services import activity, plans
-from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.authz import Actor, Permission, authorize, authorize_row, uuid_or_not_found
 from compliance_app.services.crypto import decrypt_json, encrypt_json
 from compliance_app.services.errors import Conflict, NotFound, ValidationError
 from compliance_app.settings import get_settings
@@ -227,15 +227,9 @@ def _clean_name(name: str | None) -> str | None:
 
 def _load(s: Session, actor: Actor, integration_id: uuid.UUID | str, permission: Permission) -> Integration:
     """The integration if the actor may act on it; NotFound whether missing or not visible."""
-    try:
-        key = integration_id if isinstance(integration_id, uuid.UUID) else uuid.UUID(str(integration_id))
-    except ValueError:
-        raise NotFound("Integration not found.") from None
-    integration = s.get(Integration, key)
-    if integration is None:
-        raise NotFound("Integration not found.")
-    authorize(s, actor, integration.organization_id, permission)
-    return integration
+    not_found = "Integration not found."
+    key = uuid_or_not_found(integration_id, not_found)
+    return authorize_row(s, actor, Integration, key, permission, not_found)[0]
 
 
 def _create(actor: Actor, organization_id: uuid.UUID, provider: Provider, config: dict[str, Any],
