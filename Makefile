@@ -10,7 +10,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install bun browser migrate migration seed lint fmt bench worker clean
+.PHONY: run test install bun browser screenshots migrate migration seed lint fmt bench worker clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -50,6 +50,9 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+screenshots: install browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -p no:cacheprovider -m browser
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check compliance_app tests bench alembic

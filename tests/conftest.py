@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,6 +95,13 @@ from compliance_app.commands.serve import stop_process_group  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin"
+#: Browser tests save their pictures here; `make screenshots` (UPDATE_SCREENSHOTS=1) refreshes docs/.
+SCREENSHOTS = (
+    PROJECT_ROOT / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "compliance_app-screenshots"
+)
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from compliance_app.services import accounts
 from compliance_app.services.errors import AuthenticationRequired
-from tests.conftest import wait_for_app_hydration
+from tests.conftest import SCREENSHOTS, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 NEW_PASSWORD = "a much longer new password 2026"
 TIMEOUT = 30_000
 

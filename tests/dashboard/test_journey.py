@@ -21,13 +21,12 @@ from compliance_app.commands.serve import stop_process_group
 from compliance_app.db import session_scope
 from compliance_app.models import Evidence, Organization, Role
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import PROJECT_ROOT, login, wait_for_app_hydration
+from tests.conftest import PROJECT_ROOT, SCREENSHOTS, login, wait_for_app_hydration
 from tests.dashboard.conftest import png_bytes
 from tests.factories import DEFAULT_PASSWORD, add_member, make_org, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 TIMEOUT = 30_000
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -18,12 +17,11 @@ from compliance_app.models import Organization, Role, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import integrations, risk
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import free_port, login, wait_for_app_hydration
+from tests.conftest import SCREENSHOTS, free_port, login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT = 30_000
 
 

@@ -13,13 +13,12 @@ import pytest
 from compliance_app.db import session_scope
 from compliance_app.models import PublicLink, Role
 from compliance_app.services import shares, snapshots
-from tests.conftest import login, wait_for_app_hydration
+from tests.conftest import SCREENSHOTS, login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 TIMEOUT = 30_000
 
 
