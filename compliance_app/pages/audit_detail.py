@@ -27,7 +27,7 @@ from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.models.types import utcnow
-from compliance_app.services import dashboard, risk
+from compliance_app.services import dashboard, risk, scans
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.readiness import FRAMEWORKS
 from compliance_app.state.org import OrgState
@@ -78,7 +78,7 @@ class AuditDetailState(PagedListState, OrgState):
 
     def _load_rows(self):
         try:
-            result = dashboard.list_audit_evidence(
+            result = scans.list_evidence(
                 self.actor(), self.audit_key,
                 status=self._filter(self.status_filter), severity=self._filter(self.severity_filter),
                 provider=self._filter(self.provider_filter), framework=self._filter(self.framework_filter),

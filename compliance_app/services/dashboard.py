@@ -41,7 +41,6 @@ from compliance_app.services.scans import (
     _evidence_row,
     access_audit,
     list_audits,
-    list_evidence,
 )
 
 #: Ranges the trend chart offers, in days.
@@ -287,25 +286,6 @@ def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
         return _audit_row(audit, s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None)
-
-
-def list_audit_evidence(
-    actor: Actor,
-    audit_id: uuid.UUID | str,
-    status: str | None = None,
-    severity: str | None = None,
-    provider: str | None = None,
-    framework: str | None = None,
-    search: str | None = None,
-    sort: str = "status",
-    page: int = 1,
-    page_size: int = 25,
-) -> Page[EvidenceRow]:
-    """The audit page's table: scans.list_evidence (the one evidence query) at the page's size."""
-    return list_evidence(
-        actor, audit_id, status=status, severity=severity, provider=provider, framework=framework,
-        search=search, sort=sort, page=page, page_size=page_size,
-    )
 
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:

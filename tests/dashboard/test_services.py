@@ -9,7 +9,7 @@ import pytest
 from compliance_app.db import session_scope
 from compliance_app.models import ScanHistory
 from compliance_app.models.types import utcnow
-from compliance_app.services import dashboard
+from compliance_app.services import dashboard, scans
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import AuthenticationRequired, NotFound, ValidationError
 from tests.dashboard.conftest import Scenario
@@ -60,19 +60,19 @@ def test_trend_ranges_count_days_back_from_today(scenario: Scenario) -> None:
 
 def test_evidence_filters_search_sort_and_paging(scenario: Scenario) -> None:
     actor, audit_id = actor_for(scenario.owner), scenario.audit.id
-    fails = dashboard.list_audit_evidence(actor, audit_id, status="FAIL")
+    fails = scans.list_evidence(actor, audit_id, status="FAIL")
     assert fails.total == 4 and {e.status for e in fails.items} == {"FAIL"}
-    iso = dashboard.list_audit_evidence(actor, audit_id, framework="ISO 27001")
+    iso = scans.list_evidence(actor, audit_id, framework="ISO 27001")
     assert {e.question_key for e in iso.items} == {"t_high_logging", "t_low_readme"}
-    assert dashboard.list_audit_evidence(actor, audit_id, provider="github", severity="critical").total == 1
-    assert [e.resource_id for e in dashboard.list_audit_evidence(actor, audit_id, search="TRAIL").items] == [
+    assert scans.list_evidence(actor, audit_id, provider="github", severity="critical").total == 1
+    assert [e.resource_id for e in scans.list_evidence(actor, audit_id, search="TRAIL").items] == [
         "trail-1", "trail-2"]
-    by_severity = dashboard.list_audit_evidence(actor, audit_id, sort="severity").items
+    by_severity = scans.list_evidence(actor, audit_id, sort="severity").items
     assert by_severity[0].severity == "critical"
-    page2 = dashboard.list_audit_evidence(actor, audit_id, page=2, page_size=5)
+    page2 = scans.list_evidence(actor, audit_id, page=2, page_size=5)
     assert page2.total == 7 and len(page2.items) == 2 and page2.pages == 2
     with pytest.raises(ValidationError, match="framework"):
-        dashboard.list_audit_evidence(actor, audit_id, framework="PCI")
+        scans.list_evidence(actor, audit_id, framework="PCI")
 
 
 def test_audit_rows_say_who_triggered_them_and_filter_by_date(scenario: Scenario) -> None:
@@ -104,7 +104,7 @@ def test_other_organizations_see_nothing(scenario: Scenario) -> None:
         lambda: dashboard.score_trend(actor, scenario.org.id, 30),
         lambda: dashboard.list_audit_rows(actor, scenario.org.id),
         lambda: dashboard.audit_overview(actor, scenario.audit.id),
-        lambda: dashboard.list_audit_evidence(actor, scenario.audit.id),
+        lambda: scans.list_evidence(actor, scenario.audit.id),
         lambda: dashboard.get_evidence_detail(actor, evidence_id),
     ]
     for call in calls:

@@ -73,7 +73,7 @@ TENANT_SCOPED = {
     "billing.get_billing_overview", "billing.start_checkout", "billing.open_portal",
     "billing.set_scan_frequency",
     "dashboard.dashboard_summary", "dashboard.score_trend", "dashboard.list_audit_rows",
-    "dashboard.audit_overview", "dashboard.list_audit_evidence", "dashboard.get_evidence_detail",
+    "dashboard.audit_overview", "dashboard.get_evidence_detail",
     "evidence_files.save_evidence_file", "evidence_files.open_evidence_file",
     "integrations.add_github_integration", "integrations.add_aws_integration",
     "integrations.update_integration", "integrations.remove_integration", "integrations.list_integrations",
