@@ -1,11 +1,9 @@
-"""Form building blocks shared by the sign-in, sign-up and organization forms."""
+"""Form building blocks shared by the sign-in, sign-up, account, organization and integration forms."""
 
 from __future__ import annotations
 
 import reflex as rx
 from reflex_components_core.el.elements.base import BaseHTML
-
-from compliance_app.components.org_page import field_error
 
 
 def callout_if(text: rx.Var, **props: object) -> rx.Component:
@@ -18,22 +16,33 @@ def message(text: rx.Var, color: str, test_id: str) -> rx.Component:
     return callout_if(text, color_scheme=color, size="1", width="100%", data_testid=test_id)
 
 
-def labeled(label: str, control: rx.Component) -> rx.Component:
-    return rx.vstack(rx.text(label, size="2", weight="medium"), control, spacing="1", width="100%")
+def field_error(message: rx.Var, **props: object) -> rx.Component:
+    """An inline validation message under a form field."""
+    return rx.cond(message != "", rx.text(message, color_scheme="red", size="2", **props))
+
+
+def labeled(label: str, *controls: rx.Component) -> rx.Component:
+    """A field's label above its control and whatever belongs under it (a hint, its error)."""
+    return rx.vstack(rx.text(label, size="2", weight="medium"), *controls, spacing="1", width="100%")
 
 
 class PostForm(BaseHTML):
     """A native <form> that really posts: Reflex's own form always prevents the default submit,
-    but sign-in must be a full HTTP round trip so the route can set the HttpOnly cookie."""
+    but the cookie routes (/api/auth/…) need a full HTTP round trip to set or clear the
+    HttpOnly session cookie."""
 
     tag = "form"
     action: rx.Var[str]
     method: rx.Var[str]
 
 
+def post_form(*children: rx.Component, action: str, **props: object) -> rx.Component:
+    return PostForm.create(*children, action=action, method="post", **props)
+
+
 def auth_form(*fields: rx.Component, action: str, next_path: rx.Var, submit: str) -> rx.Component:
     """The sign-in/sign-up form: posts its fields and where to go next to an /api/auth route."""
-    return PostForm.create(
+    return post_form(
         rx.vstack(
             *fields,
             rx.el.input(type="hidden", name="next", value=next_path),
@@ -42,7 +51,6 @@ def auth_form(*fields: rx.Component, action: str, next_path: rx.Var, submit: str
             width="100%",
         ),
         action=action,
-        method="post",
         width="100%",
     )
 
@@ -56,10 +64,14 @@ def email_field(default: rx.Var) -> rx.Component:
     )
 
 
-def password_field(label: str, name: str, auto_complete: str, **props: object) -> rx.Component:
+def password_field(
+    label: str, name: str, auto_complete: str, *below: rx.Component, required: bool = True, **props: object
+) -> rx.Component:
+    """A labeled password input; `below` goes under it (its error)."""
     return labeled(
         label,
-        rx.input(name=name, type="password", required=True, auto_complete=auto_complete, width="100%", **props),
+        rx.input(name=name, type="password", required=required, auto_complete=auto_complete, width="100%", **props),
+        *below,
     )
 
 

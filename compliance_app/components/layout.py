@@ -7,9 +7,9 @@ their state's slug var so the sidebar links stay inside that organization.
 from __future__ import annotations
 
 import reflex as rx
-from reflex_components_core.el.elements.base import BaseHTML
 
 from compliance_app import __version__
+from compliance_app.components.forms import post_form
 
 #: (label, icon, path below /o/{slug}) — one list so every page shows the same navigation.
 ORG_NAV: list[tuple[str, str, str]] = [
@@ -76,20 +76,6 @@ def sidebar(slug: rx.Var | str | None) -> rx.Component:
     )
 
 
-class NativePostForm(BaseHTML):
-    """A native <form> that really posts: Reflex's own form always prevents the default submit,
-    but the cookie routes (/api/auth/…) need a full HTTP round trip to set or clear the
-    HttpOnly session cookie."""
-
-    tag = "form"
-    action: rx.Var[str]
-    method: rx.Var[str]
-
-
-def native_post_form(*children: rx.Component, action: str, **props: object) -> rx.Component:
-    return NativePostForm.create(*children, action=action, method="post", **props)
-
-
 def _user_menu(user_label: rx.Var | str) -> rx.Component:
     """Who is signed in, their account page, and sign-out (a POST: a GET link could be forged)."""
     return rx.cond(
@@ -98,7 +84,7 @@ def _user_menu(user_label: rx.Var | str) -> rx.Component:
             rx.icon("circle-user", size=18),
             rx.text(user_label, size="2", color_scheme="gray"),
             rx.link("Account", href="/account", size="2", data_testid="account-link"),
-            native_post_form(
+            post_form(
                 rx.button("Sign out", type="submit", size="1", variant="soft", data_testid="sign-out"),
                 action="/api/auth/logout",
                 display="inline",

@@ -51,8 +51,3 @@ def org_shell(title: str, *children: rx.Component) -> rx.Component:
         ),
         not_found(),
     )
-
-
-def field_error(message: rx.Var) -> rx.Component:
-    """An inline validation message under a form field."""
-    return rx.cond(message != "", rx.text(message, color_scheme="red", size="2"))

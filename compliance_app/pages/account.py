@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if, field_error, password_field
 from compliance_app.components.layout import shell
 from compliance_app.services import accounts
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -95,17 +96,11 @@ class AccountState(SessionState):
 
 
 def _password_input(label: str, name: str, auto_complete: str) -> rx.Component:
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
-        rx.input(name=name, type="password", auto_complete=auto_complete, width="100%",
-                 data_testid=f"field-{name}"),
-        rx.cond(
-            AccountState.field_errors[name] != "",
-            rx.text(AccountState.field_errors[name], color_scheme="red", size="2",
-                    data_testid=f"error-{name}"),
-        ),
-        spacing="1",
-        width="100%",
+    """Not `required`: an empty field reaches the service, whose message shows under it."""
+    return password_field(
+        label, name, auto_complete,
+        field_error(AccountState.field_errors[name], data_testid=f"error-{name}"),
+        required=False, data_testid=f"field-{name}",
     )
 
 
@@ -119,8 +114,7 @@ def _password_card() -> rx.Component:
                     _password_input("Current password", "old_password", "current-password"),
                     _password_input("New password (at least 12 characters)", "new_password", "new-password"),
                     _password_input("Repeat the new password", "new_password_confirm", "new-password"),
-                    rx.cond(AccountState.form_error != "",
-                            rx.callout(AccountState.form_error, color_scheme="red", size="1", width="100%")),
+                    callout_if(AccountState.form_error, color_scheme="red", size="1", width="100%"),
                     rx.button("Change password", type="submit", data_testid="change-password-submit"),
                     spacing="3",
                     width="100%",
@@ -200,9 +194,7 @@ def account() -> rx.Component:
             AccountState.loaded,
             rx.vstack(
                 rx.text(AccountState.user_name, " · ", AccountState.user_email, color_scheme="gray"),
-                rx.cond(AccountState.notice != "",
-                        rx.callout(AccountState.notice, color_scheme="green", size="1",
-                                   data_testid="account-notice")),
+                callout_if(AccountState.notice, color_scheme="green", size="1", data_testid="account-notice"),
                 _password_card(),
                 _sessions_card(),
                 spacing="4",

@@ -16,8 +16,9 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
+from compliance_app.components.forms import callout_if, field_error, labeled
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import field_error, org_shell
+from compliance_app.components.org_page import org_shell
 from compliance_app.models import Provider
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
@@ -364,8 +365,8 @@ def _integration_card(view: rx.Var) -> rx.Component:
 
 def _field(label: str, name: str, hint: str = "", *, secret: bool = False, placeholder: str = "") -> rx.Component:
     editing = IntegrationsState.editing_id != ""
-    return rx.vstack(
-        rx.text(label, size="2", weight="medium"),
+    return labeled(
+        label,
         rx.input(
             name=name,
             type="password" if secret else "text",
@@ -377,8 +378,6 @@ def _field(label: str, name: str, hint: str = "", *, secret: bool = False, place
         ),
         rx.text(hint, size="1", color_scheme="gray") if hint else rx.fragment(),
         field_error(IntegrationsState.field_errors[name]),
-        spacing="1",
-        width="100%",
     )
 
 
@@ -469,11 +468,8 @@ def _form() -> rx.Component:
                     width="100%",
                     align="center",
                 ),
-                rx.cond(
-                    IntegrationsState.form_error != "",
-                    rx.callout(IntegrationsState.form_error, icon="triangle-alert", color_scheme="red",
-                               width="100%", data_testid="integration-form-error"),
-                ),
+                callout_if(IntegrationsState.form_error, icon="triangle-alert", color_scheme="red",
+                           width="100%", data_testid="integration-form-error"),
                 _field("Display name (optional)", "name", placeholder="Production AWS"),
                 rx.cond(is_github, _github_fields(), _aws_fields()),
                 rx.cond(
@@ -517,13 +513,9 @@ def _content() -> rx.Component:
             "Credentials are stored encrypted and never shown again after saving.",
             color_scheme="gray",
         ),
-        rx.cond(IntegrationsState.notice != "", rx.callout(IntegrationsState.notice, icon="info", width="100%",
-                                                            data_testid="integrations-notice")),
-        rx.cond(
-            IntegrationsState.error != "",
-            rx.callout(IntegrationsState.error, icon="triangle-alert", color_scheme="red", width="100%",
-                       data_testid="integrations-error"),
-        ),
+        callout_if(IntegrationsState.notice, icon="info", width="100%", data_testid="integrations-notice"),
+        callout_if(IntegrationsState.error, icon="triangle-alert", color_scheme="red", width="100%",
+                   data_testid="integrations-error"),
         rx.cond(
             IntegrationsState.rows.length() == 0,
             empty_state(

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import reflex as rx
 
-from compliance_app.components.forms import callout_if
-from compliance_app.components.org_page import field_error, org_shell
+from compliance_app.components.forms import callout_if, field_error
+from compliance_app.components.org_page import org_shell
 from compliance_app.models import Role
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError

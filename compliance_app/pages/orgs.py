@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from compliance_app.components.forms import org_fields
+from compliance_app.components.forms import field_error, org_fields
 from compliance_app.components.layout import empty_state, shell
-from compliance_app.components.org_page import field_error
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.session import SessionState

@@ -12,9 +12,9 @@ from typing import TypedDict
 
 import reflex as rx
 
-from compliance_app.components.forms import callout_if
+from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import field_error, org_shell
+from compliance_app.components.org_page import org_shell
 from compliance_app.models.types import utcnow
 from compliance_app.services import questions, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import reflex as rx
 
-from compliance_app.components.forms import auth_form, email_field, labeled, message, password_field, switch_link
+from compliance_app.components.forms import (
+    auth_form,
+    email_field,
+    field_error,
+    labeled,
+    message,
+    password_field,
+    switch_link,
+)
 from compliance_app.components.layout import centered_card
-from compliance_app.components.org_page import field_error
 from compliance_app.services.accounts import MIN_PASSWORD_LENGTH
 from compliance_app.state.auth_form import AuthFormState
 from compliance_app.state.session import SessionState
