@@ -191,11 +191,15 @@ def test_risks_list_add_validation_and_revoke(live_app: str, browser_context, db
     _choose(page, "risk-question", "Root account has MFA enabled (iam_root_mfa_enabled)")
     page.get_by_test_id("risk-submit").click()
     page.get_by_text("A reason is required to accept a risk.").wait_for(timeout=TIMEOUT)
+    # Inputs reach the state through debounced change events, and each change clears its
+    # field's error: waiting for the error to go is what proves the state has the new value.
     page.get_by_test_id("risk-reason").fill("Break-glass account kept offline in a safe")
+    page.get_by_text("A reason is required to accept a risk.").wait_for(state="hidden", timeout=TIMEOUT)
     page.get_by_test_id("risk-expires").fill((utcnow().date() + timedelta(days=500)).isoformat())
     page.get_by_test_id("risk-submit").click()
     page.get_by_text("A risk can be accepted for at most one year.").wait_for(timeout=TIMEOUT)
     page.get_by_test_id("risk-expires").fill((utcnow().date() + timedelta(days=60)).isoformat())
+    page.get_by_text("A risk can be accepted for at most one year.").wait_for(state="hidden", timeout=TIMEOUT)
     page.get_by_test_id("risk-submit").click()
     # Wait for the new row itself: the reason's text is already on the page, in the form's textarea.
     page.get_by_test_id("risk-row").filter(has_text="Break-glass account kept offline in a safe").wait_for(
