@@ -48,7 +48,7 @@ class AccountState(SessionState):
         self.sessions = [
             SessionRow(created=_when(r.created_at), last_seen=_when(r.last_seen_at),
                        device=r.user_agent or "unknown device", ip=r.ip_address or "—", current=r.current)
-            for r in accounts.list_sessions(self.actor(), current_token=self._session_token())
+            for r in accounts.list_sessions(self._actor(), current_token=self._session_token())
         ]
 
     @rx.event
@@ -72,7 +72,7 @@ class AccountState(SessionState):
             self.field_errors["new_password_confirm"] = "The two new passwords do not match."
             return None
         try:
-            revoked = accounts.change_password(self.actor(), old, new, current_token=self._session_token())
+            revoked = accounts.change_password(self._actor(), old, new, current_token=self._session_token())
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
@@ -91,7 +91,7 @@ class AccountState(SessionState):
     def logout_everywhere(self) -> rx.event.EventSpec:
         """Revoke every session, this one included, and start again from the login page."""
         with contextlib.suppress(AuthenticationRequired):  # already signed out: nothing left to revoke
-            accounts.logout_everywhere(self.actor())
+            accounts.logout_everywhere(self._actor())
         return rx.redirect("/login?" + urlencode({"notice": "You were signed out on every device."}))
 
 

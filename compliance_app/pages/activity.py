@@ -26,7 +26,7 @@ class ActivityState(OrgState):
     def _fetch(self) -> rx.event.EventSpec | None:
         self.error = ""
         try:
-            result = organizations.list_activity(self.actor(), self.org_id(), self.page, PAGE_SIZE)
+            result = organizations.list_activity(self._actor(), self._org_uuid(), self.page, PAGE_SIZE)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
@@ -48,7 +48,7 @@ class ActivityState(OrgState):
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
         self.page = 1
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         return self._fetch()

@@ -64,7 +64,7 @@ class AuditDetailState(PagedListState, OrgState):
         return None if value == "all" else value
 
     def _load_header(self) -> None:
-        a = dashboard.audit_overview(self.actor(), self.audit_key)
+        a = dashboard.audit_overview(self._actor(), self.audit_key)
         self.header = {
             "status": a.status,
             "status_label": status_label(a.status),
@@ -79,7 +79,7 @@ class AuditDetailState(PagedListState, OrgState):
     def _load_rows(self):
         try:
             result = scans.list_evidence(
-                self.actor(), self.audit_key,
+                self._actor(), self.audit_key,
                 status=self._filter(self.status_filter), severity=self._filter(self.severity_filter),
                 provider=self._filter(self.provider_filter), framework=self._filter(self.framework_filter),
                 search=self.search, sort=self.sort, page=self.page, page_size=PAGE_SIZE,
@@ -106,7 +106,7 @@ class AuditDetailState(PagedListState, OrgState):
         return None
 
     def _open_evidence(self, evidence_id: str) -> None:
-        d = dashboard.get_evidence_detail(self.actor(), evidence_id)
+        d = dashboard.get_evidence_detail(self._actor(), evidence_id)
         self.accept_reason = ""
         self.accept_until = (utcnow() + timedelta(days=DEFAULT_ACCEPT_DAYS)).date().isoformat()
         e = d.row
@@ -141,7 +141,7 @@ class AuditDetailState(PagedListState, OrgState):
     def load(self):
         self.loaded = False
         self.drawer_open = False
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         self.audit_key = self._audit_from_url()
@@ -229,7 +229,7 @@ class AuditDetailState(PagedListState, OrgState):
         except ValueError:
             return rx.toast.error("Enter the expiry as a date.")
         try:
-            risk.accept_risk_for_evidence(self.actor(), int(self.ev["id"]), self.accept_reason, until)
+            risk.accept_risk_for_evidence(self._actor(), int(self.ev["id"]), self.accept_reason, until)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:

@@ -33,7 +33,7 @@ class AuditsState(PagedListState, OrgState):
     def _load_rows(self):
         try:
             result = dashboard.list_audit_rows(
-                self.actor(), self.org_id(),
+                self._actor(), self._org_uuid(),
                 status=None if self.status_filter == "all" else self.status_filter,
                 since=_parse_day(self.since), until=_parse_day(self.until),
                 page=self.page, page_size=PAGE_SIZE,
@@ -61,7 +61,7 @@ class AuditsState(PagedListState, OrgState):
     @rx.event
     def load(self):
         self.loaded = False
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         self.page = 1

@@ -50,7 +50,7 @@ class BillingState(OrgState):
 
     def _refresh(self) -> None:
         try:
-            overview = billing.get_billing_overview(self.actor(), self.org_id())
+            overview = billing.get_billing_overview(self._actor(), self._org_uuid())
         except PermissionDenied:
             self.allowed = False
             self.loaded = True
@@ -94,7 +94,7 @@ class BillingState(OrgState):
     def load(self) -> rx.event.EventSpec | None:
         self.error = ""
         self.notice = ""
-        if (redirect := self.enter_org()) is not None or not self.org_found:
+        if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
         checkout = self.router.url.query_parameters.get("checkout")
         if checkout == "success":
@@ -108,7 +108,7 @@ class BillingState(OrgState):
     def set_frequency(self, value: str) -> None:
         self.error = ""
         try:
-            billing.set_scan_frequency(self.actor(), self.org_id(), value)
+            billing.set_scan_frequency(self._actor(), self._org_uuid(), value)
             self.notice = f"Scheduled scans now run {value}."
         except ServiceError as exc:
             self.error = exc.message
@@ -120,7 +120,7 @@ class BillingState(OrgState):
             if self.working:
                 return
             self.working, self.error = True, ""
-            actor, org_id = self.actor(), self._org_id
+            actor, org_id = self._actor(), self._org_id
         url = await self._stripe_call(billing.start_checkout, actor, org_id)
         async with self:
             self.working = False
@@ -133,7 +133,7 @@ class BillingState(OrgState):
             if self.working:
                 return
             self.working, self.error = True, ""
-            actor, org_id = self.actor(), self._org_id
+            actor, org_id = self._actor(), self._org_id
         url = await self._stripe_call(billing.open_portal, actor, org_id)
         async with self:
             self.working = False

@@ -96,7 +96,7 @@ class ChecksState(OrgState):
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
-        if (redirect := self.enter_org()) is not None or not self.org_found:
+        if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
         self._apply()
         return None

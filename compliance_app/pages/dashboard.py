@@ -132,7 +132,7 @@ class DashboardState(OrgState):
             )
 
     def _refresh(self) -> None:
-        actor, org_id = self.actor(), self.org_id()
+        actor, org_id = self._actor(), self._org_uuid()
         self._apply_summary(dashboard.dashboard_summary(actor, org_id))
         self._apply_trend(dashboard.score_trend(actor, org_id, int(self.range_days)))
 
@@ -140,7 +140,7 @@ class DashboardState(OrgState):
     def load(self):
         self.loaded = False
         self.scanning = False
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         try:
@@ -159,7 +159,7 @@ class DashboardState(OrgState):
             return None
         self.range_days = value
         try:
-            self._apply_trend(dashboard.score_trend(self.actor(), self.org_id(), int(value)))
+            self._apply_trend(dashboard.score_trend(self._actor(), self._org_uuid(), int(value)))
         except ServiceError as exc:
             return rx.toast.error(exc.message)
         return None
@@ -171,7 +171,7 @@ class DashboardState(OrgState):
             if self.scanning:
                 return
             self.scanning = True
-            actor, org_id = self.actor(), self._org_id
+            actor, org_id = self._actor(), self._org_id
         try:
             audit = await asyncio.to_thread(scans.request_scan, actor, uuid.UUID(org_id))
         except (ServiceError, ValueError) as exc:
@@ -193,7 +193,7 @@ class DashboardState(OrgState):
             if self.scanning or not self._scan_audit_id:
                 return
             self.scanning = True
-            actor = self.actor()
+            actor = self._actor()
         async for event in self._poll(actor):
             yield event
 

@@ -35,7 +35,7 @@ class HomeState(SessionState):
                 score="—" if o.latest_score is None else str(o.latest_score),
                 audits=f"{o.audit_count} audit" + ("" if o.audit_count == 1 else "s"),
             )
-            for o in list_organization_summaries(self.actor())
+            for o in list_organization_summaries(self._actor())
         ]
         self.loaded = True
         return None

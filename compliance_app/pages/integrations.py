@@ -103,7 +103,7 @@ class IntegrationsState(OrgState):
     testing_id: str = ""
 
     def _refresh(self) -> None:
-        self.rows = [_view(r) for r in integrations.list_integrations(self.actor(), self.org_id())]
+        self.rows = [_view(r) for r in integrations.list_integrations(self._actor(), self._org_uuid())]
 
     def _clear_errors(self) -> None:
         self.field_errors = dict.fromkeys(FIELDS, "")
@@ -122,7 +122,7 @@ class IntegrationsState(OrgState):
         self.error = self.notice = ""
         self.form_provider = ""
         self._clear_errors()
-        if (redirect := self.enter_org()) is not None or not self.org_found:
+        if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
         self._refresh()
         if self.can_admin and not self.rows:
@@ -138,7 +138,7 @@ class IntegrationsState(OrgState):
     def start_edit(self, integration_id: str) -> None:
         self.notice = self.error = ""
         row = next(
-            (r for r in integrations.list_integrations(self.actor(), self.org_id()) if str(r.id) == integration_id),
+            (r for r in integrations.list_integrations(self._actor(), self._org_uuid()) if str(r.id) == integration_id),
             None,
         )
         if row is None:
@@ -201,11 +201,11 @@ class IntegrationsState(OrgState):
         args = self._github_args(form) if provider == GITHUB else self._aws_args(form)
         try:
             if self.editing_id:
-                integrations.update_integration(self.actor(), self.editing_id, **args)
+                integrations.update_integration(self._actor(), self.editing_id, **args)
             elif provider == GITHUB:
-                integrations.add_github_integration(self.actor(), self.org_id(), **args)
+                integrations.add_github_integration(self._actor(), self._org_uuid(), **args)
             else:
-                integrations.add_aws_integration(self.actor(), self.org_id(), **args)
+                integrations.add_aws_integration(self._actor(), self._org_uuid(), **args)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
@@ -227,7 +227,7 @@ class IntegrationsState(OrgState):
     def remove(self, integration_id: str) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         try:
-            integrations.remove_integration(self.actor(), integration_id)
+            integrations.remove_integration(self._actor(), integration_id)
             self.notice = "Integration removed; its stored credentials were deleted."
         except AuthenticationRequired:
             return self._login_redirect()
@@ -245,7 +245,7 @@ class IntegrationsState(OrgState):
             if self.testing_id:
                 return
             self.testing_id, self.notice, self.error = integration_id, "", ""
-            actor: Actor = self.actor()
+            actor: Actor = self._actor()
         message = ""
         try:
             result = await asyncio.to_thread(integrations.test_integration, actor, integration_id)

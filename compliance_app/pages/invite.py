@@ -43,7 +43,7 @@ class InviteState(SessionState):
     @rx.event
     def accept(self) -> rx.event.EventSpec | None:
         try:
-            org = organizations.accept_invitation(self.actor(), self._token())
+            org = organizations.accept_invitation(self._actor(), self._token())
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:

@@ -31,7 +31,7 @@ class MembersState(OrgState):
     notice: str = ""
 
     def _refresh(self) -> None:
-        actor, org_id = self.actor(), self.org_id()
+        actor, org_id = self._actor(), self._org_uuid()
         self.members = [
             {
                 "user_id": m.user_id,
@@ -56,7 +56,7 @@ class MembersState(OrgState):
         """Call a service with the actor and org; show its refusal as a message, then reload."""
         self.error = self.notice = ""
         try:
-            action(self.actor(), self.org_id(), *args)
+            action(self._actor(), self._org_uuid(), *args)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
@@ -65,7 +65,7 @@ class MembersState(OrgState):
 
     def _show(self) -> rx.event.EventSpec | None:
         """Re-check membership (the action may have removed the caller's own), then reload the lists."""
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         self._refresh()
@@ -90,7 +90,7 @@ class MembersState(OrgState):
         self.invite_error = self.invite_link = ""
         try:
             _invitation, token = organizations.invite_member(
-                self.actor(), self.org_id(), self.invite_email, self.invite_role
+                self._actor(), self._org_uuid(), self.invite_email, self.invite_role
             )
         except AuthenticationRequired:
             return self._login_redirect()

@@ -26,14 +26,14 @@ class OrgSettingsState(OrgState):
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.error = self.notice = self.new_owner = ""
-        redirect = self.enter_org()
+        redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
         self.form_name, self.form_slug = self.org_name, self.org_slug
         self.candidates = (
             [
                 {"user_id": m.user_id, "email": m.email}
-                for m in organizations.list_members(self.actor(), self.org_id())
+                for m in organizations.list_members(self._actor(), self._org_uuid())
                 if not m.is_owner
             ]
             if self.is_owner
@@ -58,7 +58,7 @@ class OrgSettingsState(OrgState):
         self.name_error = self.slug_error = self.error = self.notice = ""
         try:
             org = organizations.update_organization(
-                self.actor(), self.org_id(), name=self.form_name, slug=self.form_slug
+                self._actor(), self._org_uuid(), name=self.form_name, slug=self.form_slug
             )
         except AuthenticationRequired:
             return self._login_redirect()
@@ -82,7 +82,7 @@ class OrgSettingsState(OrgState):
     def _act(self, action: Callable[..., object], *args: str, then: str) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         try:
-            action(self.actor(), self.org_id(), *args)
+            action(self._actor(), self._org_uuid(), *args)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:

@@ -24,7 +24,7 @@ class OrgsState(SessionState):
     def load(self) -> rx.event.EventSpec | None:
         if not self._resolve_user():
             return self._login_redirect()
-        self.orgs = organizations.list_my_organizations(self.actor())
+        self.orgs = organizations.list_my_organizations(self._actor())
         return None
 
     @rx.event
@@ -44,7 +44,7 @@ class OrgsState(SessionState):
     def create(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.form_error = ""
         try:
-            org = organizations.create_organization(self.actor(), self.name, self.slug or None)
+            org = organizations.create_organization(self._actor(), self.name, self.slug or None)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:

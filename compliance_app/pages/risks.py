@@ -73,7 +73,7 @@ class RisksState(OrgState):
     notice: str = ""
 
     def _refresh(self) -> None:
-        self.rows = [_row(r) for r in risk.list_risk_acceptances(self.actor(), self.org_id())]
+        self.rows = [_row(r) for r in risk.list_risk_acceptances(self._actor(), self._org_uuid())]
         if self.can_admin and not self.question_options:
             self.question_options = [
                 {"key": q.key, "label": f"{q.title} ({q.key})", "severity": str(q.severity)}
@@ -95,7 +95,7 @@ class RisksState(OrgState):
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         self.form_open = False
-        if (redirect := self.enter_org()) is not None or not self.org_found:
+        if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
         self._reset_form()
         self._refresh()
@@ -147,7 +147,7 @@ class RisksState(OrgState):
                 return None
         try:
             risk.accept_risk(
-                self.actor(), self.org_id(), self.form_question, self.form_reason, expires,
+                self._actor(), self._org_uuid(), self.form_question, self.form_reason, expires,
                 resource_id=self.form_resource,
             )
         except AuthenticationRequired:
@@ -170,7 +170,7 @@ class RisksState(OrgState):
     def _run(self, action: Callable[..., object], *args: str, notice: str) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         try:
-            action(self.actor(), *args)
+            action(self._actor(), *args)
             self.notice = notice
         except AuthenticationRequired:
             return self._login_redirect()

@@ -41,7 +41,7 @@ class SnapshotsState(OrgState):
     new_link_url: str = ""
 
     def _refresh(self) -> None:
-        actor, org_id = self.actor(), self.org_id()
+        actor, org_id = self._actor(), self._org_uuid()
         result = snapshots.list_snapshots(actor, org_id, self.page)
         self.pages = result.pages
         self.rows = [
@@ -92,7 +92,7 @@ class SnapshotsState(OrgState):
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
-        if (redirect := self.enter_org()) is not None or not self.org_found:
+        if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
         self.new_link_url = self.share_for = ""
         self._run(lambda: None)
@@ -101,14 +101,14 @@ class SnapshotsState(OrgState):
     @rx.event
     def create_from_latest(self) -> None:
         def act() -> None:
-            summary = snapshots.create_snapshot(self.actor(), self.latest_audit)
+            summary = snapshots.create_snapshot(self._actor(), self.latest_audit)
             self.notice = f"Snapshot {summary.id} created (sha256 {summary.checksum[:16]}…)."
 
         self._run(act)
 
     @rx.event
     def toggle_pin(self, snapshot_id: str, pinned: str) -> None:
-        self._run(lambda: snapshots.set_pinned(self.actor(), int(snapshot_id), pinned != "yes"))
+        self._run(lambda: snapshots.set_pinned(self._actor(), int(snapshot_id), pinned != "yes"))
 
     @rx.event
     def open_share(self, snapshot_id: str) -> None:
@@ -134,7 +134,7 @@ class SnapshotsState(OrgState):
     def create_link(self) -> None:
         def act() -> None:
             _link, token = shares.create_link(
-                self.actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label
+                self._actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label
             )
             base = get_settings().app_url.rstrip("/") or (self.router.headers.origin or "").rstrip("/")
             self.new_link_url = f"{base}/share/{token}"
@@ -143,7 +143,7 @@ class SnapshotsState(OrgState):
 
     @rx.event
     def revoke(self, link_id: str) -> None:
-        self._run(lambda: shares.revoke_link(self.actor(), link_id))
+        self._run(lambda: shares.revoke_link(self._actor(), link_id))
 
     @rx.event
     def go_page(self, delta: int) -> None:

@@ -7,9 +7,9 @@ Contract for page states (dashboard, integrations, snapshots, billing, …):
 
         @rx.event
         def load(self):
-            if (redirect := self.enter_org()) is not None or not self.org_found:
+            if (redirect := self._enter_org()) is not None or not self.org_found:
                 return redirect                       # login redirect, or "not found" shown
-            self.rows = services.list_x(self.actor(), self.org_id())
+            self.rows = services.list_x(self._actor(), self._org_uuid())
 
     @app_page("/o/[slug]/members", "Members", on_load=MembersState.load)
 
@@ -47,7 +47,7 @@ class OrgState(SessionState):
         parts = [p for p in (self.router.url.path or "").split("/") if p]
         return parts[1].lower() if len(parts) >= 2 and parts[0] == "o" else ""
 
-    def org_id(self) -> uuid.UUID:
+    def _org_uuid(self) -> uuid.UUID:
         """The current organization's id (services authorize it again on every call)."""
         if not self._org_id:
             raise NotFound("Organization not found.")
@@ -59,13 +59,13 @@ class OrgState(SessionState):
         self.role = ""
         self.is_owner = self.can_member = self.can_admin = False
 
-    def enter_org(self) -> rx.event.EventSpec | None:
+    def _enter_org(self) -> rx.event.EventSpec | None:
         """Sign-in check + load the URL's organization; returns a redirect to /login or None.
 
         A non-member (or a missing slug) leaves `org_found` False: the page shows
         "not found" without saying whether the organization exists.
         """
-        actor = self.actor()
+        actor = self._actor()
         if not self.is_authenticated:
             self._clear_org()
             return self._login_redirect()
@@ -89,7 +89,7 @@ class OrgState(SessionState):
 
     @rx.event
     def load_org(self) -> rx.event.EventSpec | None:
-        return self.enter_org()
+        return self._enter_org()
 
     @rx.event
     def switch_org(self, slug: str) -> rx.event.EventSpec:

@@ -6,7 +6,7 @@ never see it. Only `_user_id` (backend-only) identifies the user; the public var
 for display.
 
 Usage in a page: `on_load=SessionState.require_login`; in an event handler of a
-substate: `services.x.do_something(self.actor(), ...)`.
+substate: `services.x.do_something(self._actor(), ...)`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from compliance_app.services.authz import Actor
 
 
 class SessionState(rx.State):
-    """Who is signed in. Re-resolved on every `actor()` call, so a revoked session stops at once."""
+    """Who is signed in. Re-resolved on every `_actor()` call, so a revoked session stops at once."""
 
     _user_id: str = ""
     user_email: str = ""
@@ -52,7 +52,7 @@ class SessionState(rx.State):
         meta = {"ip": self.router.session.client_ip, "user_agent": self.router.headers.user_agent[:200]}
         return {k: v for k, v in meta.items() if v}
 
-    def actor(self) -> Actor:
+    def _actor(self) -> Actor:
         """The Actor for service calls: anonymous when the session is gone (services then refuse)."""
         if not self._resolve_user():
             return Actor.anonymous()

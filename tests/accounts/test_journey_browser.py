@@ -93,7 +93,7 @@ def test_signup_invite_accept_and_viewer_is_refused(live_app: str, chromium, db:
         other.screenshot(path=str(tmp_path / "viewer-settings.png"), full_page=True)
 
         # 6. Forged requests carrying the viewer's real session are refused by the services,
-        #    which is what every page event calls with SessionState.actor().
+        #    which is what every page event calls with SessionState._actor().
         token = next(c["value"] for c in viewer_ctx.cookies() if c["name"] == "ca_session")
         viewer = accounts.resolve_session(token)
         assert viewer is not None and viewer.email == VIEWER_EMAIL

@@ -13,7 +13,7 @@ from tests.factories import actor_for, add_member, make_org, make_user
 
 def state_for(monkeypatch: pytest.MonkeyPatch, actor: Actor, org_id: str) -> BillingState:
     """A BillingState whose signed-in user is `actor` (cookie resolution is the accounts area's)."""
-    monkeypatch.setattr(BillingState, "actor", lambda self: actor)
+    monkeypatch.setattr(BillingState, "_actor", lambda self: actor)
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(BillingState.get_full_name().split(".")[1:])
     state._org_id = org_id
