@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from compliance_app.models import EvidenceStatus, Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 FRAMEWORKS = ("SOC 2", "CIS", "ISO 27001")
 _KEY_RE = re.compile(r"[a-z0-9]+(_[a-z0-9]+)+")

@@ -10,7 +10,7 @@ from functools import lru_cache
 from compliance_app.checks import aws as aws_checks
 from compliance_app.checks import github as github_checks
 from compliance_app.checks.base import Check
-from compliance_app.models import Provider
+from compliance_app.vocabulary import Provider
 
 
 @lru_cache

@@ -10,6 +10,7 @@ from compliance_app.models.audit import (
 from compliance_app.models.billing import StripeEvent
 from compliance_app.models.history import ScanHistory
 from compliance_app.models.integration import Integration, Provider
+from compliance_app.models.keys import KeyFingerprint
 from compliance_app.models.organization import (
     ActivityLog,
     Invitation,
@@ -35,6 +36,7 @@ __all__ = [
     "EvidenceStatus",
     "Integration",
     "Invitation",
+    "KeyFingerprint",
     "LoginAttempt",
     "Membership",
     "Organization",

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
+from compliance_app.vocabulary import EvidenceStatus
 
 
 class AuditStatus(StrEnum):
@@ -21,13 +22,6 @@ class AuditStatus(StrEnum):
 
 
 ACTIVE_AUDIT_STATUSES = (AuditStatus.PENDING, AuditStatus.RUNNING)
-
-
-class EvidenceStatus(StrEnum):
-    PASS = "PASS"
-    FAIL = "FAIL"
-    RISK_ACCEPTED = "RISK_ACCEPTED"
-    ERROR = "ERROR"
 
 
 _ACTIVE_WHERE = sa.text("status IN ('PENDING', 'RUNNING')")
@@ -65,8 +59,18 @@ class Audit(SQLModel, table=True):
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     worker_id: str | None = Field(default=None, max_length=120)
     lease_expires_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
-    #: {"PASS": n, "FAIL": n, "RISK_ACCEPTED": n, "ERROR": n}, filled on completion.
+    #: Evidence rows (resources) per status: {"PASS": n, "FAIL": n, ...}, filled on completion.
     counts: dict[str, int] = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    #: Checks per rolled-up result (DESIGN.md §4), the unit of the score: {"PASS": n, ...}.
+    check_counts: dict[str, int] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False, server_default="{}")
+    )
+    #: What the scan covered, per integration: regions scanned and regions skipped with the
+    #: reason (denied by an SCP, not opted in), repositories seen versus the organization's
+    #: count. {"<integration id>": {"provider": "aws", "scanned": [...], "skipped": {...}, ...}}
+    scope: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False, server_default="{}")
+    )
 
 
 class Evidence(SQLModel, table=True):
@@ -78,6 +82,16 @@ class Evidence(SQLModel, table=True):
         sa_column=sa.Column(sa.Uuid, sa.ForeignKey("audit.id", ondelete="CASCADE"), nullable=False)
     )
     question_id: int = Field(foreign_key="question.id", index=True)
+    #: The integration (AWS account, GitHub organization) the resource belongs to, so the
+    #: resources of two accounts never collide; kept as NULL if the integration is removed.
+    integration_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Uuid,
+            sa.ForeignKey("integration.id", ondelete="SET NULL", name="fk_evidence_integration"),
+            nullable=True,
+        ),
+    )
     status: EvidenceStatus = Field(sa_column=enum_column(EvidenceStatus, nullable=False))
     resource_id: str = Field(default="", max_length=500)
     region: str | None = Field(default=None, max_length=40)

@@ -19,9 +19,14 @@ class ScanHistory(SQLModel, table=True):
     organization_id: uuid.UUID = Field(foreign_key="organization.id", ondelete="CASCADE")
     date: date
     score: int | None = None
+    #: Checks (not resources) per result, DESIGN.md §4: the unit of the score and the trend.
     total_pass: int = 0
     total_fail: int = 0
     total_accepted: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     total_error: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    total_not_applicable: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: Resources (evidence rows) beside the checks, so the trend can show both.
+    resources_passing: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    resources_failing: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     audit_id: uuid.UUID | None = Field(default=None, foreign_key="audit.id", ondelete="SET NULL")
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
-
-
-class Provider(StrEnum):
-    GITHUB = "github"
-    AWS = "aws"
+from compliance_app.vocabulary import Provider
 
 
 class Integration(SQLModel, table=True):
@@ -28,7 +23,8 @@ class Integration(SQLModel, table=True):
     #: Non-secret settings (GitHub org login, base URL, regions, role ARN, endpoint URL).
     config: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
     #: MultiFernet token of the JSON secrets (GitHub token, AWS secret key, external id).
-    secret_encrypted: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    secret_encrypted: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False,
+                                                                 info={"encrypted": True}))
     #: Last four characters of the main secret, so people can tell keys apart.
     secret_hint: str = Field(default="", max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

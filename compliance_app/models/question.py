@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compliance_app.models.integration import Provider
 from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-SEVERITY_WEIGHT: dict[Severity, int] = {
-    Severity.CRITICAL: 10,
-    Severity.HIGH: 5,
-    Severity.MEDIUM: 3,
-    Severity.LOW: 1,
-}
+from compliance_app.vocabulary import SEVERITY_WEIGHT, Provider, Severity
 
 
 class Question(SQLModel, table=True):

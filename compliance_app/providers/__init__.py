@@ -11,8 +11,8 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-from compliance_app.models import Provider
 from compliance_app.providers.base import ConnectionResult
+from compliance_app.vocabulary import Provider
 
 
 def provider_module(provider: Provider | str) -> ModuleType:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from compliance_app.vocabulary import CollectionError
+
+__all__ = ["CollectionError", "ConnectionResult"]
+
 
 @dataclass
 class ConnectionResult:
@@ -13,14 +17,3 @@ class ConnectionResult:
     ok: bool
     message: str
     details: dict[str, Any] = field(default_factory=dict)
-
-
-class CollectionError(Exception):
-    """The provider could not read something (permission, throttling, outage, timeout).
-
-    Checks turn this into ERROR findings carrying `reason`; it never becomes PASS.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason

@@ -22,7 +22,7 @@ def test_summary_figures_follow_the_scoring_rules(scenario: Scenario) -> None:
     assert s.score == 48
     assert s.previous_score == 9  # PASS low 1 over FAIL critical 10 + 1
     assert s.delta == 39
-    assert s.counts == {"PASS": 1, "FAIL": 4, "RISK_ACCEPTED": 1, "ERROR": 1}
+    assert s.counts == {"PASS": 1, "FAIL": 4, "RISK_ACCEPTED": 1, "ERROR": 1, "NOT_APPLICABLE": 0}
     assert s.latest_audit_id == str(scenario.audit.id)
     assert s.last_scan_status == "COMPLETED" and s.active is None
     assert s.has_integrations is False and s.audit_count == 2

@@ -29,7 +29,7 @@ def test_scan_wait_runs_the_audit_when_no_worker_is_there(fake_engine, monkeypat
     assert code == 0, err
     summary = json.loads(out)
     assert summary["status"] == "COMPLETED" and summary["score"] == 67
-    assert summary["counts"] == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2}
+    assert summary["counts"] == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
     assert "running it here" in err
 
     code, out, _ = run_cli(monkeypatch, capsys, "audit", "show", summary["audit_id"], "--json")

@@ -27,7 +27,7 @@ def test_audit_runs_to_completion_with_evidence_score_and_history(db: str) -> No
     assert audit.status == AuditStatus.COMPLETED
     assert audit.started_at is not None and audit.finished_at >= audit.started_at
     assert audit.progress_done == audit.progress_total == len(fake_checks.CHECKS)
-    assert audit.counts == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2}
+    assert audit.counts == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
     # high pass x2 (10) + critical pass (10) over those + critical fail (10): 20/30
     assert audit.score == 67
     assert audit.lease_expires_at is None and audit.error is None
@@ -82,7 +82,7 @@ def test_no_integrations_means_no_evidence_and_no_score(db: str) -> None:
     audit = run_scan(make_org(), sessions=[])
     assert audit.status == AuditStatus.COMPLETED
     assert audit.score is None and audit.progress_total == 0
-    assert audit.counts == {"PASS": 0, "FAIL": 0, "RISK_ACCEPTED": 0, "ERROR": 0}
+    assert audit.counts == {"PASS": 0, "FAIL": 0, "RISK_ACCEPTED": 0, "ERROR": 0, "NOT_APPLICABLE": 0}
 
 
 class _Sleepy(Check):

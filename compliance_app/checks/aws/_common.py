@@ -13,8 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from compliance_app.checks.base import Check, Finding
-from compliance_app.models import EvidenceStatus
-from compliance_app.providers.base import CollectionError
+from compliance_app.vocabulary import CollectionError, EvidenceStatus
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from compliance_app.checks.aws._common import (
     result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import EvidenceStatus, Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 
 def unique_trails(by_region: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:

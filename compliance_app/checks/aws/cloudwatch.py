@@ -6,7 +6,7 @@ from typing import Any
 
 from compliance_app.checks.aws._common import RegionalCheck, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 MIN_RETENTION_DAYS = 365
 

@@ -14,7 +14,7 @@ from compliance_app.checks.aws._common import (
     result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 CERT_MIN_DAYS = 7
 

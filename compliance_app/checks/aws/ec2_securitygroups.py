@@ -6,7 +6,7 @@ from typing import Any
 
 from compliance_app.checks.aws._common import INTERNET_CIDRS, RegionalCheck, frameworks, passed, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 
 def internet_sources(perm: dict[str, Any]) -> list[str]:

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from compliance_app.checks.aws._common import AwsCheck, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance_app.checks.aws._common import AwsCheck, as_datetime, frameworks, now, passed, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 KEY_MAX_AGE_DAYS = 90
 KEY_UNUSED_DAYS = 90

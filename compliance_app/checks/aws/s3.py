@@ -16,7 +16,7 @@ from compliance_app.checks.aws._common import (
     result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 _PAB_CLI = ("BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
 

@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from compliance_app.checks.base import Check, Finding
-from compliance_app.models import EvidenceStatus
-from compliance_app.providers.base import CollectionError
+from compliance_app.vocabulary import CollectionError, EvidenceStatus
 
 PASS, FAIL, ERROR = EvidenceStatus.PASS, EvidenceStatus.FAIL, EvidenceStatus.ERROR
 

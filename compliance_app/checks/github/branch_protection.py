@@ -12,7 +12,7 @@ from typing import Any
 
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.checks.github._common import RepositoryCheck, finding
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 _BRANCH_SETTINGS = ("GitHub → repository → Settings → Rules → Rulesets (or Branches → branch "
                     "protection rule) for the default branch")

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.checks.github._common import OrganizationCheck, finding, sample
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 _SETTINGS_URL = "GitHub → your organization → Settings"
 

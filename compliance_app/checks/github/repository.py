@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.checks.github._common import RepositoryCheck, finding, sample
-from compliance_app.models import Provider, Severity
+from compliance_app.vocabulary import Provider, Severity
 
 INACTIVE_DAYS = 180
 CODEOWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")
