@@ -40,6 +40,13 @@ def when(dt: datetime | None) -> str:
     return f"{dt.day} {dt:%b %Y, %H:%M} UTC"
 
 
+def day(dt: datetime | None) -> str:
+    """'27 Nov 2026' (empty for None): a date without a time, such as an expiry."""
+    if dt is None:
+        return ""
+    return f"{dt.day} {dt:%b %Y}"
+
+
 def ago(dt: datetime | None, now: datetime | None = None) -> str:
     """'just now', '5 minutes ago', '3 hours ago', 'yesterday', '12 days ago'."""
     if dt is None:

@@ -16,13 +16,14 @@ import reflex as rx
 
 from compliance_app.components.figures import (
     SEVERITY_COLORS,
+    day,
     duration,
     severity_badge,
     status_badge,
     status_label,
     when,
 )
-from compliance_app.components.forms import callout_if
+from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
@@ -54,6 +55,7 @@ class AuditDetailState(PagedListState, OrgState):
     upload_error: str = ""
     accept_reason: str = ""
     accept_until: str = ""
+    accept_error: str = ""
 
     # --- loading ---------------------------------------------------------------------
     def _audit_from_url(self) -> str:
@@ -107,7 +109,7 @@ class AuditDetailState(PagedListState, OrgState):
 
     def _open_evidence(self, evidence_id: str) -> None:
         d = dashboard.get_evidence_detail(self._actor(), evidence_id)
-        self.accept_reason = ""
+        self.accept_reason = self.accept_error = ""
         self.accept_until = (utcnow() + timedelta(days=DEFAULT_ACCEPT_DAYS)).date().isoformat()
         e = d.row
         has_file = bool(e.screenshot)
@@ -224,19 +226,25 @@ class AuditDetailState(PagedListState, OrgState):
 
     @rx.event
     def accept_risk(self):
+        """Refusals show at the form (not as toasts that stack); success says until when."""
+        self.accept_error = ""
         try:
             until = date.fromisoformat(self.accept_until) if self.accept_until else None
         except ValueError:
-            return rx.toast.error("Enter the expiry as a date.")
+            self.accept_error = "Enter the expiry as a date."
+            return None
         try:
-            risk.accept_risk_for_evidence(self._actor(), int(self.ev["id"]), self.accept_reason, until)
+            accepted = risk.accept_risk_for_evidence(self._actor(), int(self.ev["id"]), self.accept_reason, until)
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
-            return rx.toast.error(exc.message)
+            self.accept_error = exc.message
+            return None
         self._open_evidence(self.ev["id"])
         self._load_header()
-        return [self._load_rows(), rx.toast.success(f"Risk accepted until {until:%d %b %Y}.")]
+        refused = self._load_rows()
+        return [e for e in (refused, rx.toast.success(f"Risk accepted until {day(accepted.expires_at)}."))
+                if e is not None]
 
 
 # --- components -------------------------------------------------------------------------
@@ -400,6 +408,7 @@ def _accept_form() -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
+            field_error(S.accept_error, class_name="accept-error"),
             spacing="2",
             width="100%",
         ),
