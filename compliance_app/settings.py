@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +28,10 @@ class Settings(BaseSettings):
         "",
         description="Comma-separated Fernet keys, newest first; empty derives one from SECRET_KEY",
     )
-    app_url: str = Field("http://localhost:3000", description="Public base URL used in links")
+    port: int = Field(3000, description="Port `make run` (compliance_app serve) listens on")
+    app_url: str = Field(
+        "", description="Public base URL used in links; empty means http://localhost:{PORT} (this machine)"
+    )
     redis_url: str | None = Field(None, description="Shares Reflex state between web processes")
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Private files (evidence uploads)")
     session_days: int = Field(14, description="Lifetime of a login session")
@@ -52,6 +55,14 @@ class Settings(BaseSettings):
         description="AWS integrations with a role ARN but no access keys assume the role with the "
         "server's own credentials (boto3's default chain: env, profile, instance role)",
     )
+
+    @model_validator(mode="after")
+    def _links_follow_the_port(self) -> Settings:
+        """Share and invitation links must work where the app runs: without APP_URL they
+        point at this machine's PORT, not at a port the app may not be listening on."""
+        if not self.app_url.strip():
+            self.app_url = f"http://localhost:{self.port}"
+        return self
 
 
 @lru_cache

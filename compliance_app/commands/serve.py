@@ -15,6 +15,7 @@ import typer
 
 from compliance_app.db import check_database
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_PASSWORD
+from compliance_app.services.keys import refuse_to_start_with_foreign_keys
 from compliance_app.settings import PROJECT_ROOT
 
 
@@ -41,7 +42,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the web app and one worker until Ctrl-C."""
         check_database()
-        env = {**os.environ, "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false"}
+        refuse_to_start_with_foreign_keys()  # before the web app and the worker, which check again
+        # PORT goes to both children so the links they print and send follow it (settings.app_url).
+        env = {**os.environ, "PORT": str(port), "REFLEX_TELEMETRY_ENABLED": "false",
+               "REFLEX_CHECK_LATEST_VERSION": "false"}
         reflex = os.path.join(os.path.dirname(sys.executable), "reflex")
         web = _spawn(
             [reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)], env
