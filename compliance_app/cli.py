@@ -17,6 +17,7 @@ from compliance_app import commands
 from compliance_app.db import DatabaseConfigError
 from compliance_app.services.crypto import SecretDecryptionError
 from compliance_app.services.errors import ServiceError
+from compliance_app.services.keys import KeyConfigError
 
 
 def build_app() -> typer.Typer:
@@ -38,7 +39,7 @@ def main() -> None:
     app = build_app()
     try:
         result = app(standalone_mode=False)
-    except (ServiceError, DatabaseConfigError, SecretDecryptionError) as exc:
+    except (ServiceError, DatabaseConfigError, SecretDecryptionError, KeyConfigError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except typer.Exit as exc:

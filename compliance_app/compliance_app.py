@@ -9,6 +9,7 @@ import reflex as rx
 
 from compliance_app import pages
 from compliance_app.api import create_api
+from compliance_app.services.keys import refuse_to_start_with_foreign_keys
 
 
 def _import_pages() -> None:
@@ -23,3 +24,5 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.meta(name="referrer", content="no-referrer")],
 )
+#: A web process whose keys are not the database's refuses to start (one line, exit 1).
+app.register_lifespan_task(refuse_to_start_with_foreign_keys)

@@ -1,7 +1,8 @@
 """Settings read from the environment, in one place, so every process agrees.
 
 Defaults make a one-machine trial work with nothing configured: an embedded SQLite
-file under data/ and a development secret key that the app warns about.
+file under data/, and keys generated on the first start into DATA_DIR (services/keys.py).
+No secret has a default value here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'compliance.db'}"
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 
 
 class Settings(BaseSettings):
@@ -23,10 +23,15 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
     database_url: str = Field(DEFAULT_SQLITE_URL, description="SQLAlchemy URL; postgresql+psycopg://… in production")
-    secret_key: str = Field(DEV_SECRET_KEY, description="Signs sessions; change it in production")
+    secret_key: str = Field(
+        "",
+        description="Master secret (at least 32 characters) from which each purpose's key is derived; "
+        "empty on one machine: generated into DATA_DIR/secret_key on the first start",
+    )
     encryption_keys: str = Field(
         "",
-        description="Comma-separated Fernet keys, newest first; empty derives one from SECRET_KEY",
+        description="Comma-separated Fernet keys, newest first, for integration secrets (key rotation); "
+        "the key derived from SECRET_KEY always comes last",
     )
     port: int = Field(3000, description="Port `make run` (compliance_app serve) listens on")
     app_url: str = Field(

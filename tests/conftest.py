@@ -8,6 +8,7 @@ code under test commits from threads or other processes (worker tests).
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from tests.support.github_server import github_server  # noqa: F401 - shared GitHub stand-in fixture
 from tests.support.scratch_db import PG_ADMIN_URL, admin_engine, scratch_database
 
-os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))  # random per run, shared with subprocesses
 os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
 
 

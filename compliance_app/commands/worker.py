@@ -10,7 +10,9 @@ def register(app: typer.Typer) -> None:
     def worker() -> None:
         """Run scheduled scans and queued audits until SIGTERM/SIGINT (then exit 0)."""
         from compliance_app.db import check_database
+        from compliance_app.services.keys import refuse_to_start_with_foreign_keys
         from compliance_app.worker.scheduler import run_worker
 
         check_database()
+        refuse_to_start_with_foreign_keys()
         raise typer.Exit(run_worker())

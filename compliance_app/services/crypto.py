@@ -1,20 +1,21 @@
 """Encryption of integration secrets at rest, and hashing of bearer tokens.
 
-MultiFernet lets operators rotate keys: ENCRYPTION_KEYS lists keys newest first; data
-encrypted with an older key still decrypts and `rotate` re-encrypts it with the newest.
+The keys come from services/keys.py (never from a string in the source) and are checked
+against the database's fingerprint before the first use. MultiFernet lets operators
+rotate keys: data encrypted with an older key still decrypts, and `keys rotate`
+(services/key_rotation.py) re-encrypts it with the newest.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import secrets
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 
-from compliance_app.settings import get_settings
+from compliance_app.services.keys import ensure_database_keys
 
 
 class SecretDecryptionError(RuntimeError):
@@ -22,12 +23,7 @@ class SecretDecryptionError(RuntimeError):
 
 
 def _fernet() -> MultiFernet:
-    settings = get_settings()
-    keys = [k.strip() for k in settings.encryption_keys.split(",") if k.strip()]
-    if not keys:
-        derived = hashlib.sha256(b"compliance_app/encryption/" + settings.secret_key.encode()).digest()
-        keys = [base64.urlsafe_b64encode(derived).decode()]
-    return MultiFernet([Fernet(k) for k in keys])
+    return ensure_database_keys().fernet
 
 
 def encrypt_json(value: dict[str, Any]) -> str:
@@ -41,12 +37,9 @@ def decrypt_json(token: str) -> dict[str, Any]:
         return json.loads(_fernet().decrypt(token.encode()))
     except InvalidToken:
         raise SecretDecryptionError(
-            "stored credentials cannot be decrypted: check ENCRYPTION_KEYS / SECRET_KEY"
+            "stored credentials cannot be decrypted with this server's keys: if they were stored by an "
+            "earlier version, run `python -m compliance_app keys rotate` (see README, Configuration)"
         ) from None
-
-
-def rotate(token: str) -> str:
-    return _fernet().rotate(token.encode()).decode()
 
 
 def new_token(nbytes: int = 32) -> str:
