@@ -29,6 +29,10 @@ class CheckMeta:
     rationale: str
     remediation: str
     description: str = ""
+    #: What a run that returns no finding ([]: nothing in scope) means, stored as one evidence
+    #: row (DESIGN.md §4): NOT_APPLICABLE for "RDS is encrypted" with no RDS instance (shown,
+    #: never scored); PASS where nothing there means the account-level setting is fine.
+    when_empty: EvidenceStatus = EvidenceStatus.NOT_APPLICABLE
 
     def validate(self) -> None:
         """Called when the catalog loads, so a malformed check fails at import, not mid-scan."""
@@ -41,6 +45,8 @@ class CheckMeta:
         unknown = set(self.frameworks) - set(FRAMEWORKS)
         if unknown:
             problems.append(f"unknown frameworks {sorted(unknown)}")
+        if self.when_empty not in (EvidenceStatus.NOT_APPLICABLE, EvidenceStatus.PASS):
+            problems.append("when_empty must be NOT_APPLICABLE or PASS")
         if "SOC 2" not in self.frameworks or "ISO 27001" not in self.frameworks:
             problems.append("SOC 2 and ISO 27001 mappings are required")
         if problems:
@@ -56,6 +62,16 @@ class Finding:
     message: str
     raw_data: dict[str, Any] = field(default_factory=dict)
     region: str | None = None
+
+    @classmethod
+    def nothing_in_scope(cls, meta: CheckMeta, resource_id: str) -> Finding:
+        """The one row that stands for a check with nothing to look at (meta.when_empty)."""
+        if meta.when_empty == EvidenceStatus.PASS:
+            message = f"No {meta.service} resource in scope: nothing to fix for this check."
+        else:
+            message = f"No {meta.service} resource in scope: this check does not apply."
+        return cls(resource_id=resource_id, status=meta.when_empty, message=message,
+                   raw_data={"in_scope": 0})
 
     @classmethod
     def error(cls, resource_id: str, reason: str, region: str | None = None) -> Finding:

@@ -170,6 +170,16 @@ def save_results(
         return True
 
 
+def save_scope(audit_id: uuid.UUID, worker_id: str, scope: dict[str, Any]) -> bool:
+    """Record what the scan covered (engine.coverage) on the audit, fenced like evidence."""
+    with session_scope() as s:
+        audit = owned_audit(s, audit_id, worker_id)
+        if audit is None:
+            return False
+        audit.scope = scope
+        return True
+
+
 def grouped_evidence(s: Session, audit_id: uuid.UUID) -> list[tuple[str, str, int]]:
     """(status, severity, count) of an audit's evidence, for scoring and counts."""
     rows = s.execute(

@@ -110,6 +110,26 @@ def open_targets(organization_id: uuid.UUID) -> list[Target]:
     ]
 
 
+def _coverage_of(target: Target) -> dict[str, Any]:
+    """What one target's scan covered, as its session reports it (contract: no secrets)."""
+    if target.error is not None:
+        return {"provider": target.provider.value, "error": target.error}
+    report = getattr(target.session, "coverage", None)
+    if report is None:
+        return {"provider": target.provider.value}
+    try:
+        return _json_safe(report())
+    except Exception as exc:  # bookkeeping: a broken report must not fail the scan
+        log.warning("coverage of %s failed", _scope(target), exc_info=True)
+        return {"provider": target.provider.value, "error": f"Coverage unknown: {type(exc).__name__}"}
+
+
+def coverage(targets: Sequence[Target]) -> dict[str, dict[str, Any]]:
+    """Audit.scope: per integration (or per session scope for test sessions), what was scanned
+    and what was skipped and why. Called once every check of the targets has run."""
+    return {str(t.integration_id or _scope(t)): _coverage_of(t) for t in targets}
+
+
 def _report_use(targets: Sequence[Target]) -> None:
     """Tell the Integrations page how each integration fared in this scan."""
     for target in targets:
@@ -188,6 +208,8 @@ def run_check(check: Check, session: Any, scope: str) -> list[Finding]:
     bad = [f.status for f in findings if f.status not in _STATUSES]
     if bad:
         return [Finding.error(scope, f"The check reported an unknown status {bad[0]!r}.")]
+    if not findings:  # nothing in scope: one row saying what that means for this check
+        return [Finding.nothing_in_scope(check.meta, scope)]
     return findings
 
 
@@ -203,6 +225,7 @@ def _evidence(
     question: Question,
     finding: Finding,
     rules: dict[int, list[str | None]],
+    integration_id: uuid.UUID | None = None,
 ) -> Evidence:
     reported = EvidenceStatus(finding.status)
     status = reported
@@ -211,6 +234,7 @@ def _evidence(
     return Evidence(
         audit_id=audit_id,
         question_id=question.id,
+        integration_id=integration_id,
         status=status,
         original_status=reported,
         resource_id=(finding.resource_id or "")[:500],
@@ -332,7 +356,8 @@ def _execute(
     def collect(task: _Task, findings: list[Finding]) -> None:
         nonlocal done, last_check
         question = questions[task.check.meta.key]
-        pending_rows.extend(_evidence(audit_id, task.check, question, f, rules) for f in findings)
+        integration_id = task.target.integration_id
+        pending_rows.extend(_evidence(audit_id, task.check, question, f, rules, integration_id) for f in findings)
         task.target.checks_run += 1
         task.target.checks_errored += any(f.status == EvidenceStatus.ERROR for f in findings)
         done += 1
@@ -363,6 +388,8 @@ def _execute(
         flush()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    if not audit_queue.save_scope(audit_id, worker_id, coverage(targets)):
+        raise LeaseLost
     _report_use(targets)
     return True
 

@@ -36,6 +36,14 @@ def run_scan(
     return load_audit(audit.id)
 
 
+def run_stored_scan(org: Organization, checks: Sequence[Check]) -> Audit:
+    """Like run_scan, against the organization's stored integrations (engine.open_targets)."""
+    audit = request_scan(Actor.system("test"), org.id)
+    assert audit_queue.claim_audit(audit.id, WORKER)
+    engine.run_audit(audit.id, WORKER, checks=checks)
+    return load_audit(audit.id)
+
+
 def load_audit(audit_id: uuid.UUID) -> Audit:
     with session_scope() as s:
         return s.get(Audit, audit_id)
