@@ -25,8 +25,14 @@ DEFAULT_NEXT = "/orgs"
 
 
 def safe_next(value: str | None) -> str:
-    """A local path to continue to after signing in; anything else becomes DEFAULT_NEXT."""
+    """A local path to continue to after signing in; anything else becomes DEFAULT_NEXT.
+
+    Control characters are refused too: browsers drop tabs and newlines from URLs, so
+    "/<TAB>/evil.example" would become the off-site "//evil.example".
+    """
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return DEFAULT_NEXT
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in value):
         return DEFAULT_NEXT
     if value.startswith(("/api/auth/", "/login", "/signup")):
         return DEFAULT_NEXT

@@ -1,4 +1,4 @@
-"""Stripe webhook events already processed, so a replay changes nothing."""
+"""Stripe webhook events already processed, so a replay changes nothing (and a late one is seen late)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,7 @@ class StripeEvent(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=255)
     type: str = Field(max_length=120)
     received_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    #: The subscription the event is about and when Stripe created the event: an event
+    #: older than one already recorded for the same subscription arrived out of order.
+    subscription_id: str | None = Field(default=None, max_length=255)
+    created_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from compliance_app.models.types import JSONType, ts_column, utcnow
+from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
+
+
+class LinkDisclosure(StrEnum):
+    """How much of the snapshot a public link shows (services/redaction.py builds the copy)."""
+
+    FULL = "full"  # everything, raw API data included (links created before this choice existed)
+    HIDE_RAW = "hide_raw"  # results and resources, no raw proof
+    REDACT = "redact"  # raw proof kept, identifiers (names, account ids, key ids) masked
 
 
 class AuditSnapshot(SQLModel, table=True):
@@ -39,3 +48,7 @@ class PublicLink(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
     view_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     last_viewed_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    disclosure: LinkDisclosure = Field(
+        default=LinkDisclosure.REDACT,
+        sa_column=enum_column(LinkDisclosure, nullable=False, server_default=LinkDisclosure.FULL.value),
+    )

@@ -6,8 +6,11 @@ package's own `Webhook.construct_event` (HMAC-SHA256 over "t.payload", 300 s tol
 processed idempotently: the event id is inserted into stripe_event in the same transaction
 as the status change, so a replay (or a concurrent duplicate delivery) changes nothing.
 
-Stripe does not guarantee event order; statuses are applied as they arrive, which matches
-Stripe's own retry behaviour for the handful of events we use.
+Stripe does not guarantee event order (a retried `customer.subscription.updated: active`
+can arrive after the `deleted`), so each event is recorded with its subscription and
+Stripe's creation time, and an event older than one already recorded for the same
+subscription is acknowledged and ignored. A completed checkout activates only when it is
+paid and bought our price.
 """
 
 from __future__ import annotations
@@ -15,9 +18,11 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import stripe
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -104,6 +109,9 @@ class StripeGateway:
         }
         if client_reference_id:
             params["client_reference_id"] = client_reference_id
+        # Echoed in checkout.session.completed (line items are not), so the webhook can
+        # tell our plan's checkout from any other the Stripe account runs.
+        params["metadata"] = {"price_id": price_id}
         session = self._client.v1.checkout.sessions.create(params=params)
         return session.url or ""
 
@@ -242,14 +250,22 @@ def _locked_org(session: Session, org_id: uuid.UUID) -> Organization:
 
 @dataclass(frozen=True)
 class WebhookResult:
-    """outcome: processed | duplicate | ignored | unknown_customer."""
+    """outcome: processed | duplicate | stale | ignored | unknown_customer."""
 
     event_id: str
     event_type: str
     outcome: str
 
 
-def _verify(payload: bytes, sig_header: str) -> tuple[str, str, dict[str, Any]]:
+@dataclass(frozen=True)
+class _Event:
+    id: str
+    type: str
+    object: dict[str, Any]
+    created_at: datetime | None
+
+
+def _verify(payload: bytes, sig_header: str) -> _Event:
     secret = get_settings().stripe_webhook_secret
     try:
         event = stripe.Webhook.construct_event(payload, sig_header, secret)
@@ -263,23 +279,55 @@ def _verify(payload: bytes, sig_header: str) -> tuple[str, str, dict[str, Any]]:
     obj = (data.get("data") or {}).get("object")
     if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(obj, dict):
         raise WebhookRejected("Webhook rejected: malformed body.")
-    return event_id, event_type, obj
+    created = data.get("created")
+    created_at = datetime.fromtimestamp(created, UTC) if isinstance(created, int) and created > 0 else None
+    return _Event(event_id, event_type, obj, created_at)
 
 
 def handle_webhook(payload: bytes, sig_header: str) -> WebhookResult:
     """Verify and apply one Stripe event; raise WebhookRejected (400) if it is not genuine."""
     _require_billing()
-    event_id, event_type, obj = _verify(payload, sig_header)
+    event = _verify(payload, sig_header)
+    event_id, event_type, obj = event.id, event.type, event.object
+    subscription_id = _subscription_id(event_type, obj)
     try:
         with session_scope() as s:
             if s.get(StripeEvent, event_id) is not None:
                 return WebhookResult(event_id, event_type, "duplicate")
-            s.add(StripeEvent(id=event_id, type=event_type[:120]))
+            s.add(
+                StripeEvent(
+                    id=event_id, type=event_type[:120], subscription_id=subscription_id, created_at=event.created_at
+                )
+            )
             s.flush()  # a concurrent delivery of the same event fails here, before any change
-            outcome = _apply(s, event_id, event_type, obj)
+            outcome = _apply(s, event, subscription_id)
     except IntegrityError:
         return WebhookResult(event_id, event_type, "duplicate")
     return WebhookResult(event_id, event_type, outcome)
+
+
+def _subscription_id(event_type: str, obj: dict[str, Any]) -> str | None:
+    """The subscription an event is about (the object itself, or the one it names)."""
+    value = obj.get("id") if event_type.startswith("customer.subscription.") else obj.get("subscription")
+    if isinstance(value, dict):  # expanded object
+        value = value.get("id")
+    return value[:255] if isinstance(value, str) and value else None
+
+
+def _is_stale(session: Session, event: _Event, subscription_id: str | None) -> bool:
+    """True when another event for the same subscription, created later by Stripe, is recorded.
+
+    Called with the organization row locked, so two deliveries for one subscription are
+    compared one after the other, never both against the same older state.
+    """
+    if subscription_id is None or event.created_at is None:
+        return False
+    latest = session.exec(
+        select(func.max(StripeEvent.created_at)).where(
+            StripeEvent.subscription_id == subscription_id, StripeEvent.id != event.id
+        )
+    ).one()
+    return latest is not None and event.created_at < latest
 
 
 def _customer_id(obj: dict[str, Any]) -> str | None:
@@ -319,7 +367,7 @@ def _org_for_checkout(session: Session, obj: dict[str, Any]) -> Organization | N
 def _target_status(event_type: str, obj: dict[str, Any], current: SubscriptionStatus) -> SubscriptionStatus | None:
     """The status this event asks for, or None when it asks for nothing."""
     if event_type == "checkout.session.completed":
-        return SubscriptionStatus.ACTIVE if obj.get("mode", "subscription") == "subscription" else None
+        return SubscriptionStatus.ACTIVE if _is_paid_checkout_of_our_plan(obj) else None
     if event_type in ("customer.subscription.created", "customer.subscription.updated"):
         return SUBSCRIPTION_STATUS_MAP.get(str(obj.get("status")))
     if event_type == "customer.subscription.deleted":
@@ -329,6 +377,24 @@ def _target_status(event_type: str, obj: dict[str, Any], current: SubscriptionSt
         # failed one-off invoice must not lift a free or canceled organization to them.
         return SubscriptionStatus.PAST_DUE if current == SubscriptionStatus.ACTIVE else None
     return None
+
+
+#: Checkout sessions whose payment is settled (a card still processing says "unpaid").
+PAID_CHECKOUT = frozenset({"paid", "no_payment_required"})
+
+
+def _is_paid_checkout_of_our_plan(obj: dict[str, Any]) -> bool:
+    """A subscription checkout, paid, for STRIPE_PRICE_ID (from its line items when Stripe
+    included them, else from the metadata start_checkout put on the session)."""
+    if obj.get("mode", "subscription") != "subscription" or obj.get("payment_status") not in PAID_CHECKOUT:
+        return False
+    line_items = (obj.get("line_items") or {}).get("data") if isinstance(obj.get("line_items"), dict) else None
+    if isinstance(line_items, list) and line_items:
+        prices = {((item.get("price") or {}).get("id")) for item in line_items if isinstance(item, dict)}
+    else:
+        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        prices = {metadata.get("price_id")}
+    return get_settings().stripe_price_id in prices
 
 
 HANDLED_EVENTS = frozenset(
@@ -342,7 +408,8 @@ HANDLED_EVENTS = frozenset(
 )
 
 
-def _apply(session: Session, event_id: str, event_type: str, obj: dict[str, Any]) -> str:
+def _apply(session: Session, event: _Event, subscription_id: str | None) -> str:
+    event_id, event_type, obj = event.id, event.type, event.object
     if event_type not in HANDLED_EVENTS:
         return "ignored"
     if event_type == "checkout.session.completed":
@@ -357,6 +424,9 @@ def _apply(session: Session, event_id: str, event_type: str, obj: dict[str, Any]
             _customer_id(obj) or "-",
         )
         return "unknown_customer"
+    if _is_stale(session, event, subscription_id):
+        log.info("Stripe event %s (%s) is older than one already recorded; ignored", event_id, event_type)
+        return "stale"
     current = SubscriptionStatus(org.subscription_status)
     target = _target_status(event_type, obj, current)
     if target is None or target == current:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -464,19 +464,24 @@ def accept_invitation(actor: Actor, token: str) -> Organization:
 
 
 def list_activity(actor: Actor, organization_id: uuid.UUID, page: int = 1, page_size: int = 50) -> ActivityPage:
-    """The organization's trail, plus sign-in events of its current members, newest first."""
+    """The organization's trail, plus account events (`user.*`) of its current members, newest first.
+
+    Account events belong to no organization, so a member's are shown only from the moment
+    they joined this one: their sign-ins before that (or while working elsewhere before
+    joining) are none of this organization's business.
+    """
     page = max(1, int(page))
     page_size = min(max(1, int(page_size)), 200)
     with session_scope() as s:
         authorize(s, actor, organization_id, Permission.VIEW_ACTIVITY)
-        member_ids = select(Membership.user_id).where(Membership.organization_id == organization_id)
+        while_member = exists().where(
+            Membership.organization_id == organization_id,
+            Membership.user_id == ActivityLog.actor_id,
+            Membership.created_at <= ActivityLog.created_at,
+        )
         where = or_(
             ActivityLog.organization_id == organization_id,
-            and_(
-                ActivityLog.organization_id.is_(None),
-                ActivityLog.actor_id.in_(member_ids),
-                ActivityLog.action.startswith("user."),
-            ),
+            and_(ActivityLog.organization_id.is_(None), ActivityLog.action.startswith("user."), while_member),
         )
         total = s.exec(select(func.count()).select_from(ActivityLog).where(where)).one()
         entries = s.exec(

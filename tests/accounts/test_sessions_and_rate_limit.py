@@ -169,3 +169,19 @@ def test_activity_records_logins_and_membership_changes(db: str, caplog: pytest.
         metas = [str(m) for m in s.exec(select(ActivityLog.meta)).all()]
     assert not any(token in m or DEFAULT_PASSWORD in m for m in metas)
     assert page.total == len(page.rows)
+
+
+def test_activity_shows_account_events_only_from_when_the_member_joined(db: str) -> None:
+    owner = make_user(email="owner@example.com")
+    org = make_org(owner=owner)
+    newcomer = make_user(email="newcomer@example.com")
+    accounts.authenticate(newcomer.email, DEFAULT_PASSWORD, "203.0.113.7")  # before joining: private
+    _inv, token = orgs.invite_member(actor_for(owner), org.id, newcomer.email, "member")
+    orgs.accept_invitation(actor_for(newcomer), token)
+    accounts.authenticate(newcomer.email, DEFAULT_PASSWORD, "198.51.100.9")  # as a member: shown
+    outsider = make_user(email="outsider@example.com")
+    accounts.authenticate(outsider.email, DEFAULT_PASSWORD, "192.0.2.1")
+    rows = orgs.list_activity(actor_for(owner), org.id).rows
+    logins = [(r.actor, r.meta.get("ip")) for r in rows if r.action == "user.login"]
+    assert logins == [(newcomer.email, "198.51.100.9")]
+    assert not any(r.action == "user.signed_up" and r.actor == newcomer.email for r in rows)

@@ -45,8 +45,11 @@ def sign(payload: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = N
     return f"t={ts},v1={mac}"
 
 
-def event_body(event_id: str, event_type: str, obj: dict[str, Any]) -> bytes:
-    return json.dumps({"id": event_id, "object": "event", "type": event_type, "data": {"object": obj}}).encode()
+def event_body(event_id: str, event_type: str, obj: dict[str, Any], *, created: int | None = None) -> bytes:
+    """A Stripe event; `created` (Stripe's creation time, epoch seconds) defaults to now."""
+    event = {"id": event_id, "object": "event", "type": event_type, "data": {"object": obj}}
+    event["created"] = int(time.time()) if created is None else created
+    return json.dumps(event).encode()
 
 
 @dataclass

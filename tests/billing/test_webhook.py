@@ -14,7 +14,7 @@ from compliance_app.api import create_api
 from compliance_app.db import session_scope
 from compliance_app.models import ActivityLog, Organization, StripeEvent, SubscriptionStatus
 from compliance_app.services.billing import handle_webhook
-from tests.billing.conftest import event_body, sign
+from tests.billing.conftest import PRICE_ID, event_body, sign
 from tests.factories import make_org
 
 URL = "/api/stripe/webhook"
@@ -59,12 +59,17 @@ def status_changes(org: Organization) -> list[dict]:
         return [r.meta for r in rows]
 
 
+#: What Stripe sends for a settled checkout of our plan (start_checkout puts the price in metadata).
+PAID = {"payment_status": "paid", "metadata": {"price_id": PRICE_ID}}
+
+
 def test_signed_events_move_status_active_past_due_canceled(billing_on, client, org):
     checkout = {
         "object": "checkout.session",
         "mode": "subscription",
         "customer": "cus_known",
         "client_reference_id": str(org.id),
+        **PAID,
     }
     assert post(client, event_body("evt_1", "checkout.session.completed", checkout)).json() == {"received": True}
     assert status_of(org) == SubscriptionStatus.ACTIVE
@@ -113,7 +118,7 @@ def test_checkout_by_reference_stores_customer_when_missing(billing_on, client, 
     body = event_body(
         "evt_ck",
         "checkout.session.completed",
-        {"mode": "subscription", "customer": "cus_new", "client_reference_id": str(org.id)},
+        {"mode": "subscription", "customer": "cus_new", "client_reference_id": str(org.id), **PAID},
     )
     assert post(client, body).status_code == 200
     with session_scope() as s:
@@ -212,3 +217,48 @@ def test_concurrent_duplicate_deliveries_apply_once(billing_on, org):
     assert outcomes == ["duplicate", "duplicate", "duplicate", "processed"]
     assert status_of(org) == SubscriptionStatus.ACTIVE
     assert len(status_changes(org)) == 1
+
+
+def test_late_event_cannot_revive_a_canceled_subscription(billing_on, client, org):
+    """Stripe retries: the 'active' update created before the cancellation arrives after it."""
+    sub, t0 = {"id": "sub_1", "customer": "cus_known"}, 1_700_000_000
+    active = event_body("evt_old", "customer.subscription.updated", {**sub, "status": "active"}, created=t0)
+    deleted = event_body("evt_new", "customer.subscription.deleted", {**sub, "status": "canceled"}, created=t0 + 60)
+    assert post(client, active).status_code == 200
+    assert post(client, deleted).status_code == 200
+    assert status_of(org) == SubscriptionStatus.CANCELED
+    late = event_body("evt_retry", "customer.subscription.updated", {**sub, "status": "active"}, created=t0 + 30)
+    assert post(client, late).json() == {"received": True}
+    assert status_of(org) == SubscriptionStatus.CANCELED
+    # A genuinely newer event (a resubscription) still applies.
+    again = event_body("evt_newer", "customer.subscription.updated", {**sub, "status": "active"}, created=t0 + 90)
+    assert post(client, again).status_code == 200
+    assert status_of(org) == SubscriptionStatus.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "session",
+    [
+        {"payment_status": "unpaid", "metadata": {"price_id": PRICE_ID}},  # card still processing
+        {"payment_status": "paid", "metadata": {"price_id": "price_cheap_other_product"}},
+        {"payment_status": "paid"},  # not a checkout start_checkout created
+        {"payment_status": "paid", "line_items": {"data": [{"price": {"id": "price_cheap_other_product"}}]}},
+    ],
+)
+def test_checkout_activates_only_when_paid_for_our_price(billing_on, client, org, session):
+    body = event_body(
+        "evt_ck2", "checkout.session.completed",
+        {"mode": "subscription", "customer": "cus_known", "client_reference_id": str(org.id), **session},
+    )  # fmt: skip
+    assert post(client, body).status_code == 200
+    assert status_of(org) == SubscriptionStatus.FREE
+
+
+def test_checkout_of_our_price_from_line_items_activates(billing_on, client, org):
+    body = event_body(
+        "evt_ck3", "checkout.session.completed",
+        {"mode": "subscription", "customer": "cus_known", "client_reference_id": str(org.id),
+         "payment_status": "no_payment_required", "line_items": {"data": [{"price": {"id": PRICE_ID}}]}},
+    )  # fmt: skip
+    assert post(client, body).status_code == 200
+    assert status_of(org) == SubscriptionStatus.ACTIVE
