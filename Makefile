@@ -10,7 +10,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install bun browser screenshots migrate migration seed lint fmt bench worker clean
+.PHONY: run test install bun browser screenshots migrate migration seed lint fmt bench worker clean audit
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -48,14 +48,24 @@ browser:
 	  echo "installing Debian's chromium and poppler-utils (browser and PDF tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
-test: install browser
+# Dependency audit (.ci/pip_audit_gate.py says the rules): pip-audit in its own virtualenv.
+AUDIT_VENV := .tools/pip-audit
+$(AUDIT_VENV)/.installed: .ci/requirements-audit.txt
+	$(PY) -m venv $(AUDIT_VENV) || python3 -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install --quiet -r .ci/requirements-audit.txt
+	touch $@
+
+audit: $(AUDIT_VENV)/.installed
+	$(AUDIT_VENV)/bin/python .ci/pip_audit_gate.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
+
+test: install browser audit
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 screenshots: install browser
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -p no:cacheprovider -m browser
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check compliance_app tests bench alembic
+	$(BIN)/ruff check compliance_app tests bench alembic .ci
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format compliance_app tests bench alembic
