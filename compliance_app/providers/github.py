@@ -38,8 +38,10 @@ REQUIRED_SCOPES: dict[str, set[str]] = {
 }
 #: Least-privilege scope to name first when GitHub accepts several.
 _SCOPE_PREFERENCE = ("read:org", "repo", "security_events", "admin:org_hook", "public_repo")
-#: Bypass actors that let repository/organization admins skip a ruleset.
-_ADMIN_ROLE_ID = 5
+#: What GitHub says for classic protection of a branch that has none, when the token may read it.
+_NOT_PROTECTED = "Branch not protected"
+#: Fields of a ruleset bypass actor the checks decide on (GitHub's repository-ruleset-bypass-actor).
+_ACTOR_KEYS = ("actor_type", "actor_id", "bypass_mode")
 
 T = TypeVar("T")
 
@@ -146,6 +148,30 @@ class GitHubSession:
 
     def __repr__(self) -> str:  # never the token
         return f"GitHubSession(org={self.org_login!r}, base_url={self.base_url!r})"
+
+    @property
+    def scope(self) -> str:
+        """The resource id the engine gives a check's "nothing in scope" or crash row."""
+        return self.org_login
+
+    def coverage(self) -> dict[str, Any]:
+        """What this scan read of the organization (Audit.scope; engine contract, no secrets).
+
+        Called after the checks ran, so it only reads the memoized collections again.
+        """
+        report: dict[str, Any] = {"provider": "github", "account": self.org_login, "scanned": [],
+                                  "skipped": {}, "notes": []}
+        try:
+            seen = self.collect("repository_coverage")
+        except CollectionError as exc:
+            report["notes"].append(f"The repositories of {self.org_login} could not be listed: {exc.reason}")
+            return report
+        report["scanned"] = seen["repositories"]
+        report["repositories_seen"] = len(seen["repositories"])
+        report["repositories_in_organization"] = seen["in_organization"]
+        if seen["note"]:
+            report["notes"].append(seen["note"])
+        return report
 
     # ---- plumbing ------------------------------------------------------------------
     def client(self) -> Github:
@@ -266,29 +292,89 @@ class GitHubSession:
         return self.call(f"webhooks of '{self.org_login}'", read)
 
     def _fetch_repositories(self) -> list[dict[str, Any]]:
+        """Every repository the token can list; `admin` is the token user's admin right on it."""
         keys = ("full_name", "name", "private", "visibility", "archived", "default_branch", "pushed_at",
                 "security_and_analysis")
         return self.call(f"repositories of '{self.org_login}'", lambda: [
-            {k: r.get(k) for k in keys} for r in self._get_all(f"/orgs/{self.org_login}/repos", type="all")])
+            {**{k: r.get(k) for k in keys}, "admin": (r.get("permissions") or {}).get("admin")}
+            for r in self._get_all(f"/orgs/{self.org_login}/repos", type="all")])
+
+    def _fetch_repository_coverage(self) -> dict[str, Any]:
+        """The repositories the token lists, against the counts the organization reports.
+
+        A fine-grained token limited to some repositories (or a user who cannot read them all)
+        lists fewer than the organization has, and nothing else says so: the repository checks
+        would pass on what they saw. `missing` counts the ones not seen; `note` says it in
+        words, or says that the comparison was impossible. Public and private are compared
+        apart, so extra internal repositories on one side never hide missing ones on the other.
+        """
+        repos = self.collect("repositories")
+        names = sorted(r["full_name"] for r in repos)
+        seen_private = sum(1 for r in repos if r.get("private"))
+        seen_public = len(repos) - seen_private
+        result: dict[str, Any] = {"repositories": names, "in_organization": None, "missing": 0, "note": None}
+        try:
+            org = self.collect("organization")
+        except CollectionError as exc:
+            result["note"] = (f"Could not compare the {len(repos)} repositories the token sees with the "
+                              f"repository counts of {self.org_login}: {exc.reason}")
+            return result
+        public = org.get("public_repos")
+        private = org.get("owned_private_repos", org.get("total_private_repos"))
+        if not isinstance(public, int):
+            result["note"] = (f"GitHub did not return the repository counts of {self.org_login}; the scan "
+                              f"cannot confirm that the {len(repos)} repositories the token sees are all of them.")
+            return result
+        missing = max(0, public - seen_public)
+        if isinstance(private, int):
+            missing += max(0, private - seen_private)
+            result["in_organization"] = len(repos) + missing
+        result["missing"] = missing
+        if missing:
+            total = len(repos) + missing
+            result["note"] = (f"The token sees {len(repos)} of {total} repositories of {self.org_login}; the "
+                              f"other {missing} were not checked. Give the token access to all repositories "
+                              "(a fine-grained token's 'Repository access: All repositories', or a user who "
+                              "can read every repository).")
+        elif not isinstance(private, int):
+            result["note"] = (f"GitHub did not return the private repository count of {self.org_login} (the "
+                              "token's user is not an owner), so the scan cannot confirm that every private "
+                              f"repository was read; all {public} public repositories were seen.")
+        return result
+
+    def _fetch_outside_collaborators(self, filter_: str | None = None) -> list[str]:
+        params = {"filter": filter_} if filter_ else {}
+        label = f"filter={filter_}" if filter_ else "all"
+        return self.call(f"outside collaborators of '{self.org_login}' ({label})", lambda: sorted(
+            m["login"] for m in self._get_all(f"/orgs/{self.org_login}/outside_collaborators", **params)))
 
     def _fetch_branch_protection(self, repo: str, branch: str) -> dict[str, Any]:
         """Classic protection AND the rulesets that apply to the branch, side by side.
 
         Reading both is what keeps a repository protected only by rulesets from being
-        reported unprotected.
+        reported unprotected. Classic protection is readable only with admin rights: when it
+        cannot be read, `classic_error` says why and the checks that rulesets alone do not
+        settle become ERROR, not "not protected". `rulesets` maps each ruleset id to its
+        bypass actors, or None when the token may not see them.
         """
         what = f"branch '{branch}' of {repo}"
         info = self.call(what, lambda: self._get_or_none(f"/repos/{repo}/branches/{branch}"))
         if info is None:  # empty repository: nothing to protect yet
-            return {"branch": branch, "exists": False, "classic": None, "rules": [], "rulesets": {}}
-        classic = None
-        if info.get("protected"):
-            classic = self.call(f"classic protection of {what}", lambda: self._protection(repo, branch))
+            return {"branch": branch, "exists": False, "protected": False, "classic": None,
+                    "classic_error": None, "rules": [], "rulesets": {}}
+        protected = bool(info.get("protected"))
+        classic, classic_error = None, None
+        if protected:
+            try:
+                classic = self.call(f"classic protection of {what}", lambda: self._protection(repo, branch))
+            except CollectionError as exc:
+                classic_error = f"{exc.reason.rstrip('.')}; GitHub marks the branch protected"
         rules = self.call(f"rulesets for {what}", lambda: self._rules(repo, branch))
-        rulesets: dict[int, bool | None] = {}
+        rulesets: dict[int, list[dict[str, Any]] | None] = {}
         for rule_id in sorted({r["ruleset_id"] for r in rules if r.get("ruleset_id") is not None}):
-            rulesets[rule_id] = self._ruleset_admin_bypass(repo, rule_id)
-        return {"branch": branch, "exists": True, "classic": classic, "rules": rules,
+            rulesets[rule_id] = self._ruleset_bypass_actors(repo, rule_id)
+        return {"branch": branch, "exists": True, "protected": protected, "classic": classic,
+                "classic_error": classic_error, "rules": rules,
                 "rulesets": {str(k): v for k, v in rulesets.items()}}
 
     def _get_or_none(self, path: str) -> Any:
@@ -300,9 +386,22 @@ class GitHubSession:
             raise
 
     def _protection(self, repo: str, branch: str) -> dict[str, Any] | None:
-        data = self._get_or_none(f"/repos/{repo}/branches/{branch}/protection")
-        if data is None:  # "Branch not protected": no classic rule (rulesets may still apply)
-            return None
+        """Classic protection, None when the branch has none (rulesets may still apply).
+
+        GitHub answers 404 both for "Branch not protected" and, hiding the endpoint, to tokens
+        without admin rights; only the first means there is no classic rule.
+        """
+        try:
+            data = self._get(f"/repos/{repo}/branches/{branch}/protection")
+        except GithubException as exc:
+            if exc.status != 404:
+                raise
+            if _github_message(exc) == _NOT_PROTECTED:
+                return None
+            raise CollectionError(
+                f"the token cannot read branch protection of {repo}@{branch} (GitHub answers 404 without "
+                "admin rights: the token needs admin access to the repository, or the fine-grained "
+                "permission 'Administration: read')") from None
         keep = ("required_status_checks", "enforce_admins", "required_pull_request_reviews",
                 "required_signatures", "allow_force_pushes", "allow_deletions")
         return {k: data.get(k) for k in keep}
@@ -317,28 +416,39 @@ class GitHubSession:
         return [{k: r.get(k) for k in ("type", "parameters", "ruleset_id", "ruleset_source_type")}
                 for r in rules]
 
-    def _ruleset_admin_bypass(self, repo: str, ruleset_id: int) -> bool | None:
-        """True if admins may bypass the ruleset, None if the token cannot see its bypass list."""
+    def _ruleset_bypass_actors(self, repo: str, ruleset_id: int) -> list[dict[str, Any]] | None:
+        """Who may bypass the ruleset, None if the token cannot see its bypass list.
+
+        GitHub returns `bypass_actors` only to who may edit the ruleset (admins).
+        """
         try:
             data = self.call(f"ruleset {ruleset_id} of {repo}",
                              lambda: self._get(f"/repos/{repo}/rulesets/{ruleset_id}"))
         except CollectionError:
             return None
         actors = data.get("bypass_actors")
-        if actors is None:
+        if not isinstance(actors, list):
             return None
-        return any(a.get("actor_type") == "OrganizationAdmin"
-                   or (a.get("actor_type") == "RepositoryRole" and a.get("actor_id") == _ADMIN_ROLE_ID)
-                   for a in actors)
+        return [{k: a.get(k) for k in _ACTOR_KEYS} for a in actors if isinstance(a, dict)]
 
-    def _fetch_vulnerability_alerts(self, repo: str) -> bool:
+    def _fetch_vulnerability_alerts(self, repo: str, admin: bool | None = None) -> bool:
+        """Whether Dependabot alerts are on. `admin`: the token user's admin right on the repo.
+
+        GitHub answers 404 both for "alerts off" and to tokens without admin rights, so a 404
+        means "off" only when the token is known to be a repository admin.
+        """
         def read() -> bool:
             requester = self.client().requester
             status, headers, body = requester.requestJson("GET", f"/repos/{repo}/vulnerability-alerts")
             if status == 204:
                 return True
-            if status == 404:
+            if status == 404 and admin is True:
                 return False
+            if status == 404:
+                raise CollectionError(
+                    f"The token cannot read the Dependabot alert setting of {repo} (GitHub answers 404 "
+                    "without admin rights: the token needs admin access to the repository, or the "
+                    "fine-grained permission 'Administration: read').")
             raise requester.createException(status, headers, json.loads(body) if body else {})
 
         return self.call(f"Dependabot alert setting of {repo}", read)

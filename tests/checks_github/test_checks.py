@@ -24,6 +24,13 @@ def _members(*specs: tuple[str, bool, str]) -> Setup:
     return setup
 
 
+def _outside(*specs: tuple[str, bool]) -> Setup:
+    def setup(s: GitHubServer) -> None:
+        for login, two_factor in specs:
+            s.add_outside_collaborator(login, two_factor=two_factor)
+    return setup
+
+
 def _hook(url: str, insecure_ssl: str = "0") -> Setup:
     return lambda s: s.add_hook(url, insecure_ssl=insecure_ssl)
 
@@ -52,6 +59,8 @@ CASES: dict[str, tuple[str, Setup, Setup]] = {
         ORG, _org(two_factor_requirement_enabled=True), _org(two_factor_requirement_enabled=False)),
     "organization_members_without_2fa": (
         ORG, _members(("alice", True, "member")), _members(("alice", True, "member"), ("bob", False, "member"))),
+    "organization_outside_collaborators_without_2fa": (
+        ORG, _outside(("dave", True)), _outside(("dave", True), ("carol", False))),
     "organization_default_repository_permission_strict": (
         ORG, _org(default_repository_permission="none"), _org(default_repository_permission="write")),
     "organization_repository_creation_limited": (

@@ -10,6 +10,7 @@ from tests.support.github_server import GitHubServer
 
 EXPECTED_KEYS = {
     "organization_members_mfa_required", "organization_members_without_2fa",
+    "organization_outside_collaborators_without_2fa",
     "organization_default_repository_permission_strict", "organization_repository_creation_limited",
     "organization_repository_deletion_limited", "organization_admins_limited",
     "organization_webhooks_secure", "repository_default_branch_protection_enabled",

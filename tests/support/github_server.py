@@ -6,11 +6,14 @@ yields a started server, reset for each test)::
 
     server.org.update(two_factor_requirement_enabled=True)
     server.add_member("alice", two_factor=False, role="admin")
+    server.add_outside_collaborator("carol", two_factor=False)
     server.add_hook("https://hooks.example.com/x", insecure_ssl="0")
     repo = server.add_repo("api", private=True)        # default_branch "main"
     repo.protect(required_pull_request_reviews={"required_approving_review_count": 1})
     server.add_ruleset("api", rules=[{"type": "deletion"}], bypass_actors=[])
     repo.files["CODEOWNERS"] = "* @acme/devs"
+    repo.admin = False          # the token is not a repository admin (protection reads 404)
+    repo.visible = False        # the token cannot see it (a fine-grained token for some repos)
     repo.dependabot_alerts.append(dependabot_alert("critical"))
     server.fail(r"/orgs/acme/hooks", 403, accepted_scopes="admin:org_hook", scopes="repo")
     server.secondary_rate_limit(r"/repos/.*/branches", retry_after=1, times=1)
@@ -101,6 +104,13 @@ class Repo:
                                  "secret_scanning_push_protection": {"status": "enabled"}}
     )
     vulnerability_alerts: bool = True
+    #: Whether the token has admin rights on the repository. Without them GitHub answers 404
+    #: to classic branch protection and to the Dependabot alert setting, and leaves
+    #: `bypass_actors` out of rulesets, however the repository is configured.
+    admin: bool = True
+    #: Whether the token sees the repository at all (a fine-grained token may be limited to
+    #: some repositories). Unseen ones still count in the organization's repository totals.
+    visible: bool = True
     branches: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # name -> classic protection
     files: dict[str, str] = field(default_factory=dict)
     dependabot_alerts: list[dict[str, Any]] = field(default_factory=list)
@@ -161,6 +171,7 @@ class GitHubServer:
             "members_can_delete_repositories": False,
         }
         self.members: dict[str, dict[str, Any]] = {}
+        self.outside_collaborators: dict[str, dict[str, Any]] = {}
         self.hooks: list[dict[str, Any]] = []
         self.repos: dict[str, Repo] = {}
         self.rulesets: dict[int, dict[str, Any]] = {}
@@ -172,6 +183,9 @@ class GitHubServer:
     # ---- configuration -------------------------------------------------------------
     def add_member(self, login: str, two_factor: bool = True, role: str = "member") -> None:
         self.members[login] = {"login": login, "two_factor": two_factor, "role": role}
+
+    def add_outside_collaborator(self, login: str, two_factor: bool = True) -> None:
+        self.outside_collaborators[login] = {"login": login, "two_factor": two_factor}
 
     def add_hook(self, url: str, insecure_ssl: str = "0", active: bool = True) -> None:
         hook_id = len(self.hooks) + 1
@@ -248,6 +262,7 @@ class GitHubServer:
             (r"/user", self._user),
             (r"/orgs/([^/]+)", self._org),
             (r"/orgs/([^/]+)/members", self._members),
+            (r"/orgs/([^/]+)/outside_collaborators", self._outside_collaborators),
             (r"/orgs/([^/]+)/hooks", self._hooks),
             (r"/orgs/([^/]+)/repos", self._org_repos),
             (r"/repos/([^/]+)/([^/]+)", self._repo),
@@ -289,8 +304,15 @@ class GitHubServer:
         return self._json(chunk, headers={"Link": ", ".join(links)} if links else None)
 
     def _org_json(self) -> dict[str, Any]:
-        return {"login": self.org_login, "id": 1, "url": f"{self.base_url}/orgs/{self.org_login}",
-                "type": "Organization", **self.org}
+        """Repository counts cover every repository, seen by the token or not (like GitHub's).
+
+        A key set to None in `self.org` is left out (what GitHub does for non-owners).
+        """
+        private = sum(1 for r in self.repos.values() if r.private)
+        body = {"login": self.org_login, "id": 1, "url": f"{self.base_url}/orgs/{self.org_login}",
+                "type": "Organization", "public_repos": len(self.repos) - private,
+                "total_private_repos": private, "owned_private_repos": private, **self.org}
+        return {k: v for k, v in body.items() if v is not None}
 
     def _repo_json(self, repo: Repo) -> dict[str, Any]:
         body = {
@@ -299,13 +321,16 @@ class GitHubServer:
             "visibility": "private" if repo.private else "public", "archived": repo.archived,
             "default_branch": repo.default_branch, "pushed_at": repo.pushed_at,
             "url": f"{self.base_url}/repos/{repo.full_name}",
+            "permissions": {"admin": repo.admin, "maintain": repo.admin, "push": True, "triage": True,
+                            "pull": True},
         }
         if repo.security_and_analysis is not None:
             body["security_and_analysis"] = repo.security_and_analysis
         return body
 
     def _find_repo(self, owner: str, name: str) -> Repo | None:
-        return self.repos.get(name) if owner == self.org_login else None
+        repo = self.repos.get(name) if owner == self.org_login else None
+        return repo if repo is not None and repo.visible else None
 
     def _user(self, request: Request) -> Response:
         return self._json({"login": "standin-bot", "id": 42, "type": "User"})
@@ -325,13 +350,22 @@ class GitHubServer:
         return self._page(request, [{"login": m["login"], "id": i + 1, "type": "User"}
                                     for i, m in enumerate(members)])
 
+    def _outside_collaborators(self, request: Request, login: str) -> Response:
+        if login != self.org_login:
+            return self._not_found()
+        people = list(self.outside_collaborators.values())
+        if request.args.get("filter") == "2fa_disabled":
+            people = [p for p in people if not p["two_factor"]]
+        return self._page(request, [{"login": p["login"], "id": 1000 + i, "type": "User"}
+                                    for i, p in enumerate(people)])
+
     def _hooks(self, request: Request, login: str) -> Response:
         return self._page(request, self.hooks) if login == self.org_login else self._not_found()
 
     def _org_repos(self, request: Request, login: str) -> Response:
         if login != self.org_login:
             return self._not_found()
-        return self._page(request, [self._repo_json(r) for r in self.repos.values()])
+        return self._page(request, [self._repo_json(r) for r in self.repos.values() if r.visible])
 
     def _repo(self, request: Request, owner: str, name: str) -> Response:
         repo = self._find_repo(owner, name)
@@ -350,6 +384,8 @@ class GitHubServer:
         repo = self._find_repo(owner, name)
         if repo is None or branch not in repo.branches:
             return self._json({"message": "Branch not found"}, 404)
+        if not repo.admin:  # GitHub hides protection from non-admins behind a plain 404
+            return self._not_found()
         protection = repo.branches[branch]
         if protection is None:
             return self._json({"message": "Branch not protected"}, 404)
@@ -374,12 +410,14 @@ class GitHubServer:
         ruleset = self.rulesets.get(int(ruleset_id))
         if ruleset is None or self._find_repo(owner, name) is None:
             return self._not_found()
-        return self._json({k: ruleset[k] for k in ("id", "name", "enforcement", "source_type",
-                                                     "bypass_actors", "rules")})
+        keys = ["id", "name", "enforcement", "source_type", "rules"]
+        if self.repos[name].admin:  # GitHub shows the bypass list only to who may edit the ruleset
+            keys.append("bypass_actors")
+        return self._json({k: ruleset[k] for k in keys})
 
     def _vulnerability_alerts(self, request: Request, owner: str, name: str) -> Response:
         repo = self._find_repo(owner, name)
-        if repo is None or not repo.vulnerability_alerts:
+        if repo is None or not repo.vulnerability_alerts or not repo.admin:
             return self._not_found()
         return Response(status=204)
 

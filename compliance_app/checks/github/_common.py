@@ -44,12 +44,32 @@ class OrganizationCheck(Check):
         return [self.evaluate(session.org_login, data, session)]
 
 
+def unseen_repositories(session: Any) -> Finding | None:
+    """ERROR for the organization when the token lists fewer repositories than it has.
+
+    Without it a token limited to some repositories would let every repository check pass
+    on what it saw; with it the check cannot be PASS (and still FAILs on what it saw).
+    """
+    try:
+        seen = session.collect("repository_coverage")
+    except CollectionError:  # the listing itself failed: reported by the caller already
+        return None
+    if not seen["missing"]:
+        return None
+    return Finding(resource_id=session.org_login, status=ERROR, message=seen["note"],
+                   raw_data={"organization": session.org_login, "repositories_seen": len(seen["repositories"]),
+                             "repositories_in_organization": seen["in_organization"],
+                             "not_checked": seen["missing"]})
+
+
 class RepositoryCheck(Check):
-    """One finding per repository (resource id = full_name).
+    """One finding per repository (resource id = full_name), plus one ERROR for the
+    organization when the token does not see all of its repositories.
 
     Archived repositories are read-only, so their settings no longer matter and they are
     skipped unless `include_archived`; `public_only` checks skip private repositories.
     `evaluate` may return None when the check does not apply (e.g. an empty repository).
+    No repository in scope at all returns [] (meta.when_empty: not applicable).
     Repositories are read `session.repo_concurrency` at a time (the session memoizes, so
     checks sharing a read still cost one request).
     """
@@ -87,4 +107,4 @@ class RepositoryCheck(Check):
         else:  # per-repository reads are independent; results keep the repository order
             with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
                 results = list(pool.map(one, targets))
-        return [f for f in results if f is not None]
+        return [f for f in [*results, unseen_repositories(session)] if f is not None]

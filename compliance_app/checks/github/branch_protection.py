@@ -4,6 +4,10 @@ GitHub enforces both: a setting counts as on when either source turns it on. Rea
 classic protection reports ruleset-protected repositories as unprotected (a well-known
 false positive), so every check here looks at both. Each `decide` returns
 (ok, proof): ok None means the deciding data could not be read (ERROR).
+
+Classic protection is readable only with admin rights (GitHub answers 404 otherwise, even
+for a protected branch). When it could not be read, a setting that rulesets turn on still
+passes, but "off" cannot be concluded: that becomes ERROR with the reason, never FAIL.
 """
 
 from __future__ import annotations
@@ -12,8 +16,16 @@ from typing import Any
 
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.checks.github._common import RepositoryCheck, finding
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
+#: Ruleset bypass actors in words (GitHub's repository-ruleset-bypass-actor actor_type).
+_ACTOR_TYPES = {"Team": "team", "Integration": "GitHub App", "EnterpriseTeam": "enterprise team"}
+#: Built-in repository role ids a RepositoryRole bypass actor may name; others are custom roles.
+_REPOSITORY_ROLES = {2: "maintain role", 4: "write role", 5: "repository admin role"}
+#: Every bypass_mode GitHub documents lets the actor skip the rules: "always" everywhere,
+#: "pull_request" when merging pull requests (approvals and checks skipped), "exempt" silently.
+_BYPASS_MODES = {"always": "always", "pull_request": "when merging pull requests",
+                 "exempt": "exempt from the rules"}
 _BRANCH_SETTINGS = ("GitHub → repository → Settings → Rules → Rulesets (or Branches → branch "
                     "protection rule) for the default branch")
 
@@ -35,6 +47,21 @@ def _classic_reviews(protection: dict[str, Any]) -> dict[str, Any] | None:
     return (classic or {}).get("required_pull_request_reviews") or None
 
 
+def bypass_actor_text(actor: dict[str, Any]) -> str:
+    """ "team 42 (always)", "organization admins (when merging pull requests)"... """
+    kind, actor_id = actor.get("actor_type"), actor.get("actor_id")
+    if kind == "OrganizationAdmin":
+        who = "organization admins"
+    elif kind == "DeployKey":
+        who = "deploy keys"
+    elif kind == "RepositoryRole":
+        who = _REPOSITORY_ROLES.get(actor_id) or f"custom repository role {actor_id}"
+    else:
+        who = f"{_ACTOR_TYPES.get(kind, kind or 'actor')} {actor_id}"
+    mode = actor.get("bypass_mode") or "always"  # GitHub's default when it is not given
+    return f"{who} ({_BYPASS_MODES.get(mode, mode)})"
+
+
 class DefaultBranchCheck(RepositoryCheck):
     """One finding per non-archived repository about its default branch."""
 
@@ -47,18 +74,30 @@ class DefaultBranchCheck(RepositoryCheck):
     def decide(self, protection: dict[str, Any]) -> tuple[bool | None, dict[str, Any]]:  # pragma: no cover
         raise NotImplementedError
 
+    def fail_message(self, proof: dict[str, Any]) -> str:
+        return self.fail_text
+
+    def unreadable_classic_could_pass(self, proof: dict[str, Any]) -> bool:
+        """Whether classic protection that could not be read might turn this FAIL into PASS."""
+        return True
+
     def evaluate(self, repo: dict[str, Any], data: Any) -> Finding | None:
         if not data["exists"]:  # empty repository: no branch to protect yet
             return None
         ok, proof = self.decide(data)
+        if ok is False and data.get("classic_error") and self.unreadable_classic_could_pass(proof):
+            ok, proof = None, {**proof, "reason": data["classic_error"]}
         raw = {"repository": repo["full_name"], "default_branch": data["branch"],
-               "classic_protection": data["classic"] is not None,
+               "branch_marked_protected": data.get("protected"),
+               "classic_protection": ("unreadable" if data.get("classic_error")
+                                      else data["classic"] is not None),
                "ruleset_rules": sorted({r["type"] for r in data["rules"]}), **proof}
         subject = f"Default branch '{data['branch']}' of {repo['full_name']}"
         if ok is None:
             return finding(repo["full_name"], None, f"{subject}: {proof.get('reason', 'data not readable')}",
                            raw)
-        return finding(repo["full_name"], ok, f"{subject} {self.ok_text if ok else self.fail_text}.", raw)
+        return finding(repo["full_name"], ok,
+                       f"{subject} {self.ok_text if ok else self.fail_message(proof)}.", raw)
 
 
 def _meta(key: str, title: str, severity: Severity, cis: list[str], rationale: str, remediation: str) -> CheckMeta:
@@ -67,7 +106,8 @@ def _meta(key: str, title: str, severity: Severity, cis: list[str], rationale: s
         frameworks["CIS"] = cis
     return CheckMeta(key=key, title=title, provider=Provider.GITHUB, service="repository",
                      severity=severity, frameworks=frameworks, rationale=rationale,
-                     remediation=f"{_BRANCH_SETTINGS}: {remediation}")
+                     remediation=f"{_BRANCH_SETTINGS}: {remediation}",
+                     when_empty=EvidenceStatus.NOT_APPLICABLE)  # no repository: nothing to protect
 
 
 class RepositoryDefaultBranchProtectionEnabled(DefaultBranchCheck):
@@ -79,7 +119,8 @@ class RepositoryDefaultBranchProtectionEnabled(DefaultBranchCheck):
     ok_text, fail_text = "is protected", "is not protected by a branch rule or ruleset"
 
     def decide(self, p: dict[str, Any]) -> tuple[bool | None, dict[str, Any]]:
-        return p["classic"] is not None or bool(p["rules"]), {}
+        # GitHub's own `protected` flag settles it even when the rules themselves are unreadable.
+        return bool(p.get("protected")) or p["classic"] is not None or bool(p["rules"]), {}
 
 
 class RepositoryDefaultBranchRequiresPrReviews(DefaultBranchCheck):
@@ -175,23 +216,44 @@ class RepositoryDefaultBranchProtectionAppliesToAdmins(DefaultBranchCheck):
                  "Default branch protection also applies to administrators", Severity.MEDIUM, ["1.1.14"],
                  "If administrators can bypass the rules, one compromised admin account bypasses every "
                  "review requirement.",
-                 "tick 'Do not allow bypassing the above settings' (classic), or keep admin roles out "
-                 "of the ruleset's bypass list.")
-    ok_text, fail_text = "applies to administrators", "can be bypassed by administrators"
+                 "tick 'Do not allow bypassing the above settings' (classic), and empty the bypass "
+                 "list of every ruleset that applies to the branch (roles, teams, apps, deploy keys).")
+    ok_text = "applies to everyone, administrators included"
 
     def decide(self, p: dict[str, Any]) -> tuple[bool | None, dict[str, Any]]:
-        by_classic = _enabled((p["classic"] or {}).get("enforce_admins"))
-        bypass = p["rulesets"]  # ruleset id -> admins may bypass (None: not readable)
-        enforced = [rid for rid, can_bypass in bypass.items() if can_bypass is False]
-        proof = {"enforce_admins_classic": by_classic, "rulesets_without_admin_bypass": enforced}
-        if by_classic or enforced:
-            return True, proof
-        unreadable = [rid for rid, can_bypass in bypass.items() if can_bypass is None]
-        if unreadable:
-            proof["reason"] = (f"the bypass list of ruleset(s) {', '.join(unreadable)} is not visible to the "
+        """PASS only when nobody may skip any of the rules that protect the branch.
+
+        Classic protection without enforce_admins lets admins push past it; every bypass actor
+        of a ruleset (whatever its type or bypass_mode) may skip that ruleset's rules. Either
+        is a way around the protection, so one is enough to FAIL, naming who.
+        """
+        classic = p["classic"]
+        bypass: list[str] = []
+        if classic is not None and not _enabled(classic.get("enforce_admins")):
+            bypass.append("administrators (classic branch protection without enforce_admins)")
+        hidden: list[str] = []
+        for ruleset_id, actors in sorted(p["rulesets"].items()):
+            if actors is None:
+                hidden.append(ruleset_id)
+            else:
+                bypass += [f"{bypass_actor_text(a)} in ruleset {ruleset_id}" for a in actors]
+        proof = {"enforce_admins_classic": _enabled((classic or {}).get("enforce_admins")),
+                 "bypass": bypass[:20], "rulesets_with_hidden_bypass_list": hidden}
+        if bypass:
+            return False, proof
+        if hidden:
+            proof["reason"] = (f"the bypass list of ruleset(s) {', '.join(hidden)} is not visible to the "
                                "token (it needs admin access to the repository)")
             return None, proof
-        return False, proof
+        return classic is not None or bool(p["rules"]), proof
+
+    def fail_message(self, proof: dict[str, Any]) -> str:
+        if not proof["bypass"]:
+            return "is not protected by a branch rule or ruleset"
+        return f"can be bypassed by {'; '.join(proof['bypass'][:5])}"
+
+    def unreadable_classic_could_pass(self, proof: dict[str, Any]) -> bool:
+        return not proof["bypass"]  # a ruleset that may be bypassed fails whatever classic says
 
 
 class RepositoryDefaultBranchRequiresCodeownersReview(DefaultBranchCheck):

@@ -1,5 +1,8 @@
-"""Organization-wide GitHub settings: 2FA, base permission, repository creation and
-deletion, number of owners, webhooks."""
+"""Organization-wide GitHub settings: 2FA (members and outside collaborators), base
+permission, repository creation and deletion, number of owners, webhooks.
+
+Each check returns exactly one finding for the organization (PASS, FAIL or ERROR), so
+"nothing in scope" (CheckMeta.when_empty) never arises for them."""
 
 from __future__ import annotations
 
@@ -79,6 +82,33 @@ class OrganizationMembersWithout2fa(OrganizationCheck):
         if not data:
             return finding(login, True, f"Every member of '{login}' has 2FA enabled.", raw)
         return finding(login, False, f"{len(data)} member(s) of '{login}' have 2FA disabled: "
+                                     f"{', '.join(sample(data, 10))}.", raw)
+
+
+class OrganizationOutsideCollaboratorsWithout2fa(OrganizationCheck):
+    meta = CheckMeta(
+        key="organization_outside_collaborators_without_2fa",
+        title="No outside collaborator has two-factor authentication disabled",
+        provider=Provider.GITHUB,
+        service="organization",
+        severity=Severity.HIGH,
+        frameworks={"SOC 2": ["CC6.1"], "ISO 27001": ["8.5"]},
+        rationale="Outside collaborators are not members, so the member list never shows them, yet they "
+                  "can push to the repositories they were added to; one without 2FA is an account an "
+                  "attacker can take over with a password.",
+        remediation="Ask the listed collaborators to enable 2FA, or remove them: GitHub → your "
+                    "organization → People → Outside collaborators → filter '2FA: Disabled' → remove from "
+                    "all repositories. Requiring 2FA for the organization removes them too.",
+    )
+
+    def collect(self, session: Any) -> Any:
+        return session.collect("outside_collaborators", filter_="2fa_disabled")
+
+    def evaluate(self, login: str, data: Any, session: Any) -> Finding:
+        raw = {"organization": login, "outside_collaborators_without_2fa": sample(data), "count": len(data)}
+        if not data:
+            return finding(login, True, f"Every outside collaborator of '{login}' has 2FA enabled.", raw)
+        return finding(login, False, f"{len(data)} outside collaborator(s) of '{login}' have 2FA disabled: "
                                      f"{', '.join(sample(data, 10))}.", raw)
 
 

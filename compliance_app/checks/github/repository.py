@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.checks.github._common import RepositoryCheck, finding, sample
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 INACTIVE_DAYS = 180
 CODEOWNERS_PATHS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS")
@@ -21,7 +21,8 @@ def _meta(key: str, title: str, severity: Severity, soc2: str, iso: str, cis: li
     if cis:
         frameworks["CIS"] = cis
     return CheckMeta(key=key, title=title, provider=Provider.GITHUB, service="repository",
-                     severity=severity, frameworks=frameworks, rationale=rationale, remediation=remediation)
+                     severity=severity, frameworks=frameworks, rationale=rationale, remediation=remediation,
+                     when_empty=EvidenceStatus.NOT_APPLICABLE)  # no repository in scope: nothing to judge
 
 
 class RepositorySecretScanningEnabled(RepositoryCheck):
@@ -51,7 +52,7 @@ class RepositoryDependencyScanningEnabled(RepositoryCheck):
                  f"{_SECURITY_SETTINGS} → Dependabot alerts → Enable.")
 
     def collect(self, session: Any, repo: dict[str, Any]) -> Any:
-        return session.collect("vulnerability_alerts", repo=repo["full_name"])
+        return session.collect("vulnerability_alerts", repo=repo["full_name"], admin=repo.get("admin"))
 
     def evaluate(self, repo: dict[str, Any], data: Any) -> Finding:
         name = repo["full_name"]
