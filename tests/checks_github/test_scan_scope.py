@@ -1,5 +1,5 @@
-"""A whole scan of a GitHub integration whose token sees only some repositories, or
-cannot read branch protection: the audit records it and no repository check is PASS."""
+"""A whole scan of a GitHub integration whose token sees only some repositories: the audit
+records it in Audit.scope and no repository check is PASS."""
 
 from __future__ import annotations
 
