@@ -304,7 +304,8 @@ class GitHubSession:
 
         A fine-grained token limited to some repositories (or a user who cannot read them all)
         lists fewer than the organization has, and nothing else says so: the repository checks
-        would pass on what they saw. `missing` counts the ones not seen; `note` says it in
+        would pass on what they saw. `missing` counts the ones not seen (`missing_public` the
+        public ones among them, for checks of public repositories); `note` says it in
         words, or says that the comparison was impossible. Public and private are compared
         apart, so extra internal repositories on one side never hide missing ones on the other.
         """
@@ -312,7 +313,8 @@ class GitHubSession:
         names = sorted(r["full_name"] for r in repos)
         seen_private = sum(1 for r in repos if r.get("private"))
         seen_public = len(repos) - seen_private
-        result: dict[str, Any] = {"repositories": names, "in_organization": None, "missing": 0, "note": None}
+        result: dict[str, Any] = {"repositories": names, "in_organization": None, "missing": 0,
+                                  "missing_public": 0, "note": None}
         try:
             org = self.collect("organization")
         except CollectionError as exc:
@@ -325,7 +327,7 @@ class GitHubSession:
             result["note"] = (f"GitHub did not return the repository counts of {self.org_login}; the scan "
                               f"cannot confirm that the {len(repos)} repositories the token sees are all of them.")
             return result
-        missing = max(0, public - seen_public)
+        missing = result["missing_public"] = max(0, public - seen_public)
         if isinstance(private, int):
             missing += max(0, private - seen_private)
             result["in_organization"] = len(repos) + missing

@@ -197,6 +197,14 @@ def test_token_that_sees_every_repository_adds_nothing(github_server: GitHubServ
     assert session.coverage()["notes"] == [] and session.coverage()["repositories_seen"] == 2
 
 
+def test_unseen_private_repositories_do_not_concern_a_check_of_public_ones(github_server: GitHubServer) -> None:
+    github_server.add_repo("site").files["SECURITY.md"] = "mail security@"
+    github_server.add_repo("secret", private=True, visible=False)
+    session = make_session(github_server)
+    assert [f.status for f in get_check("repository_public_has_securitymd_file").run(session)] == [PASS]
+    assert _by_resource(get_check("repository_has_codeowners_file").run(session))["acme"] == ERROR
+
+
 def test_hidden_private_count_is_noted_but_public_gap_still_errors(github_server: GitHubServer) -> None:
     github_server.org.update(owned_private_repos=None, total_private_repos=None)  # not an owner
     github_server.add_repo("private-api", private=True)

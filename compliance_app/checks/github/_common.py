@@ -44,17 +44,18 @@ class OrganizationCheck(Check):
         return [self.evaluate(session.org_login, data, session)]
 
 
-def unseen_repositories(session: Any) -> Finding | None:
+def unseen_repositories(session: Any, public_only: bool = False) -> Finding | None:
     """ERROR for the organization when the token lists fewer repositories than it has.
 
     Without it a token limited to some repositories would let every repository check pass
     on what it saw; with it the check cannot be PASS (and still FAILs on what it saw).
+    A check of public repositories only minds unseen public ones.
     """
     try:
         seen = session.collect("repository_coverage")
     except CollectionError:  # the listing itself failed: reported by the caller already
         return None
-    if not seen["missing"]:
+    if not seen["missing_public" if public_only else "missing"]:
         return None
     return Finding(resource_id=session.org_login, status=ERROR, message=seen["note"],
                    raw_data={"organization": session.org_login, "repositories_seen": len(seen["repositories"]),
@@ -107,4 +108,4 @@ class RepositoryCheck(Check):
         else:  # per-repository reads are independent; results keep the repository order
             with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
                 results = list(pool.map(one, targets))
-        return [f for f in [*results, unseen_repositories(session)] if f is not None]
+        return [f for f in [*results, unseen_repositories(session, self.public_only)] if f is not None]
