@@ -1,7 +1,7 @@
 """Provider sessions: collect raw API data from GitHub and AWS for the checks.
 
 `open_session` / `test_connection` dispatch on the Provider enum to the module of the
-same name (providers/github.py, providers/aws.py), imported lazily so that using one
+same name (providers/github.py, the providers/aws/ package), imported lazily so that using one
 provider never imports the other's SDK.
 """
 

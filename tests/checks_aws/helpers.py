@@ -22,9 +22,8 @@ from botocore.exceptions import ClientError
 
 from compliance_app.checks.base import Finding
 from compliance_app.checks.registry import get_check
-from compliance_app.models import EvidenceStatus
 from compliance_app.providers.aws import AwsSession
-from compliance_app.providers.base import CollectionError
+from compliance_app.vocabulary import CollectionError, EvidenceStatus
 
 REGION = "us-east-1"
 CREDS = {"access_key_id": "AKIAFAKEFAKEFAKE1234", "secret_access_key": "s3cr3t-value-never-shown"}
@@ -88,3 +87,6 @@ class FakeSession:
         if isinstance(value, CollectionError):
             raise value
         return value
+
+    def collect_regions(self, name: str) -> dict[str, Any]:
+        return {r: self.data.get((name, r), self.data.get(name)) for r in self.regions}

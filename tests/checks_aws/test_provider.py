@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ConnectTimeoutError
 from botocore.stub import Stubber
 
-from compliance_app.providers import aws as aws_provider
 from compliance_app.providers.aws import COLLECTORS, AwsSession, describe_error, test_connection
+from compliance_app.providers.aws import session as aws_session
 from compliance_app.providers.base import CollectionError
 from tests.checks_aws.helpers import (
     CREDS,
@@ -66,7 +66,7 @@ def test_collect_memoizes_failures(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(CollectionError, match="Access denied calling test:ListThings"):
             session.collect("test.denied")
     assert len(calls) == 1
-    assert session.regions == ["us-east-1"]
+    assert session.home_region == "us-east-1"  # global collectors are called there
 
 
 def test_unknown_collector_is_a_programming_error() -> None:
@@ -88,6 +88,7 @@ def test_invalid_region_is_rejected() -> None:
 def test_denied_region_is_error_other_regions_still_evaluated(aws: None) -> None:
     session = AwsSession({"regions": [REGION, "eu-west-1"]}, CREDS)
     boto3.client("ec2", region_name=REGION).create_volume(AvailabilityZone=f"{REGION}a", Size=1)
+    assert session.regions == [REGION, "eu-west-1"]  # both answered when the scan began
     break_client(session, "ec2", client_error("UnauthorizedOperation", "DescribeVolumes"), "eu-west-1")
     findings = run("ec2_ebs_volume_encryption", session)
     by_region = {f.region: f for f in findings}
@@ -150,7 +151,7 @@ def test_assume_role_sends_external_id() -> None:
             return sts
 
     with stubber:
-        assumed = aws_provider.assume_role(Base(), "arn:aws:iam::111122223333:role/Audit", "ext-123", REGION, None)
+        assumed = aws_session.assume_role(Base(), "arn:aws:iam::111122223333:role/Audit", "ext-123", REGION, None)
     stubber.assert_no_pending_responses()
     assert assumed.get_credentials().access_key == "ASIAEXAMPLEEXAMPLE12"
 
@@ -239,7 +240,7 @@ def test_assume_role_denied_errors_every_check(monkeypatch: pytest.MonkeyPatch) 
     def deny(*args: Any) -> None:
         raise client_error("AccessDenied", "AssumeRole")
 
-    monkeypatch.setattr(aws_provider, "assume_role", deny)
+    monkeypatch.setattr(aws_session, "assume_role", deny)
     session = AwsSession({"role_arn": "arn:aws:iam::111122223333:role/Audit"}, CREDS)
     [f] = run("guardduty_is_enabled", session)
     assert f.status == ERROR and "trust policy" in f.message
@@ -283,7 +284,7 @@ def test_connection_assume_role_denied(aws: None, monkeypatch: pytest.MonkeyPatc
     def deny(*args: Any) -> None:
         raise client_error("AccessDenied", "AssumeRole")
 
-    monkeypatch.setattr(aws_provider, "assume_role", deny)
+    monkeypatch.setattr(aws_session, "assume_role", deny)
     result = test_connection({"role_arn": "arn:aws:iam::111122223333:role/Audit"}, {**CREDS, "external_id": "e"})
     assert not result.ok and "trust policy" in result.message and "external id" in result.message
 

@@ -1,1 +1,1 @@
-"""AWS checks (boto3 via providers/aws.py)."""
+"""AWS checks (boto3 via the providers/aws/ package)."""

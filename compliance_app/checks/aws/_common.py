@@ -97,15 +97,25 @@ class AwsCheck(Check):
 
 
 class RegionalCheck(Check):
-    """Per-region check: a region that cannot be read is ERROR; the others are still evaluated."""
+    """Per-region check over the session's scanned regions (read concurrently).
+
+    A region that cannot be read is ERROR; the others are still evaluated. A region the
+    provider skipped (denied by an SCP, not opted in) is not in session.regions: its skip is
+    recorded once in the session's coverage, not as an ERROR per check.
+    """
 
     collector: ClassVar[str]
 
     def run(self, session: Any) -> list[Finding]:
         findings: list[Finding] = []
-        for region in session.regions:
+        try:
+            by_region = session.collect_regions(self.collector)
+        except CollectionError as exc:  # the session could not open: no region can be read
+            return [Finding.error(ACCOUNT, exc.reason)]
+        for region, data in by_region.items():
             try:
-                data = session.collect(self.collector, region)
+                if isinstance(data, CollectionError):
+                    raise data
                 found = self.evaluate(data, region)
             except CollectionError as exc:
                 found = [Finding.error(f"region/{region}", exc.reason, region=region)]
@@ -135,11 +145,15 @@ class MultiRegionCheck(Check):
     def run(self, session: Any) -> list[Finding]:
         by_region: dict[str, Any] = {}
         errors: list[Finding] = []
-        for region in session.regions:
-            try:
-                by_region[region] = session.collect(self.collector, region)
-            except CollectionError as exc:
-                errors.append(Finding.error(f"region/{region}", exc.reason, region=region))
+        try:
+            collected = session.collect_regions(self.collector)
+        except CollectionError as exc:
+            return [Finding.error(ACCOUNT, exc.reason)]
+        for region, data in collected.items():
+            if isinstance(data, CollectionError):
+                errors.append(Finding.error(f"region/{region}", data.reason, region=region))
+            else:
+                by_region[region] = data
         try:
             if not by_region:
                 return errors

@@ -1,0 +1,78 @@
+"""Data-protection collectors (regional): RDS, KMS, Backup, ACM, Secrets Manager, DynamoDB."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from compliance_app.providers.aws.collectors._registry import collector, paginate
+
+if TYPE_CHECKING:
+    from compliance_app.providers.aws.session import AwsSession
+
+
+@collector("rds.instances")
+def _rds_instances(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    dbs = paginate(s.client("rds", region), "describe_db_instances", "DBInstances")
+    return [{k: d.get(k) for k in ("DBInstanceIdentifier", "DBInstanceArn", "Engine", "StorageEncrypted",
+                                   "PubliclyAccessible", "BackupRetentionPeriod")} for d in dbs]
+
+
+@collector("kms.keys")
+def _kms_keys(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Customer-managed, enabled, symmetric keys with their rotation status."""
+    kms = s.client("kms", region)
+    out = []
+    for k in paginate(kms, "list_keys", "Keys"):
+        meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+        if (meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") != "Enabled"
+                or meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
+                or meta.get("Origin", "AWS_KMS") != "AWS_KMS"):
+            continue
+        key = {"KeyId": meta["KeyId"], "Arn": meta.get("Arn")}
+        try:  # a key policy can deny the auditor even when IAM allows it
+            key["KeyRotationEnabled"] = kms.get_key_rotation_status(KeyId=k["KeyId"]).get("KeyRotationEnabled")
+        except ClientError as exc:
+            key["__error__"] = s.describe(exc, "kms", region)
+        out.append(key)
+    return out
+
+
+@collector("backup.plans")
+def _backup_plans(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    plans = paginate(s.client("backup", region), "list_backup_plans", "BackupPlansList")
+    return [{"BackupPlanId": p["BackupPlanId"], "BackupPlanName": p.get("BackupPlanName"),
+             "BackupPlanArn": p.get("BackupPlanArn")} for p in plans]
+
+
+ACM_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+
+
+@collector("acm.certificates")
+def _acm_certificates(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    acm = s.client("acm", region)
+    out = []
+    # Without Includes, ListCertificates silently omits everything but RSA-1024/2048 certificates.
+    for c in paginate(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": ACM_KEY_TYPES}):
+        cert = acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
+        out.append({k: cert.get(k) for k in ("CertificateArn", "DomainName", "Status", "NotAfter", "InUseBy")})
+    return out
+
+
+@collector("secretsmanager.secrets")
+def _secrets(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    secrets = paginate(s.client("secretsmanager", region), "list_secrets", "SecretList")
+    return [{"Name": x["Name"], "ARN": x.get("ARN"), "RotationEnabled": bool(x.get("RotationEnabled")),
+             "RotationRules": x.get("RotationRules")} for x in secrets]
+
+
+@collector("dynamodb.tables")
+def _dynamodb_tables(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    ddb = s.client("dynamodb", region)
+    out = []
+    for name in paginate(ddb, "list_tables", "TableNames"):
+        desc = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        pitr = desc.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
+        out.append({"TableName": name, "PointInTimeRecoveryStatus": pitr})
+    return out

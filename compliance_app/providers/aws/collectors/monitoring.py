@@ -1,0 +1,78 @@
+"""Logging and detection collectors (regional): CloudTrail, Config, GuardDuty, Security Hub,
+Access Analyzer, CloudWatch Logs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from compliance_app.providers.aws.collectors._registry import collector, paginate
+from compliance_app.providers.aws.errors import code
+
+if TYPE_CHECKING:
+    from compliance_app.providers.aws.session import AwsSession
+
+
+@collector("cloudtrail.trails")
+def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Trails visible in `region`, including multi-region trails homed elsewhere."""
+    ct = s.client("cloudtrail", region)
+    trails = ct.describe_trails(includeShadowTrails=True).get("trailList", [])
+    out = []
+    for t in trails:
+        trail = {k: t.get(k) for k in ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail",
+                                       "LogFileValidationEnabled", "KmsKeyId", "S3BucketName")}
+        try:  # an organization trail seen from a member account may refuse its status
+            trail["IsLogging"] = bool(ct.get_trail_status(Name=t["TrailARN"]).get("IsLogging"))
+        except ClientError as exc:
+            trail["IsLogging"] = None
+            trail["StatusError"] = s.describe(exc, "cloudtrail", region)
+        out.append(trail)
+    return out
+
+
+@collector("config.recorders")
+def _config_recorders(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    cfg = s.client("config", region)
+    recorders = cfg.describe_configuration_recorders().get("ConfigurationRecorders", [])
+    statuses = {st["name"]: st for st in
+                cfg.describe_configuration_recorder_status().get("ConfigurationRecordersStatus", [])}
+    return [{"name": r["name"], "recordingGroup": r.get("recordingGroup", {}),
+             "recording": bool(statuses.get(r["name"], {}).get("recording")),
+             "lastStatus": statuses.get(r["name"], {}).get("lastStatus")} for r in recorders]
+
+
+@collector("guardduty.detectors")
+def _guardduty_detectors(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    gd = s.client("guardduty", region)
+    out = []
+    for det_id in paginate(gd, "list_detectors", "DetectorIds"):
+        det = gd.get_detector(DetectorId=det_id)
+        out.append({"DetectorId": det_id, "Status": det.get("Status")})
+    return out
+
+
+@collector("securityhub.hub")
+def _securityhub_hub(s: AwsSession, region: str) -> dict[str, Any]:
+    """{} means Security Hub is not enabled in the region."""
+    try:
+        hub = s.client("securityhub", region).describe_hub()
+    except ClientError as exc:
+        if code(exc) in {"InvalidAccessException", "ResourceNotFoundException"}:
+            return {}
+        raise
+    return {"HubArn": hub.get("HubArn"), "SubscribedAt": hub.get("SubscribedAt")}
+
+
+@collector("logs.log_groups")
+def _log_groups(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    groups = paginate(s.client("logs", region), "describe_log_groups", "logGroups")
+    return [{"logGroupName": g["logGroupName"], "arn": g.get("arn"),
+             "retentionInDays": g.get("retentionInDays")} for g in groups]
+
+
+@collector("accessanalyzer.analyzers")
+def _access_analyzers(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    analyzers = paginate(s.client("accessanalyzer", region), "list_analyzers", "analyzers")
+    return [{k: a.get(k) for k in ("name", "arn", "type", "status")} for a in analyzers]

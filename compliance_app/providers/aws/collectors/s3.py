@@ -1,0 +1,70 @@
+"""S3 collectors (global listing, per-bucket attributes read in the bucket's region)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from compliance_app.providers.aws.collectors._registry import collector
+from compliance_app.providers.aws.errors import code
+
+if TYPE_CHECKING:
+    from compliance_app.providers.aws.session import AwsSession
+
+
+@collector("s3.account_public_access_block")
+def _s3_account_pab(s: AwsSession, region: str) -> dict[str, Any]:
+    """{} means no account-level Block Public Access configuration exists."""
+    account = s.collect("sts.identity")["Account"]
+    try:
+        return s.client("s3control").get_public_access_block(AccountId=account)["PublicAccessBlockConfiguration"]
+    except ClientError as exc:
+        if code(exc) == "NoSuchPublicAccessBlockConfiguration":
+            return {}
+        raise
+
+
+def _bucket_call(s: AwsSession, fn: Callable[[], Any], missing: set[str], default: Any) -> Any:
+    """One bucket attribute: value, `default` when not configured, or {"__error__": reason}.
+
+    Errors are kept per attribute so a denied GetBucketPolicy only errors the checks that need it.
+    """
+    try:
+        return fn()
+    except ClientError as exc:
+        if code(exc) in missing:
+            return default
+        return {"__error__": s.describe(exc, "s3")}
+    except BotoCoreError as exc:
+        return {"__error__": s.describe(exc, "s3")}
+
+
+def _bucket_details(s: AwsSession, name: str) -> dict[str, Any]:
+    loc = _bucket_call(s, lambda: s.client("s3").get_bucket_location(Bucket=name).get("LocationConstraint"),
+                       set(), None)
+    # LocationConstraint: None means us-east-1, "EU" is the legacy name of eu-west-1.
+    region = {"EU": "eu-west-1"}.get(loc, loc) if isinstance(loc, str) else ("us-east-1" if loc is None
+                                                                              else s.home_region)
+    c = s.client("s3", region)
+    return {
+        "Name": name,
+        "Region": region,
+        "Grants": _bucket_call(s, lambda: [
+            {"Grantee": g["Grantee"].get("URI") or g["Grantee"].get("ID"), "Permission": g["Permission"]}
+            for g in c.get_bucket_acl(Bucket=name).get("Grants", [])], set(), []),
+        "PolicyStatus": _bucket_call(s, lambda: c.get_bucket_policy_status(Bucket=name)["PolicyStatus"],
+                                     {"NoSuchBucketPolicy"}, {}),
+        "PublicAccessBlock": _bucket_call(
+            s, lambda: c.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
+            {"NoSuchPublicAccessBlockConfiguration"}, {}),
+        "Policy": _bucket_call(s, lambda: c.get_bucket_policy(Bucket=name)["Policy"], {"NoSuchBucketPolicy"}, None),
+        "Versioning": _bucket_call(s, lambda: c.get_bucket_versioning(Bucket=name).get("Status"), set(), None),
+        "Logging": _bucket_call(s, lambda: c.get_bucket_logging(Bucket=name).get("LoggingEnabled"), set(), None),
+    }
+
+
+@collector("s3.buckets")
+def _s3_buckets(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    return [_bucket_details(s, b["Name"]) for b in s.client("s3").list_buckets().get("Buckets", [])]
