@@ -20,7 +20,8 @@ def _org_id(slug: str) -> uuid.UUID:
 
 
 def _describe(row: IntegrationRow) -> str:
-    where = row.config.get("github_org") or row.config.get("role_arn") or ",".join(row.config.get("regions", []))
+    regions = ",".join(row.config.get("regions") or []) or "all enabled regions"
+    where = row.config.get("github_org") or row.config.get("role_arn") or regions
     hint = f" (…{row.secret_hint})" if row.secret_hint else ""
     return f"{row.provider} '{row.name}' [{where}]{hint}"
 
@@ -55,7 +56,9 @@ def register(app: typer.Typer) -> None:
             "", "--role-arn",
             help="IAM role to assume with the access keys (keys optional if AWS_USE_HOST_CREDENTIALS=true)"),
         external_id: str = typer.Option("", "--external-id", help="External id for the role"),
-        regions: str = typer.Option("us-east-1", "--regions", help="Comma-separated regions"),
+        regions: str = typer.Option("", "--regions",
+                                    help="Comma-separated regions to restrict the scan to (default: every region "
+                                         "the account has enabled)"),
         endpoint_url: str = typer.Option("", "--endpoint-url", help="Custom endpoint (tests)"),
         name: str = typer.Option("", "--name", help="Display name"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),

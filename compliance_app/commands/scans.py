@@ -39,7 +39,8 @@ def _await(audit: Audit, timeout: float) -> Audit:
 def _print_summary(summary: dict) -> None:
     counts = ", ".join(f"{k.lower()} {v}" for k, v in sorted(summary["counts"].items())) or "no evidence yet"
     score = "n/a" if summary["score"] is None else f"{summary['score']}/100"
-    typer.echo(f"audit {summary['audit_id']}: {summary['status']}  score {score}  ({counts})")
+    scored = f", {summary['scored']}" if summary.get("scored") else ""
+    typer.echo(f"audit {summary['audit_id']}: {summary['status']}  score {score}{scored}  (resources: {counts})")
     if summary.get("error"):
         typer.echo(f"  error: {summary['error']}")
 

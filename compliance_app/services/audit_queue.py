@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,13 +30,13 @@ from compliance_app.models import (
     EvidenceStatus,
     Integration,
     Organization,
-    Question,
     ScanFrequency,
     ScanHistory,
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import plans
-from compliance_app.services.scoring import score_grouped
+from compliance_app.services.check_results import audit_score
+from compliance_app.services.scoring import AuditScore
 from compliance_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -180,29 +179,31 @@ def save_scope(audit_id: uuid.UUID, worker_id: str, scope: dict[str, Any]) -> bo
         return True
 
 
-def grouped_evidence(s: Session, audit_id: uuid.UUID) -> list[tuple[str, str, int]]:
-    """(status, severity, count) of an audit's evidence, for scoring and counts."""
-    rows = s.execute(
-        select(Evidence.status, Question.severity, sa.func.count())
-        .join(Question, Question.id == Evidence.question_id)
-        .where(Evidence.audit_id == audit_id)
-        .group_by(Evidence.status, Question.severity)
-    ).all()
-    return [(str(status), str(severity), n) for status, severity, n in rows]
+def rescore(s: Session, audit: Audit) -> AuditScore:
+    """Recompute score, check counts and resource counts from the stored evidence
+    (completion, risk acceptance), and the audit's ScanHistory point if it has one."""
+    result = audit_score(s, audit.id)
+    audit.score = result.score
+    audit.counts = result.resource_counts
+    audit.check_counts = result.check_counts
+    s.execute(sa.update(ScanHistory).where(ScanHistory.audit_id == audit.id).values(**history_figures(audit)))
+    return result
 
 
-def status_counts(groups: list[tuple[str, str, int]]) -> dict[str, int]:
-    totals: Counter[str] = Counter({s.value: 0 for s in EvidenceStatus})
-    for status, _severity, n in groups:
-        totals[status] += n
-    return dict(totals)
-
-
-def rescore(s: Session, audit: Audit) -> None:
-    """Recompute score and counts from the stored evidence (completion, risk acceptance)."""
-    groups = grouped_evidence(s, audit.id)
-    audit.score = score_grouped(groups)
-    audit.counts = status_counts(groups)
+def history_figures(audit: Audit) -> dict[str, Any]:
+    """ScanHistory's figures of an audit: checks per result, resources beside them."""
+    checks, resources = audit.check_counts or {}, audit.counts or {}
+    return {
+        "score": audit.score,
+        "total_pass": checks.get(EvidenceStatus.PASS.value, 0),
+        "total_fail": checks.get(EvidenceStatus.FAIL.value, 0),
+        "total_accepted": checks.get(EvidenceStatus.RISK_ACCEPTED.value, 0),
+        "total_error": checks.get(EvidenceStatus.ERROR.value, 0),
+        "total_not_applicable": checks.get(EvidenceStatus.NOT_APPLICABLE.value, 0),
+        "resources_passing": resources.get(EvidenceStatus.PASS.value, 0)
+        + resources.get(EvidenceStatus.RISK_ACCEPTED.value, 0),
+        "resources_failing": resources.get(EvidenceStatus.FAIL.value, 0),
+    }
 
 
 def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
@@ -258,15 +259,10 @@ def upsert_scan_history(s: Session, audit: Audit) -> None:
     audits of the same organization on the same day cannot leave the older figures.
     """
     assert audit.finished_at is not None
-    counts = audit.counts
     values = {
         "organization_id": audit.organization_id,
         "date": audit.finished_at.date(),
-        "score": audit.score,
-        "total_pass": counts.get(EvidenceStatus.PASS.value, 0),
-        "total_fail": counts.get(EvidenceStatus.FAIL.value, 0),
-        "total_accepted": counts.get(EvidenceStatus.RISK_ACCEPTED.value, 0),
-        "total_error": counts.get(EvidenceStatus.ERROR.value, 0),
+        **history_figures(audit),
         "audit_id": audit.id,
         "updated_at": audit.finished_at,
     }

@@ -10,7 +10,6 @@ BY), so the dashboard costs a handful of small queries whatever the history size
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,7 +20,6 @@ from sqlmodel import Session, select
 from compliance_app.db import session_scope
 from compliance_app.models import (
     ACTIVE_AUDIT_STATUSES,
-    SEVERITY_WEIGHT,
     Audit,
     AuditStatus,
     Evidence,
@@ -33,6 +31,7 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.check_results import CheckRow, audit_score, check_rows
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
 from compliance_app.services.scans import (
@@ -42,6 +41,7 @@ from compliance_app.services.scans import (
     access_audit,
     list_audits,
 )
+from compliance_app.services.scoring import SCORE_EXPLANATION, scored_text_of
 
 #: Ranges the trend chart offers, in days.
 TREND_RANGES: tuple[int, ...] = (7, 30, 90, 365)
@@ -51,11 +51,16 @@ STATUSES: tuple[str, ...] = tuple(s.value for s in EvidenceStatus)
 
 @dataclass
 class FailingCheck:
+    """A failing check (not a resource): the worst first by severity, then resources failing."""
+
     question_key: str
     title: str
     severity: str
     provider: str
+    #: Resources failing, and in total ("3 of 120 resources failing").
     failing: int
+    total: int = 0
+    resources_text: str = ""
 
 
 @dataclass
@@ -75,7 +80,14 @@ class DashboardSummary:
     latest_audit_id: str | None = None
     score: int | None = None
     previous_score: int | None = None
+    #: Resources (evidence rows) per status of the latest scored audit.
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    #: Checks per rolled-up result of that audit: the unit of the score (DESIGN.md §4).
+    check_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    #: "scored 18 of 24 checks (2 could not run)", shown beside the score.
+    scored_text: str = ""
+    #: How the score is computed, in one sentence (help line / tooltip).
+    score_explanation: str = SCORE_EXPLANATION
     completed_at: datetime | None = None
     #: The newest audit of any status: what "last scan" shows.
     last_scan_at: datetime | None = None
@@ -98,11 +110,16 @@ class AuditRow:
     id: str
     status: str
     score: int | None
+    #: Resources (evidence rows) per status.
     counts: dict[str, int]
     created_at: datetime
     finished_at: datetime | None
     triggered_by: str | None
     error: str | None
+    #: Checks per rolled-up result, and "scored n of m checks (k could not run)" ("" before
+    #: the audit completed).
+    check_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    scored_text: str = ""
 
 
 @dataclass
@@ -136,39 +153,19 @@ def _latest_scored(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
     )
 
 
-def _expand(groups: list[tuple[str, dict[str, list[str]], int]]) -> Iterator[dict[str, Any]]:
-    """Grouped (status, frameworks, n) rows as the per-evidence dicts readiness expects."""
-    for status, frameworks, n in groups:
-        row = {"status": status, "frameworks": frameworks}
-        for _ in range(n):
-            yield row
-
-
-def _readiness(s: Session, audit_id: uuid.UUID) -> list[FrameworkReadiness]:
-    groups = s.exec(
-        select(Evidence.status, Question.id, sa.func.count())
-        .join(Question, Question.id == Evidence.question_id)
-        .where(Evidence.audit_id == audit_id)
-        .group_by(Evidence.status, Question.id)
-    ).all()
-    frameworks = dict(
-        s.exec(select(Question.id, Question.frameworks).where(Question.id.in_({q for _, q, _ in groups}))).all()
+def _readiness(rows: list[CheckRow]) -> list[FrameworkReadiness]:
+    """Readiness per control from the audit's rolled-up checks (one dict per check)."""
+    return framework_readiness(
+        {"question_key": r.question_key, "status": r.result, "frameworks": r.frameworks} for r in rows
     )
-    return framework_readiness(_expand([(str(st), frameworks[q], n) for st, q, n in groups]))
 
 
-def _top_failing(s: Session, audit_id: uuid.UUID) -> list[FailingCheck]:
-    weight = sa.case(*((Question.severity == sev.value, w) for sev, w in SEVERITY_WEIGHT.items()), else_=0)
-    failing = sa.func.count().label("failing")
-    rows = s.exec(
-        select(Question.key, Question.title, Question.severity, Question.provider, failing)
-        .join(Evidence, Evidence.question_id == Question.id)
-        .where(Evidence.audit_id == audit_id, Evidence.status == EvidenceStatus.FAIL)
-        .group_by(Question.id)
-        .order_by(weight.desc(), failing.desc(), Question.key)
-        .limit(TOP_FAILING_LIMIT)
-    ).all()
-    return [FailingCheck(k, t, str(sev), str(p), n) for k, t, sev, p, n in rows]
+def _top_failing(rows: list[CheckRow]) -> list[FailingCheck]:
+    """Failing checks, the most severe first (check_rows' order), then by resources failing."""
+    return [
+        FailingCheck(r.question_key, r.title, r.severity, r.provider, r.failing, r.total, r.resources_text)
+        for r in rows if r.result == EvidenceStatus.FAIL.value
+    ][:TOP_FAILING_LIMIT]
 
 
 def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
@@ -200,10 +197,14 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
             summary.latest_audit_id = str(latest.id)
             summary.score = latest.score
             summary.previous_score = completed[1].score if len(completed) > 1 else None
-            summary.counts = {st: int((latest.counts or {}).get(st, 0)) for st in STATUSES}
+            result = audit_score(s, latest.id)
+            rows = check_rows(s, result)
+            summary.counts = dict(result.resource_counts)
+            summary.check_counts = dict(result.check_counts)
+            summary.scored_text = result.scored_text
             summary.completed_at = latest.finished_at or latest.created_at
-            summary.top_failing = _top_failing(s, latest.id)
-            summary.readiness = _readiness(s, latest.id)
+            summary.top_failing = _top_failing(rows)
+            summary.readiness = _readiness(rows)
         else:
             summary.readiness = framework_readiness([])
         return summary
@@ -274,6 +275,8 @@ def _audit_row(audit: Audit, triggered_by: str | None) -> AuditRow:
         status=str(audit.status),
         score=audit.score,
         counts={st: int((audit.counts or {}).get(st, 0)) for st in STATUSES},
+        check_counts={st: int((audit.check_counts or {}).get(st, 0)) for st in STATUSES},
+        scored_text=scored_text_of(audit.check_counts) if audit.status == AuditStatus.COMPLETED else "",
         created_at=audit.created_at,
         finished_at=audit.finished_at,
         triggered_by=triggered_by,

@@ -26,16 +26,17 @@ from compliance_app.models import (
     User,
 )
 from compliance_app.models.types import utcnow
+from compliance_app.services.audit_queue import history_figures
 from compliance_app.services.passwords import hash_password
 from compliance_app.services.questions import sync_questions_in
-from compliance_app.services.scoring import counts, score
+from compliance_app.services.scoring import score_audit
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "demo-compliance-2026"
 DEMO_ORG_NAME = "Acme Demo"
 DEMO_ORG_SLUG = "acme-demo"
 _DEMO_STATUSES = (EvidenceStatus.PASS, EvidenceStatus.PASS, EvidenceStatus.FAIL, EvidenceStatus.PASS,
-                  EvidenceStatus.ERROR, EvidenceStatus.PASS, EvidenceStatus.FAIL)
+                  EvidenceStatus.ERROR, EvidenceStatus.PASS, EvidenceStatus.FAIL, EvidenceStatus.NOT_APPLICABLE)
 
 
 @dataclass(frozen=True)
@@ -77,30 +78,38 @@ def seed_demo() -> DemoSummary:
         picked = questions[::3][:24]
         rows = []
         for i, question in enumerate(picked):
+            # The check's result on its first resource; its other resources pass (DESIGN.md §4:
+            # one failing resource fails the check whatever the others say).
             status = _DEMO_STATUSES[i % len(_DEMO_STATUSES)]
-            resource = f"demo-{question.service or question.provider}-{i + 1}"
-            rows.append(
-                Evidence(
-                    audit_id=audit.id,
-                    question_id=question.id,
-                    status=status,
-                    resource_id=resource,
-                    message=f"{question.title}: {status.value.lower()} for {resource} (demo data)",
-                    raw_data={"demo": True, "resource": resource, "observed": status.value},
-                    remediation_steps=question.remediation if status == EvidenceStatus.FAIL else "",
+            resources = 1 if status == EvidenceStatus.NOT_APPLICABLE else 1 + i % 4
+            for n in range(resources):
+                row_status = status if n == 0 else EvidenceStatus.PASS
+                resource = f"demo-{question.service or question.provider}-{i + 1}-{n + 1}"
+                rows.append(
+                    Evidence(
+                        audit_id=audit.id,
+                        question_id=question.id,
+                        status=row_status,
+                        resource_id=resource,
+                        message=f"{question.title}: {row_status.value.lower()} for {resource} (demo data)",
+                        raw_data={"demo": True, "resource": resource, "observed": row_status.value},
+                        remediation_steps=question.remediation if row_status == EvidenceStatus.FAIL else "",
+                    )
                 )
-            )
         s.add_all(rows)
-        audit.score = score((e.status, q.severity) for e, q in zip(rows, picked, strict=True))
-        audit.counts = counts(e.status for e in rows)
+        severity = {q.id: q.severity for q in picked}
+        key = {q.id: q.key for q in picked}
+        result = score_audit((key[e.question_id], severity[e.question_id], e.status, 1) for e in rows)
+        audit.score, audit.counts, audit.check_counts = result.score, result.resource_counts, result.check_counts
         audit.progress_done = audit.progress_total = len(picked)
 
         # History that leads up to today's audit: the same checks, slowly improving.
         rng = random.Random(42)
         today = now.date()
-        scoreable = sum(audit.counts[k] for k in ("PASS", "FAIL", "RISK_ACCEPTED"))
+        checks = audit.check_counts
+        scoreable = result.scored
         for days_ago in range(30, 0, -1):
-            failing = min(scoreable, audit.counts["FAIL"] + days_ago // 6 + rng.randint(0, 1))
+            failing = min(scoreable, checks["FAIL"] + days_ago // 6 + rng.randint(0, 1))
             s.add(
                 ScanHistory(
                     organization_id=org.id,
@@ -109,19 +118,11 @@ def seed_demo() -> DemoSummary:
                     total_pass=scoreable - failing,
                     total_fail=failing,
                     total_accepted=0,
-                    total_error=audit.counts["ERROR"] + rng.randint(0, 1),
+                    total_error=checks["ERROR"] + rng.randint(0, 1),
+                    total_not_applicable=checks["NOT_APPLICABLE"],
+                    resources_passing=audit.counts["PASS"] - (failing - checks["FAIL"]),
+                    resources_failing=audit.counts["FAIL"] + (failing - checks["FAIL"]),
                 )
             )
-        s.add(
-            ScanHistory(
-                organization_id=org.id,
-                date=today,
-                score=audit.score,
-                total_pass=audit.counts["PASS"],
-                total_fail=audit.counts["FAIL"],
-                total_accepted=audit.counts["RISK_ACCEPTED"],
-                total_error=audit.counts["ERROR"],
-                audit_id=audit.id,
-            )
-        )
+        s.add(ScanHistory(organization_id=org.id, date=today, audit_id=audit.id, **history_figures(audit)))
     return DemoSummary(True, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG_SLUG)

@@ -37,7 +37,6 @@ AWS_REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 AWS_ACCESS_KEY_ID_RE = re.compile(r"[A-Z0-9]{16,128}")
 AWS_ROLE_ARN_RE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}")
 AWS_EXTERNAL_ID_RE = re.compile(r"[\w+=,.@:/-]{2,1224}")
-DEFAULT_AWS_REGIONS = ("us-east-1",)
 _MESSAGE_MAX = 1000
 
 
@@ -135,12 +134,9 @@ def validate_github(token: str | None, github_org: str | None, base_url: str | N
 
 
 def parse_regions(regions: str | list[str] | tuple[str, ...] | None) -> list[str]:
-    if regions is None:
-        return list(DEFAULT_AWS_REGIONS)
-    items = regions.split(",") if isinstance(regions, str) else list(regions)
+    """The AWS regions a scan is restricted to; empty (the default) means every enabled region."""
+    items = (regions or "").split(",") if isinstance(regions, str | None) else list(regions)
     cleaned = list(dict.fromkeys(str(r).strip() for r in items if str(r).strip()))
-    if not cleaned:
-        raise ValidationError("At least one AWS region is required (e.g. us-east-1).", field="regions")
     bad = [r for r in cleaned if not AWS_REGION_RE.fullmatch(r)]
     if bad:
         raise ValidationError(f"Invalid AWS region name(s): {', '.join(b[:30] for b in bad)} "

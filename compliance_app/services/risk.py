@@ -25,7 +25,6 @@ from compliance_app.models import (
     EvidenceStatus,
     Question,
     RiskAcceptanceException,
-    ScanHistory,
     User,
 )
 from compliance_app.models.types import utcnow
@@ -182,24 +181,8 @@ def accept_risk_for_evidence(
             .values(status=EvidenceStatus.RISK_ACCEPTED)
         )
         if audit.status == AuditStatus.COMPLETED:
-            _rescore_completed(s, audit)
+            audit_queue.rescore(s, audit)  # its score, check counts and ScanHistory point
         return exception
-
-
-def _rescore_completed(s: Session, audit: Audit) -> None:
-    audit_queue.rescore(s, audit)
-    counts = audit.counts
-    s.execute(
-        sa.update(ScanHistory)
-        .where(ScanHistory.audit_id == audit.id)
-        .values(
-            score=audit.score,
-            total_pass=counts.get(EvidenceStatus.PASS.value, 0),
-            total_fail=counts.get(EvidenceStatus.FAIL.value, 0),
-            total_accepted=counts.get(EvidenceStatus.RISK_ACCEPTED.value, 0),
-            total_error=counts.get(EvidenceStatus.ERROR.value, 0),
-        )
-    )
 
 
 def revoke_risk(actor: Actor, exception_id: uuid.UUID | str) -> RiskAcceptanceException:

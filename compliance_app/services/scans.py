@@ -37,6 +37,7 @@ from compliance_app.services.authz import (
 )
 from compliance_app.services.errors import ValidationError
 from compliance_app.services.readiness import FRAMEWORKS
+from compliance_app.services.scoring import resources_summary, scored_text_of
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
@@ -285,13 +286,20 @@ def _evidence_row(e: Evidence, q: Question) -> EvidenceRow:
 
 
 def audit_summary(audit: Audit) -> dict[str, Any]:
-    """The `{audit_id, status, score, counts}` document the CLI prints."""
+    """The `{audit_id, status, score, counts, checks, resources}` document the CLI prints.
+
+    `counts` keeps its meaning (evidence rows per status); `checks` are checks per rolled-up
+    result, the unit of the score, and `resources` the rows passing/failing (DESIGN.md §4).
+    """
     return {
         "audit_id": str(audit.id),
         "organization_id": str(audit.organization_id),
         "status": str(audit.status),
         "score": audit.score,
+        "scored": scored_text_of(audit.check_counts),
         "counts": audit.counts,
+        "checks": audit.check_counts,
+        "resources": resources_summary(audit.counts),
         "error": audit.error,
         "created_at": audit.created_at,
         "started_at": audit.started_at,

@@ -12,7 +12,7 @@ from PIL import Image
 from compliance_app.db import session_scope
 from compliance_app.models import Audit, AuditStatus, Evidence, Organization, Question, User
 from compliance_app.models.types import utcnow
-from compliance_app.services.scoring import counts, score
+from compliance_app.services.scoring import score_audit
 from tests.factories import make_org, make_user
 
 #: key -> (severity, provider, frameworks)
@@ -52,7 +52,7 @@ def make_questions() -> dict[str, Question]:
 
 def completed_audit(org: Organization, rows: list[tuple[Question, str, str]], *, age: timedelta,
                     by: User | None = None) -> tuple[Audit, dict[str, Evidence]]:
-    """A COMPLETED audit whose score and counts follow the scoring rules for `rows`."""
+    """A COMPLETED audit whose score and counts follow the scoring rules (per check) for `rows`."""
     now = utcnow()
     with session_scope() as s:
         audit = Audit(organization_id=org.id, status=AuditStatus.COMPLETED, created_at=now - age,
@@ -65,8 +65,8 @@ def completed_audit(org: Organization, rows: list[tuple[Question, str, str]], *,
                          message=f"{q.key} {status} on {resource}", raw_data={"resource": resource, "n": 1})
             s.add(e)
             evidence[f"{q.key}:{resource}"] = e
-        audit.score = score((st, q.severity) for q, st, _ in rows)
-        audit.counts = counts(st for _, st, _ in rows)
+        result = score_audit((q.key, q.severity, st, 1) for q, st, _ in rows)
+        audit.score, audit.counts, audit.check_counts = result.score, result.resource_counts, result.check_counts
     return audit, evidence
 
 

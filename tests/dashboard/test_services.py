@@ -18,18 +18,25 @@ from tests.factories import actor_for, make_org, make_user
 
 def test_summary_figures_follow_the_scoring_rules(scenario: Scenario) -> None:
     s = dashboard.dashboard_summary(actor_for(scenario.owner), scenario.org.id)
-    # PASS critical 10 + RISK_ACCEPTED medium 3 over 10+5+5+3+3+1 (ERROR excluded) = 13/27.
-    assert s.score == 48
+    # Per check (DESIGN.md §4): critical PASS; high FAIL (2 failing); medium FAIL (one FAIL beside
+    # an accepted one); low FAIL (its ERROR does not save it) = 10 / (10+5+3+1) = 53.
+    # (Per resource it was 48: every row one vote.)
+    assert s.score == 53
     assert s.previous_score == 9  # PASS low 1 over FAIL critical 10 + 1
-    assert s.delta == 39
+    assert s.delta == 44
     assert s.counts == {"PASS": 1, "FAIL": 4, "RISK_ACCEPTED": 1, "ERROR": 1, "NOT_APPLICABLE": 0}
+    assert s.check_counts == {"PASS": 1, "FAIL": 3, "RISK_ACCEPTED": 0, "ERROR": 0, "NOT_APPLICABLE": 0}
+    assert s.scored_text == "scored 4 of 4 checks (0 could not run)"
+    assert "severity-weighted share of checks" in s.score_explanation
     assert s.latest_audit_id == str(scenario.audit.id)
     assert s.last_scan_status == "COMPLETED" and s.active is None
     assert s.has_integrations is False and s.audit_count == 2
-    assert [(f.question_key, f.failing) for f in s.top_failing] == [
-        ("t_high_logging", 2), ("t_medium_keys", 1), ("t_low_readme", 1)]
+    assert [(f.question_key, f.resources_text) for f in s.top_failing] == [
+        ("t_high_logging", "2 of 2 resources failing"), ("t_medium_keys", "1 of 2 resources failing"),
+        ("t_low_readme", "1 of 2 resources failing")]
+    # Controls, not rows: SOC 2 CC6.1 passes, CC7.2 fails; CIS 1.5 passes, 1.14 fails; ISO both fail.
     readiness = {r.framework: (r.passing, r.failing, r.errors, r.percent) for r in s.readiness}
-    assert readiness == {"SOC 2": (1, 2, 0, 33), "CIS": (2, 1, 0, 67), "ISO 27001": (0, 3, 1, 0)}
+    assert readiness == {"SOC 2": (1, 1, 0, 50), "CIS": (1, 1, 0, 50), "ISO 27001": (0, 2, 0, 0)}
 
 
 def test_summary_of_an_organization_without_audits(db: str) -> None:
@@ -78,7 +85,8 @@ def test_evidence_filters_search_sort_and_paging(scenario: Scenario) -> None:
 def test_audit_rows_say_who_triggered_them_and_filter_by_date(scenario: Scenario) -> None:
     actor = actor_for(scenario.owner)
     rows = dashboard.list_audit_rows(actor, scenario.org.id).items
-    assert [(r.score, r.triggered_by) for r in rows] == [(48, scenario.owner.email), (9, None)]
+    assert [(r.score, r.triggered_by) for r in rows] == [(53, scenario.owner.email), (9, None)]
+    assert rows[0].scored_text == "scored 4 of 4 checks (0 could not run)"
     today = utcnow().date()
     assert dashboard.list_audit_rows(actor, scenario.org.id, since=today, until=today).total == (
         2 if scenario.old_audit.created_at.date() == today else 1)
@@ -123,5 +131,5 @@ def test_a_scan_with_nothing_to_check_keeps_the_last_score(scenario: Scenario) -
     empty, _ = completed_audit(scenario.org, [], age=timedelta(seconds=1))
     s = dashboard.dashboard_summary(actor_for(scenario.owner), scenario.org.id)
     assert empty.score is None
-    assert s.score == 48 and s.latest_audit_id == str(scenario.audit.id)
+    assert s.score == 53 and s.latest_audit_id == str(scenario.audit.id)
     assert s.last_scan_at == empty.finished_at and s.audit_count == 3

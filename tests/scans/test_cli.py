@@ -28,8 +28,12 @@ def test_scan_wait_runs_the_audit_when_no_worker_is_there(fake_engine, monkeypat
     code, out, err = run_cli(monkeypatch, capsys, "scan", "--org", "acme", "--wait", "--json")
     assert code == 0, err
     summary = json.loads(out)
-    assert summary["status"] == "COMPLETED" and summary["score"] == 67
+    assert summary["status"] == "COMPLETED" and summary["score"] == 33  # per check (per resource: 67)
+    # `counts` keeps its meaning (evidence rows); `checks` and `resources` beside it (DESIGN.md §4)
     assert summary["counts"] == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
+    assert summary["checks"] == {"PASS": 1, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
+    assert summary["resources"] == {"total": 6, "passing": 3, "failing": 1, "error": 2, "not_applicable": 0}
+    assert summary["scored"] == "scored 2 of 4 checks (2 could not run)"
     assert "running it here" in err
 
     code, out, _ = run_cli(monkeypatch, capsys, "audit", "show", summary["audit_id"], "--json")
@@ -43,7 +47,8 @@ def test_scan_wait_runs_the_audit_when_no_worker_is_there(fake_engine, monkeypat
     assert failing["remediation_steps"] == "Fix fake_one_fails."
 
     code, out, _ = run_cli(monkeypatch, capsys, "audit", "show", summary["audit_id"])
-    assert code == 0 and "score 67/100" in out and "fix: Fix fake_one_fails." in out
+    assert code == 0 and "score 33/100, scored 2 of 4 checks (2 could not run)" in out
+    assert "fix: Fix fake_one_fails." in out
 
 
 def test_scan_without_wait_enqueues_once(fake_engine, monkeypatch, capsys) -> None:

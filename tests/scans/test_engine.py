@@ -28,8 +28,9 @@ def test_audit_runs_to_completion_with_evidence_score_and_history(db: str) -> No
     assert audit.started_at is not None and audit.finished_at >= audit.started_at
     assert audit.progress_done == audit.progress_total == len(fake_checks.CHECKS)
     assert audit.counts == {"PASS": 3, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
-    # high pass x2 (10) + critical pass (10) over those + critical fail (10): 20/30
-    assert audit.score == 67
+    # per check: high PASS (5) over it + critical FAIL (10): 5/15 (per resource it was 20/30)
+    assert audit.score == 33
+    assert audit.check_counts == {"PASS": 1, "FAIL": 1, "RISK_ACCEPTED": 0, "ERROR": 2, "NOT_APPLICABLE": 0}
     assert audit.lease_expires_at is None and audit.error is None
 
     rows = {(key, resource): e for key, resource, e in evidence_of(audit.id)}
@@ -42,7 +43,9 @@ def test_audit_runs_to_completion_with_evidence_score_and_history(db: str) -> No
 
     with session_scope() as s:
         history = s.exec(select(ScanHistory).where(ScanHistory.organization_id == org.id)).one()
-    assert (history.score, history.total_pass, history.total_fail, history.total_error) == (67, 3, 1, 2)
+    # checks per result, resources beside them
+    assert (history.score, history.total_pass, history.total_fail, history.total_error) == (33, 1, 1, 2)
+    assert (history.resources_passing, history.resources_failing) == (3, 1)
     assert history.audit_id == audit.id and history.date == audit.finished_at.date()
 
 

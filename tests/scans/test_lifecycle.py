@@ -195,13 +195,13 @@ def test_scan_history_keeps_the_last_audit_of_the_day(db: str) -> None:
     org = make_org()
     first = run_scan(org)
     second = run_scan(org, checks=[fake_checks.FakeAllPass()])
-    assert (first.score, second.score) == (67, 100)
+    assert (first.score, second.score) == (33, 100)  # per check (per resource 67)
     with session_scope() as s:
         rows = s.exec(select(ScanHistory).where(ScanHistory.organization_id == org.id)).all()
         assert len(rows) == 1
         row = rows[0]
         assert (row.audit_id, row.score, row.total_pass, row.total_fail, row.total_error) == (
-            second.id, 100, 2, 0, 0)
+            second.id, 100, 1, 0, 0)  # checks, not resources
         # an older completion arriving late (slow worker) does not overwrite the newer figures
         audit_queue.upsert_scan_history(s, load_audit(first.id))
     with session_scope() as s:
@@ -223,7 +223,7 @@ def test_list_and_read_audits_with_authorization(db: str) -> None:
     with pytest.raises(ValidationError, match="Unknown audit status"):
         scans.list_audits(me, org.id, status="DONE")
 
-    assert scans.get_audit(me, str(done.id)).score == 67
+    assert scans.get_audit(me, str(done.id)).score == 33
     progress = scans.get_audit_progress(me, done.id)
     assert progress["status"] == "COMPLETED" and progress["progress_done"] == 4
 

@@ -93,7 +93,7 @@ def test_expired_and_revoked_acceptances_stop_applying(admin_org) -> None:
 def test_accepting_from_evidence_rescores_the_audit_and_its_history(admin_org) -> None:
     me, org = admin_org
     audit = scans.list_audits(me, org.id).items[0]
-    assert audit.score == 67
+    assert audit.score == 33  # per check (per resource it was 67)
     failing = scans.list_evidence(me, audit.id, status="FAIL").items[0]
 
     risk.accept_risk_for_evidence(me, failing.id, "Compensating control: manual review", date.today()
@@ -140,7 +140,7 @@ def test_another_organizations_evidence_and_non_admins_are_refused(admin_org) ->
     with pytest.raises(ValidationError, match="Only failing evidence"):
         risk.accept_risk_for_evidence(me, passing.id, "not failing", IN_90_DAYS)
     assert _risk_rows() == 0 and _actions() == []
-    assert load_audit(audit_id).score == 67
+    assert load_audit(audit_id).score == 33
 
 
 def test_a_second_acceptance_of_the_same_risk_is_a_conflict(admin_org) -> None:

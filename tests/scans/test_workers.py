@@ -108,7 +108,7 @@ def test_two_workers_share_twenty_audits_and_run_each_exactly_once(start_worker)
 
     audits = _audits(ids)
     assert all(a.attempts == 1 for a in audits)
-    assert all(a.score == 67 for a in audits)
+    assert all(a.score == 33 for a in audits)
     assert _evidence_per_audit(ids) == {i: EVIDENCE_PER_AUDIT for i in ids}
     by_worker = {w.worker_id: 0 for w in workers}
     for a in audits:
