@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 
@@ -24,4 +25,8 @@ def collect_routes() -> list[BaseRoute]:
 
 
 def create_api() -> Starlette:
-    return Starlette(routes=collect_routes())
+    """Routes first; Reflex mounts its own app (pages, websocket) under this one afterwards,
+    so the middleware also sees the page requests (the public share page's status)."""
+    from compliance_app.api.share_page_status import DeadShareLinkStatus
+
+    return Starlette(routes=collect_routes(), middleware=[Middleware(DeadShareLinkStatus)])

@@ -7,6 +7,7 @@ answer tells search engines and caches to keep away.
 from __future__ import annotations
 
 import contextlib
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -35,6 +36,12 @@ async def _resolve(request: Request) -> PublicSnapshot | None:
         return None
 
 
+def _file_name(found: PublicSnapshot, extension: str) -> str:
+    """'acme-snapshot-2026-12-01.json': the organization and the snapshot's date, safe in a header."""
+    slug = re.sub(r"[^a-z0-9-]", "", str((found.data.get("organization") or {}).get("slug", "")).lower())
+    return f"{slug or 'compliance'}-snapshot-{found.created_at:%Y-%m-%d}.{extension}"
+
+
 async def snapshot_json(request: Request) -> Response:
     found = await _resolve(request)
     if found is None:
@@ -46,7 +53,7 @@ async def snapshot_json(request: Request) -> Response:
             "algorithm": "sha256",
             "created_at": found.created_at.isoformat(),
         },
-        headers={**PRIVATE_HEADERS, "Content-Disposition": 'inline; filename="snapshot.json"'},
+        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{_file_name(found, "json")}"'},
     )
 
 
@@ -57,11 +64,10 @@ async def snapshot_pdf(request: Request) -> Response:
     body = await run_in_threadpool(
         render_snapshot_pdf, found.data, found.checksum, found.created_at.isoformat()
     )
-    slug = (found.data.get("organization") or {}).get("slug", "snapshot")
     return Response(
         body,
         media_type="application/pdf",
-        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{slug}-snapshot.pdf"'},
+        headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{_file_name(found, "pdf")}"'},
     )
 
 

@@ -53,9 +53,10 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(900.0, "--timeout", help="Seconds --wait waits at most"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
     ) -> None:
-        """Queue an audit for the organization (or return the one already active)."""
+        """Queue an audit for the organization (or return the one already active); refused when it has
+        nothing to scan (no integration, or the demo organization)."""
         org_id = scans.organization_id_for_slug(actor(), org)
-        audit = scans.request_scan(actor(), org_id)
+        audit = scans.start_scan(actor(), org_id)
         if wait:
             audit = _await(audit, timeout)
         summary = scans.audit_summary(audit)

@@ -50,6 +50,8 @@ class Organization(SQLModel, table=True):
         sa_column=enum_column(ScanFrequency, nullable=False, server_default="daily"),
     )
     snapshot_retention_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    #: The seeded demo organization: sample figures, never scheduled nor scanned.
+    is_demo: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 

@@ -20,6 +20,15 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    #: The organization whose pages the user opened last: signing in lands on its dashboard.
+    last_organization_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Uuid,
+            sa.ForeignKey("organization.id", ondelete="SET NULL", name="fk_user_last_organization", use_alter=True),
+            nullable=True,
+        ),
+    )
 
 
 class UserSession(SQLModel, table=True):

@@ -74,7 +74,7 @@ class AuditDetailState(PagedListState, OrgState):
             "created": when(a.created_at),
             "duration": duration(a.created_at, a.finished_at),
             "by": a.triggered_by or "a scheduled scan",
-            "error": a.error or "",
+            "error": a.error or a.problem or "",
             **{f"n_{k.lower()}": f"{v:,}" for k, v in a.counts.items()},
         }
 

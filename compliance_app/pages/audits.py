@@ -53,6 +53,7 @@ class AuditsState(PagedListState, OrgState):
                 "pass": str(a.counts["PASS"]),
                 "fail": str(a.counts["FAIL"]),
                 "by": a.triggered_by or "Scheduled",
+                "problem": a.problem or "",
             }
             for a in result.items
         ]
@@ -97,8 +98,12 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.link(row["created"], href=href, weight="medium", white_space="nowrap")),
         rx.table.cell(status_badge(row["status"], row["status_label"])),
         rx.table.cell(rx.text(row["score"], weight="bold")),
-        rx.table.cell(rx.hstack(rx.badge(row["pass"], " pass", color_scheme="green", variant="soft"),
-                                rx.badge(row["fail"], " fail", color_scheme="red", variant="soft"), spacing="1")),
+        rx.table.cell(rx.cond(
+            row["problem"] != "",
+            rx.text(row["problem"], size="2", color_scheme="red", class_name="audit-problem"),
+            rx.hstack(rx.badge(row["pass"], " pass", color_scheme="green", variant="soft"),
+                      rx.badge(row["fail"], " fail", color_scheme="red", variant="soft"), spacing="1"),
+        )),
         rx.table.cell(rx.text(row["duration"], size="2", color_scheme="gray")),
         rx.table.cell(rx.text(row["by"], size="2")),
         class_name="audit-row",

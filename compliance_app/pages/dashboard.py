@@ -59,6 +59,11 @@ class DashboardState(OrgState):
     last_scan_when: str = ""
     last_scan_status: str = ""
     last_scan_error: str = ""
+    #: Why the newest audit has no score ("22 checks could not run: …"), else "".
+    last_scan_problem: str = ""
+    #: Why "Run scan" was refused (nothing to scan), shown with a link to Integrations.
+    scan_refused: str = ""
+    is_demo: bool = False
     latest_audit_id: str = ""
     top_failing: list[dict[str, str]] = []
     readiness: list[dict[str, Any]] = []
@@ -76,11 +81,13 @@ class DashboardState(OrgState):
     def _apply_summary(self, s: dashboard.DashboardSummary) -> None:
         self.has_integrations = s.has_integrations
         self.audit_count = s.audit_count
+        self.is_demo = s.is_demo
         self.has_score = s.score is not None
         self.score = s.score or 0
         self.delta = s.delta or 0
         if s.delta is None:
-            self.delta_text = "First completed audit" if s.score is not None else ""
+            first = s.score is not None and s.audit_count == 1 and not s.is_demo
+            self.delta_text = "First completed audit" if first else ""
         elif s.delta == 0:
             self.delta_text = "No change since the previous audit"
         else:
@@ -91,6 +98,7 @@ class DashboardState(OrgState):
         self.last_scan_when = when(s.last_scan_at)
         self.last_scan_status = s.last_scan_status or ""
         self.last_scan_error = s.last_scan_error or ""
+        self.last_scan_problem = s.last_scan_problem or ""
         self.latest_audit_id = s.latest_audit_id or ""
         self.top_failing = [
             {"key": f.question_key, "title": f.title, "severity": f.severity, "provider": f.provider,
@@ -171,13 +179,17 @@ class DashboardState(OrgState):
             if self.scanning:
                 return
             self.scanning = True
+            self.scan_refused = ""
             actor, org_id = self._actor(), self._org_id
         try:
-            audit = await asyncio.to_thread(scans.request_scan, actor, uuid.UUID(org_id))
-        except (ServiceError, ValueError) as exc:
+            audit = await asyncio.to_thread(scans.start_scan, actor, uuid.UUID(org_id))
+        except ServiceError as exc:
             async with self:
                 self.scanning = False
-            yield rx.toast.error(getattr(exc, "message", "The scan could not be started."))
+                if exc.field == "integrations":
+                    self.scan_refused = exc.message
+            if exc.field != "integrations":
+                yield rx.toast.error(exc.message)
             return
         async with self:
             self._apply_progress(str(audit.id), str(audit.status), audit.progress_done, audit.progress_total,
@@ -344,6 +356,24 @@ def _readiness_card() -> rx.Component:
     return _card("Framework readiness", rx.foreach(DashboardState.readiness, _readiness_row))
 
 
+def _problem_callout(text: rx.Var, action: str, color: str, class_name: str) -> rx.Component:
+    """Why there is no score (or no scan), with the way out: the Integrations page."""
+    return rx.callout(
+        rx.hstack(
+            rx.text(text),
+            rx.link(rx.button(action, size="1", color_scheme=color),
+                    href="/o/" + DashboardState.org_slug + "/integrations"),
+            align="center",
+            wrap="wrap",
+            spacing="3",
+        ),
+        icon="plug-zap",
+        color_scheme=color,
+        width="100%",
+        class_name=class_name,
+    )
+
+
 def _scan_bar() -> rx.Component:
     """Last scan + Run scan; while a scan runs, a live progress panel."""
     S = DashboardState
@@ -375,9 +405,14 @@ def _scan_bar() -> rx.Component:
             rx.hstack(
                 rx.icon("clock", size=16, color=rx.color("gray", 10)),
                 rx.text("Last scan: ", rx.el.span(S.last_scan_ago, title=S.last_scan_when), size="2"),
-                rx.cond(S.last_scan_status != "",
-                        rx.badge(S.last_scan_status, color_scheme=rx.match(
-                            S.last_scan_status, ("COMPLETED", "green"), ("FAILED", "red"), "blue"), variant="soft")),
+                rx.cond(
+                    S.last_scan_problem != "",
+                    rx.badge("NOTHING SCORED", color_scheme="red", variant="soft", class_name="last-scan-status"),
+                    rx.cond(S.last_scan_status != "",
+                            rx.badge(S.last_scan_status, color_scheme=rx.match(
+                                S.last_scan_status, ("COMPLETED", "green"), ("FAILED", "red"), "blue"),
+                                variant="soft", class_name="last-scan-status")),
+                ),
                 align="center",
                 spacing="2",
                 wrap="wrap",
@@ -386,7 +421,7 @@ def _scan_bar() -> rx.Component:
             rx.link(rx.button(rx.icon("list-checks", size=16), "All audits", variant="soft"),
                     href="/o/" + S.org_slug + "/audits"),
             rx.cond(
-                S.can_member,
+                S.can_member & ~S.is_demo,
                 rx.button(rx.icon("play", size=16), "Run scan", on_click=DashboardState.run_scan,
                           loading=S.scanning, disabled=S.scanning, class_name="run-scan"),
             ),
@@ -398,6 +433,10 @@ def _scan_bar() -> rx.Component:
         rx.cond(S.last_scan_status == "FAILED",
                 rx.callout("The last scan failed: " + S.last_scan_error, icon="triangle-alert", color_scheme="red",
                            width="100%")),
+        rx.cond(S.last_scan_problem != "", _problem_callout(S.last_scan_problem, "Fix the integration", "red",
+                                                            "scan-problem")),
+        rx.cond(S.scan_refused != "", _problem_callout(S.scan_refused, "Connect an integration", "amber",
+                                                       "scan-refused")),
         rx.cond(S.scanning, progress),
         spacing="3",
         width="100%",
@@ -508,6 +547,23 @@ def _no_integrations_banner() -> rx.Component:
     )
 
 
+def _demo_banner() -> rx.Component:
+    return rx.callout(
+        rx.hstack(
+            rx.text("Demo data — sample figures for a made-up company; this organization is never scanned. "
+                    "Connect your own GitHub or AWS in a new organization."),
+            rx.link(rx.button("Create an organization", size="1"), href="/orgs"),
+            align="center",
+            wrap="wrap",
+            spacing="3",
+        ),
+        icon="sparkles",
+        color_scheme="blue",
+        width="100%",
+        class_name="demo-banner",
+    )
+
+
 def _figures() -> rx.Component:
     return rx.vstack(
         rx.grid(_score_card(), _counts_card(), _readiness_card(),
@@ -523,24 +579,27 @@ def _empty() -> rx.Component:
     S = DashboardState
     return rx.cond(
         S.has_integrations,
-        empty_state(
-            "radar", "Run the first scan",
-            "Your integrations are connected. Run a scan to get your compliance score, framework readiness "
-            "and the list of checks to fix.",
-            rx.cond(S.can_member, rx.button(rx.icon("play", size=16), "Run the first scan",
-                                            on_click=DashboardState.run_scan, loading=S.scanning)),
+        rx.cond(
+            S.last_scan_problem != "",
+            empty_state(
+                "plug-zap", "No score yet",
+                "The last scan could not check anything (see above). Fix the integration, then run the scan "
+                "again to get your compliance score.",
+            ),
+            empty_state(
+                "radar", "Run the first scan",
+                "Your integrations are connected. Run a scan to get your compliance score, framework "
+                "readiness and the list of checks to fix.",
+                rx.cond(S.can_member, rx.button(rx.icon("play", size=16), "Run the first scan",
+                                                on_click=DashboardState.run_scan, loading=S.scanning)),
+            ),
         ),
         empty_state(
             "plug", "Connect GitHub or AWS to get started",
             "compliance_app checks your GitHub organization and AWS accounts against SOC 2, CIS and "
             "ISO 27001 controls. Connect one, then run your first scan.",
-            rx.hstack(
-                rx.link(rx.button(rx.icon("plug", size=16), "Connect an integration"),
-                        href="/o/" + S.org_slug + "/integrations"),
-                rx.cond(S.can_member, rx.button("Run the first scan", variant="soft",
-                                                on_click=DashboardState.run_scan, loading=S.scanning)),
-                spacing="3",
-            ),
+            rx.link(rx.button(rx.icon("plug", size=16), "Connect an integration"),
+                    href="/o/" + S.org_slug + "/integrations"),
         ),
     )
 
@@ -563,7 +622,8 @@ def _content() -> rx.Component:
         S.loaded,
         rx.vstack(
             _scan_bar(),
-            rx.cond(~S.has_integrations & (S.audit_count > 0), _no_integrations_banner()),
+            rx.cond(S.is_demo, _demo_banner(),
+                    rx.cond(~S.has_integrations & (S.audit_count > 0), _no_integrations_banner())),
             rx.cond(S.has_score | (S.trend.length() > 0), _figures(), _empty()),
             spacing="4",
             width="100%",

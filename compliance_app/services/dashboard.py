@@ -30,6 +30,7 @@ from compliance_app.models import (
     User,
 )
 from compliance_app.models.types import utcnow
+from compliance_app.services.audit_outcome import why_unscored
 from compliance_app.services.authz import Actor, Permission, authorize
 from compliance_app.services.check_results import CheckRow, audit_score, check_rows
 from compliance_app.services.errors import NotFound, ValidationError
@@ -76,6 +77,8 @@ class ActiveScan:
 class DashboardSummary:
     has_integrations: bool
     audit_count: int
+    #: The seeded demo organization: sample figures, never scanned.
+    is_demo: bool = False
     #: The latest completed audit with a score (None when there is none yet).
     latest_audit_id: str | None = None
     score: int | None = None
@@ -93,6 +96,8 @@ class DashboardSummary:
     last_scan_at: datetime | None = None
     last_scan_status: str | None = None
     last_scan_error: str | None = None
+    #: Why the newest audit has no score (every check could not run, or nothing to check).
+    last_scan_problem: str | None = None
     active: ActiveScan | None = None
     top_failing: list[FailingCheck] = field(default_factory=list)
     readiness: list[FrameworkReadiness] = field(default_factory=list)
@@ -116,6 +121,8 @@ class AuditRow:
     finished_at: datetime | None
     triggered_by: str | None
     error: str | None
+    #: Why a completed audit has no score (audit_outcome.why_unscored), else None.
+    problem: str | None = None
     #: Checks per rolled-up result, and "scored n of m checks (k could not run)" ("" before
     #: the audit completed).
     check_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
@@ -171,12 +178,13 @@ def _top_failing(rows: list[CheckRow]) -> list[FailingCheck]:
 def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
     """Everything the dashboard shows except the trend, in one transaction."""
     with session_scope() as s:
-        authorize(s, actor, org_id, Permission.READ)
+        organization = authorize(s, actor, org_id, Permission.READ).organization
         has_integrations = (
             s.exec(select(Integration.id).where(Integration.organization_id == org_id).limit(1)).first() is not None
         )
         audit_count = s.exec(select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id)).one()
-        summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count)
+        summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
+                                   is_demo=organization.is_demo)
         newest = s.exec(
             select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
         ).first()
@@ -184,6 +192,7 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
             summary.last_scan_at = newest.finished_at or newest.created_at
             summary.last_scan_status = str(newest.status)
             summary.last_scan_error = newest.error
+            summary.last_scan_problem = why_unscored(s, newest)
         active = s.exec(
             select(Audit).where(Audit.organization_id == org_id, Audit.status.in_(ACTIVE_AUDIT_STATUSES))
         ).first()
@@ -261,15 +270,14 @@ def list_audit_rows(
         page_size=page_size,
     )
     user_ids = {a.triggered_by_id for a in result.items if a.triggered_by_id}
-    emails: dict[uuid.UUID, str] = {}
-    if user_ids:
-        with session_scope() as s:
-            emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all())
-    rows = [_audit_row(a, emails.get(a.triggered_by_id) if a.triggered_by_id else None) for a in result.items]
+    with session_scope() as s:
+        emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
+        rows = [_audit_row(a, emails.get(a.triggered_by_id) if a.triggered_by_id else None, why_unscored(s, a))
+                for a in result.items]
     return Page(items=rows, total=result.total, page=result.page, page_size=result.page_size)
 
 
-def _audit_row(audit: Audit, triggered_by: str | None) -> AuditRow:
+def _audit_row(audit: Audit, triggered_by: str | None, problem: str | None = None) -> AuditRow:
     return AuditRow(
         id=str(audit.id),
         status=str(audit.status),
@@ -281,6 +289,7 @@ def _audit_row(audit: Audit, triggered_by: str | None) -> AuditRow:
         finished_at=audit.finished_at,
         triggered_by=triggered_by,
         error=audit.error,
+        problem=problem,
     )
 
 
@@ -288,7 +297,8 @@ def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
     """One audit's header figures (NotFound for other tenants)."""
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
-        return _audit_row(audit, s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None)
+        by = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
+        return _audit_row(audit, by, why_unscored(s, audit))
 
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:

@@ -1,6 +1,7 @@
 """Idempotent demo data so a fresh `make run` has something to show.
 
-The demo organization gets one completed audit built from the real check catalog
+The demo organization (flagged is_demo: never scheduled nor scanned, its figures are
+sample data) gets one completed audit built from the real check catalog
 (statuses chosen deterministically, proof marked as demo data) and 30 days of score
 history. Running it again changes nothing.
 """
@@ -22,6 +23,7 @@ from compliance_app.models import (
     Membership,
     Organization,
     Role,
+    ScanFrequency,
     ScanHistory,
     User,
 )
@@ -52,14 +54,18 @@ def seed_demo() -> DemoSummary:
         questions = sorted(
             (q for q in sync_questions_in(s).values() if q.is_active), key=lambda q: (q.provider, q.key)
         )
-        if s.exec(select(Organization).where(Organization.slug == DEMO_ORG_SLUG)).first() is not None:
+        existing = s.exec(select(Organization).where(Organization.slug == DEMO_ORG_SLUG)).first()
+        if existing is not None:
+            # Seeded before the flag existed: it still must never be scheduled nor scanned.
+            existing.is_demo, existing.scan_frequency = True, ScanFrequency.OFF
             return DemoSummary(False, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG_SLUG)
         user = s.exec(select(User).where(User.email == DEMO_EMAIL)).first()
         if user is None:
             user = User(email=DEMO_EMAIL, password_hash=hash_password(DEMO_PASSWORD), name="Demo Manager")
             s.add(user)
             s.flush()
-        org = Organization(name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG, owner_id=user.id)
+        org = Organization(name=DEMO_ORG_NAME, slug=DEMO_ORG_SLUG, owner_id=user.id, is_demo=True,
+                           scan_frequency=ScanFrequency.OFF)
         s.add(org)
         s.flush()
         s.add(Membership(user_id=user.id, organization_id=org.id, role=Role.ADMIN))

@@ -22,6 +22,7 @@ from compliance_app.models import (
     AuditStatus,
     Evidence,
     EvidenceStatus,
+    Integration,
     Question,
     Severity,
 )
@@ -38,8 +39,19 @@ from compliance_app.services.authz import (
 from compliance_app.services.errors import ValidationError
 from compliance_app.services.readiness import FRAMEWORKS
 from compliance_app.services.scoring import resources_summary, scored_text_of
+from compliance_app.settings import get_settings
 
 T = TypeVar("T")
+#: The one sentence the dashboard and the CLI's `scan` give when there is nothing to check.
+NOTHING_TO_SCAN = (
+    "Nothing to scan: connect GitHub or AWS under Integrations first; "
+    "a scan without an integration would only record an empty audit."
+)
+#: The demo organization's figures are sample data; scanning it would mix real findings in.
+DEMO_NOT_SCANNED = (
+    "The demo organization shows sample data and is never scanned: "
+    "create your own organization to connect GitHub or AWS."
+)
 MAX_PAGE_SIZE = 200
 
 
@@ -126,6 +138,29 @@ def request_scan(actor: Actor, organization_id: uuid.UUID) -> Audit:
             return active
         activity.record(s, actor, "scan.requested", organization_id=organization_id, target=str(audit.id))
         return audit
+
+
+def _has_scan_targets(s: Session, organization_id: uuid.UUID) -> bool:
+    """An integration to scan (a test/benchmark engine override brings its own sessions)."""
+    if get_settings().engine_override_module:
+        return True
+    return s.exec(select(Integration.id).where(Integration.organization_id == organization_id).limit(1)).first() \
+        is not None
+
+
+def start_scan(actor: Actor, organization_id: uuid.UUID) -> Audit:
+    """A person's "Run scan" (dashboard, CLI): request_scan, refused when there is nothing to check.
+
+    An audit without an integration scores nothing, yet it would become "the latest audit"
+    that snapshots freeze and leave an empty day in the trend; refuse it and say why.
+    """
+    with session_scope() as s:
+        organization = authorize(s, actor, organization_id, Permission.RUN_SCAN).organization
+        if organization.is_demo:
+            raise ValidationError(DEMO_NOT_SCANNED, field="integrations")
+        if _active_audit(s, organization_id) is None and not _has_scan_targets(s, organization_id):
+            raise ValidationError(NOTHING_TO_SCAN, field="integrations")
+    return request_scan(actor, organization_id)
 
 
 def list_audits(

@@ -210,3 +210,17 @@ def resolve_public(token: str) -> PublicSnapshot:
             )
         ).one()
         return PublicSnapshot(data=row.data, checksum=row.checksum, created_at=row.created_at)
+
+
+def is_live_link(token: str) -> bool:
+    """Whether a share token opens a live link, without counting a view: the public page's
+    first response answers 404 for a dead link (the page itself counts the view)."""
+    token_hash = crypto.hash_token(token if isinstance(token, str) else "")
+    with session_scope() as s:
+        return s.execute(
+            sa.select(PublicLink.id).where(
+                PublicLink.token_hash == token_hash,
+                col(PublicLink.revoked_at).is_(None),
+                PublicLink.expires_at > utcnow(),
+            )
+        ).first() is not None

@@ -158,6 +158,7 @@ MATRIX += [
     Rule("scans.organization_id_for_slug", lambda a, w: scans.organization_id_for_slug(a, w.org.slug), "viewer"),
     Rule("scans.list_audits", lambda a, w: scans.list_audits(a, w.org.id), "viewer"),
     Rule("scans.request_scan", lambda a, w: scans.request_scan(a, w.org.id), "member"),
+    Rule("scans.start_scan", lambda a, w: (_integration_id(w), scans.start_scan(a, w.org.id)), "member"),
     Rule("scans.get_audit", lambda a, w: scans.get_audit(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit_progress", lambda a, w: scans.get_audit_progress(a, _audit_id(w)), "viewer"),
     Rule("scans.list_evidence", lambda a, w: scans.list_evidence(a, _audit_id(w)), "viewer"),
