@@ -6,10 +6,13 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 
+from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
 from compliance_app.providers.base import CollectionError
 from tests.checks_aws.helpers import (
+    CREDS,
     ERROR,
     FAIL,
     PASS,
@@ -147,6 +150,10 @@ def test_directly_attached_user_policies_fail(session: AwsSession) -> None:
     assert status_of(findings, "user/clean") == PASS
 
 
+def _doc(**statement: object) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})
+
+
 def test_admin_policy_fails_and_narrow_policy_passes(session: AwsSession) -> None:
     iam = boto3.client("iam")
     iam.create_policy(PolicyName="god-mode", PolicyDocument=json.dumps(ADMIN_DOC))
@@ -154,6 +161,69 @@ def test_admin_policy_fails_and_narrow_policy_passes(session: AwsSession) -> Non
     findings = run("iam_policy_no_administrative_privileges", session)
     assert status_of(findings, "policy/god-mode") == FAIL
     assert status_of(findings, "policy/reader") == PASS
+
+
+def test_admin_policy_evasions_fail(session: AwsSession) -> None:
+    """NotAction, NotResource, iam:* and *:* all grant what '*' on '*' grants."""
+    iam = boto3.client("iam")
+    evasions = {
+        "not-action": _doc(NotAction="s3:DeleteBucket", Resource="*"),
+        "not-resource": _doc(Action="*", NotResource="arn:aws:s3:::secret-bucket"),
+        "iam-star": _doc(Action="iam:*", Resource="*"),
+        "star-colon-star": _doc(Action="*:*", Resource="*"),
+        "mixed-case": _doc(Action="IAM:*", Resource="*"),
+    }
+    for name, doc in evasions.items():
+        iam.create_policy(PolicyName=name, PolicyDocument=doc)
+    iam.create_policy(PolicyName="all-but-iam", PolicyDocument=_doc(NotAction="iam:*", Resource="*"))
+    findings = run("iam_policy_no_administrative_privileges", session)
+    for name in evasions:
+        assert status_of(findings, f"policy/{name}") == FAIL, name
+    assert status_of(findings, "policy/all-but-iam") == PASS
+    [not_action] = [f for f in findings if f.resource_id.endswith("policy/not-action")]
+    assert "every action except s3:DeleteBucket on every resource" in not_action.message
+
+
+def test_every_iam_resource_is_as_good_as_every_resource() -> None:
+    policy = {"PolicyName": "iam-admin", "Arn": "arn:aws:iam::123456789012:policy/iam-admin",
+              "Document": _doc(Action="*", Resource="arn:aws:iam::123456789012:*")}
+    [f] = evaluate("iam_policy_no_administrative_privileges", [policy])
+    assert f.status == FAIL and "every IAM resource" in f.message
+
+
+def test_no_customer_policies_passes_as_nothing_to_fix(session: AwsSession) -> None:
+    assert run("iam_policy_no_administrative_privileges", session) == []
+    assert get_check("iam_policy_no_administrative_privileges").meta.when_empty == PASS
+
+
+def test_inline_admin_policies_of_users_groups_and_roles_fail(session: AwsSession) -> None:
+    iam = boto3.client("iam")
+    iam.create_user(UserName="alice")
+    iam.create_group(GroupName="ops")
+    iam.create_role(RoleName="deployer", AssumeRolePolicyDocument="{}")
+    iam.put_user_policy(UserName="alice", PolicyName="all", PolicyDocument=_doc(NotAction="s3:DeleteBucket",
+                                                                                  Resource="*"))
+    iam.put_group_policy(GroupName="ops", PolicyName="all", PolicyDocument=json.dumps(ADMIN_DOC))
+    iam.put_role_policy(RoleName="deployer", PolicyName="read", PolicyDocument=json.dumps(READ_DOC))
+    findings = run("iam_inline_policy_no_administrative_privileges", session)
+    assert status_of(findings, "user/alice/inline-policy/all") == FAIL
+    assert status_of(findings, "group/ops/inline-policy/all") == FAIL
+    assert status_of(findings, "role/deployer/inline-policy/read") == PASS
+    assert any("inline policy all of user alice grants" in f.message for f in findings)
+
+
+def test_attached_aws_managed_admin_policy_fails(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    iam = boto3.client("iam")
+    iam.create_role(RoleName="breakglass", AssumeRolePolicyDocument="{}")
+    iam.attach_role_policy(RoleName="breakglass", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    iam.attach_role_policy(RoleName="breakglass", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    findings = run("iam_aws_attached_policy_no_administrative_privileges", AwsSession({"regions": ["us-east-1"]},
+                                                                                        CREDS))
+    assert status_of(findings, "policy/AdministratorAccess") == FAIL
+    assert status_of(findings, "policy/ReadOnlyAccess") == PASS
+    [admin] = [f for f in findings if f.status == FAIL]
+    assert "attached to role/breakglass" in admin.message
 
 
 # -- password policy ------------------------------------------------------------

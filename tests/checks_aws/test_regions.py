@@ -52,7 +52,9 @@ def test_regions_restrict_and_a_not_opted_in_one_is_skipped(aws: None) -> None:
     assert not result.ok and "ap-east-1 is not enabled" in result.message
 
 
-def test_region_denied_by_scp_is_skipped_once_not_an_error_per_check(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_region_denied_by_scp_is_skipped_once_not_an_error_per_check(
+    aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _deny_in(monkeypatch, client_error("UnauthorizedOperation", "DescribeAvailabilityZones", SCP_DENY), {OTHER})
     session = AwsSession({"regions": [REGION, OTHER]}, CREDS)
     assert session.regions == [REGION]

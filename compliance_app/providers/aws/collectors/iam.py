@@ -117,3 +117,49 @@ def _iam_local_policies(s: AwsSession, region: str) -> list[dict[str, Any]]:
                     "AttachmentCount": pol.get("AttachmentCount", 0),
                     "Document": version["PolicyVersion"]["Document"]})
     return out
+
+
+#: Where inline policies live, per kind of principal: (list op, list key, name field, list-policies op, get op).
+_INLINE = {
+    "user": ("list_users", "Users", "UserName", "list_user_policies", "get_user_policy"),
+    "group": ("list_groups", "Groups", "GroupName", "list_group_policies", "get_group_policy"),
+    "role": ("list_roles", "Roles", "RoleName", "list_role_policies", "get_role_policy"),
+}
+
+
+@collector("iam.inline_policies")
+def _iam_inline_policies(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Every inline policy of every user, group and role, with its document.
+
+    Service-linked roles (path /aws-service-role/) are left out: AWS owns their policies and
+    the account cannot change them.
+    """
+    iam = s.client("iam")
+    out = []
+    for kind, (list_op, list_key, name_key, policies_op, get_op) in _INLINE.items():
+        for principal in paginate(iam, list_op, list_key):
+            if principal.get("Path", "").startswith("/aws-service-role/"):
+                continue
+            name = principal[name_key]
+            for policy in paginate(iam, policies_op, "PolicyNames", **{name_key: name}):
+                doc = getattr(iam, get_op)(**{name_key: name, "PolicyName": policy})["PolicyDocument"]
+                out.append({"PrincipalType": kind, "PrincipalName": name, "PrincipalArn": principal["Arn"],
+                            "PolicyName": policy, "Document": doc})
+    return out
+
+
+@collector("iam.aws_attached_policies")
+def _iam_aws_attached_policies(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """AWS-managed policies attached to at least one principal, with who holds them."""
+    iam = s.client("iam")
+    out = []
+    for pol in paginate(iam, "list_policies", "Policies", Scope="AWS", OnlyAttached=True):
+        version = iam.get_policy_version(PolicyArn=pol["Arn"], VersionId=pol["DefaultVersionId"])
+        holders = []
+        for page in iam.get_paginator("list_entities_for_policy").paginate(PolicyArn=pol["Arn"]):
+            holders += [f"user/{u['UserName']}" for u in page.get("PolicyUsers", [])]
+            holders += [f"group/{g['GroupName']}" for g in page.get("PolicyGroups", [])]
+            holders += [f"role/{r['RoleName']}" for r in page.get("PolicyRoles", [])]
+        out.append({"PolicyName": pol["PolicyName"], "Arn": pol["Arn"], "AttachedTo": holders,
+                    "Document": version["PolicyVersion"]["Document"]})
+    return out
