@@ -179,3 +179,29 @@ def test_unreadable_trail_status_is_error_not_fail() -> None:
              "IsLogging": None, "StatusError": "Access denied calling cloudtrail:GetTrailStatus in us-east-1"}
     [f] = evaluate("cloudtrail_multi_region_enabled", [trail], REGION)
     assert f.status == ERROR and "GetTrailStatus" in f.message
+
+
+def test_multi_region_trail_logging_only_data_events_fails(session: AwsSession, s3) -> None:
+    _trail(s3, "data-trail", "trail-logs-data", multi=True, validation=True, kms=None, logging=True)
+    boto3.client("cloudtrail", region_name=REGION).put_event_selectors(TrailName="data-trail", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": False,
+         "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]}])
+    [f] = run("cloudtrail_multi_region_enabled", session)
+    assert f.status == FAIL and "do not record all management events" in f.message
+
+
+@pytest.mark.parametrize(("selectors", "expected"), [
+    ({"EventSelectors": [{"ReadWriteType": "WriteOnly", "IncludeManagementEvents": True}]}, FAIL),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}]}, PASS),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]},
+                                                     {"Field": "readOnly", "Equals": ["true"]}]}]}, FAIL),
+    ({"AdvancedEventSelectors": [{"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Data"]},
+                                                     {"Field": "resources.type", "Equals": ["AWS::S3::Object"]}]}]},
+     FAIL),
+    ({"SelectorsError": "Access denied calling cloudtrail:GetEventSelectors"}, ERROR),
+])
+def test_event_selectors_decide_management_coverage(selectors: dict, expected: str) -> None:
+    trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "IsMultiRegionTrail": True,
+             "IsLogging": True, **selectors}
+    [f] = evaluate("cloudtrail_multi_region_enabled", [trail], REGION)
+    assert f.status == expected, f.message

@@ -8,7 +8,9 @@ from compliance_app.checks.aws._common import (
     MultiRegionCheck,
     RegionalCheck,
     bucket_exposure,
+    failed,
     frameworks,
+    passed,
     result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
@@ -24,34 +26,68 @@ def unique_trails(by_region: dict[str, list[dict[str, Any]]]) -> list[dict[str, 
     return [seen[k] for k in sorted(seen)]
 
 
+def logs_all_management_events(trail: dict[str, Any]) -> bool:
+    """Does the trail record every management event (reads and writes)?
+
+    Basic selectors: one with IncludeManagementEvents and ReadWriteType All. Advanced
+    selectors: one selecting eventCategory = Management without narrowing readOnly or the
+    event source. A trail without any selector is AWS's default, which logs all
+    management events. A data-events-only trail logs none of them.
+    """
+    basic, advanced = trail.get("EventSelectors") or [], trail.get("AdvancedEventSelectors") or []
+    if not basic and not advanced:
+        return True
+    if any(sel.get("IncludeManagementEvents", True) and sel.get("ReadWriteType", "All") == "All" for sel in basic):
+        return True
+    for sel in advanced:
+        fields = {str(f.get("Field", "")).lower(): f for f in sel.get("FieldSelectors", [])}
+        category = fields.get("eventcategory", {})
+        if "Management" in category.get("Equals", []) and not {"readonly", "eventsource"} & set(fields):
+            return True
+    return False
+
+
 class cloudtrail_multi_region_enabled(RegionalCheck):
     meta = CheckMeta(
         key="cloudtrail_multi_region_enabled",
-        title="A multi-region CloudTrail trail is logging",
+        title="A multi-region CloudTrail trail is logging all management events",
         provider=Provider.AWS,
         service="cloudtrail",
         severity=Severity.HIGH,
         frameworks=frameworks(["CC7.2"], ["8.15"], ["3.1"]),
-        rationale="Without a trail covering every region, API activity in an unused region (a favourite "
-                  "of attackers) leaves no record.",
+        rationale="Without a trail recording every management event in every region, API activity in an "
+                  "unused region (a favourite of attackers) leaves no record; a trail that logs only data "
+                  "events records object reads but not who changed IAM, networks or the trail itself.",
         remediation="CloudTrail > Trails > Create trail (it is multi-region by default), or "
                     "`aws cloudtrail create-trail --name org-trail --s3-bucket-name <bucket> --is-multi-region-trail` "
-                    "then `aws cloudtrail start-logging --name org-trail`.",
+                    "then `aws cloudtrail start-logging --name org-trail`; make sure its event selectors log "
+                    "management events, read and write (`aws cloudtrail put-event-selectors --trail-name org-trail "
+                    "--event-selectors '[{\"ReadWriteType\":\"All\",\"IncludeManagementEvents\":true}]'`).",
     )
     collector = "cloudtrail.trails"
 
     def evaluate(self, trails: list[dict[str, Any]], region: str) -> list[Finding]:
-        covering = [t for t in trails if t.get("IsMultiRegionTrail") and t.get("IsLogging")]
-        raw = {"Trails": [{k: t.get(k) for k in ("Name", "IsMultiRegionTrail", "IsLogging")} for t in trails]}
-        names = ", ".join(t["Name"] for t in covering)
-        unknown = [t for t in trails if t.get("IsMultiRegionTrail") and t.get("IsLogging") is None]
-        if not covering and unknown:
+        multi = [t for t in trails if t.get("IsMultiRegionTrail")]
+        readable = [t for t in multi if t.get("IsLogging") is not None and not t.get("SelectorsError")]
+        covering = [t for t in readable if t["IsLogging"] and logs_all_management_events(t)]
+        raw = {"Trails": [{k: t.get(k) for k in ("Name", "IsMultiRegionTrail", "IsLogging", "EventSelectors",
+                                                 "AdvancedEventSelectors")} for t in trails]}
+        if covering:
+            return [passed(f"region/{region}", f"Region {region} is covered by logging multi-region trail(s) "
+                           f"{', '.join(t['Name'] for t in covering)} recording all management events.",
+                           raw, region)]
+        unknown = [t for t in multi if t not in readable]
+        if unknown:
+            reason = unknown[0].get("StatusError") or unknown[0].get("SelectorsError")
             return [Finding(f"region/{region}", EvidenceStatus.ERROR,
-                            f"Could not read whether multi-region trail {unknown[0]['Name']} is logging: "
-                            f"{unknown[0].get('StatusError')}", raw, region)]
-        return [result(bool(covering), f"region/{region}", f"Region {region} is covered by logging multi-region "
-                       f"trail(s) {names}.", f"No logging multi-region CloudTrail trail covers region {region}.",
-                       raw, region)]
+                            f"Could not read whether multi-region trail {unknown[0]['Name']} logs management "
+                            f"events: {reason}", raw, region)]
+        if any(t["IsLogging"] for t in readable):
+            message = (f"The multi-region trail(s) covering {region} do not record all management events "
+                       f"(only data events, or only reads or writes).")
+        else:
+            message = f"No logging multi-region CloudTrail trail covers region {region}."
+        return [failed(f"region/{region}", message, raw, region)]
 
 
 class cloudtrail_log_file_validation_enabled(MultiRegionCheck):

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from compliance_app.providers.aws.collectors._registry import collector, paginate
 from compliance_app.providers.aws.errors import code
+from compliance_app.vocabulary import CollectionError
 
 if TYPE_CHECKING:
     from compliance_app.providers.aws.session import AwsSession
@@ -28,7 +29,28 @@ def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
         except ClientError as exc:
             trail["IsLogging"] = None
             trail["StatusError"] = s.describe(exc, "cloudtrail", region)
+        try:
+            selectors = s.collect("cloudtrail.event_selectors", t.get("HomeRegion") or region)
+            trail.update(selectors.get(t["TrailARN"]) or {"SelectorsError": "The trail's home region does not "
+                                                                            "list it."})
+        except CollectionError as exc:
+            trail["SelectorsError"] = exc.reason
         out.append(trail)
+    return out
+
+
+@collector("cloudtrail.event_selectors")
+def _cloudtrail_event_selectors(s: AwsSession, region: str) -> dict[str, dict[str, Any]]:
+    """{trail ARN: its (advanced) event selectors} for the trails homed in `region`.
+
+    Read once per home region, not once per region that sees a multi-region trail.
+    """
+    ct = s.client("cloudtrail", region)
+    out = {}
+    for t in ct.describe_trails(includeShadowTrails=False).get("trailList", []):
+        got = ct.get_event_selectors(TrailName=t["TrailARN"])
+        out[t["TrailARN"]] = {"EventSelectors": got.get("EventSelectors") or [],
+                              "AdvancedEventSelectors": got.get("AdvancedEventSelectors") or []}
     return out
 
 
