@@ -5,13 +5,25 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from compliance_app.providers.aws import AwsSession
-from tests.checks_aws.helpers import ERROR, FAIL, PASS, REGION, break_client, client_error, evaluate, run, status_of
+from tests.checks_aws.helpers import (
+    CREDS,
+    ERROR,
+    FAIL,
+    PASS,
+    REGION,
+    break_client,
+    client_error,
+    evaluate,
+    run,
+    status_of,
+)
 
 
 # -- RDS ----------------------------------------------------------------------------
@@ -66,6 +78,17 @@ def test_log_group_retention(session: AwsSession) -> None:
 
 
 # -- regional detection services ----------------------------------------------------
+def _recorder(region: str = REGION, **group: object) -> None:
+    boto3.client("s3", region_name=region).create_bucket(
+        Bucket=f"config-{region}", **({} if region == "us-east-1" else
+                                      {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    cfg = boto3.client("config", region_name=region)
+    cfg.put_configuration_recorder(ConfigurationRecorder={
+        "name": "default", "roleARN": "arn:aws:iam::123456789012:role/config", "recordingGroup": group})
+    cfg.put_delivery_channel(DeliveryChannel={"name": "default", "s3BucketName": f"config-{region}"})
+    cfg.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
 def test_config_recorder(session: AwsSession) -> None:
     [f] = run("config_recorder_all_regions_enabled", session)
     assert f.status == FAIL and "No AWS Config recorder" in f.message
@@ -80,8 +103,24 @@ def test_config_recorder(session: AwsSession) -> None:
     assert f.status == FAIL and "not recording" in f.message
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
     session.close()
-    [f] = run("config_recorder_all_regions_enabled", session)
-    assert f.status == PASS
+    findings = run("config_recorder_all_regions_enabled", session)
+    assert status_of(findings, f"region/{REGION}") == PASS and status_of(findings, "account") == PASS
+
+
+def test_config_recorder_of_some_resource_types_fails(session: AwsSession) -> None:
+    _recorder(allSupported=False, includeGlobalResourceTypes=False, resourceTypes=["AWS::S3::Bucket"])
+    findings = run("config_recorder_all_regions_enabled", session)
+    [regional] = [f for f in findings if f.resource_id == f"region/{REGION}"]
+    assert regional.status == FAIL and "only some resource types (AWS::S3::Bucket)" in regional.message
+    assert status_of(findings, "account") == FAIL  # and nothing records IAM
+
+
+def test_config_without_global_resource_types_anywhere_fails(aws: None) -> None:
+    for region in (REGION, "eu-west-1"):
+        _recorder(region, allSupported=True, includeGlobalResourceTypes=False)
+    findings = run("config_recorder_all_regions_enabled", AwsSession({"regions": [REGION, "eu-west-1"]}, CREDS))
+    assert [f.status for f in findings if f.resource_id.startswith("region/")] == [PASS, PASS]
+    assert status_of(findings, "account") == FAIL
 
 
 def test_guardduty(session: AwsSession) -> None:
@@ -93,13 +132,33 @@ def test_guardduty(session: AwsSession) -> None:
     assert f.status == PASS and f.raw_data["Detectors"][0]["Status"] == "ENABLED"
 
 
-def test_securityhub(session: AwsSession) -> None:
+def test_securityhub_not_enabled_fails(session: AwsSession) -> None:
     [f] = run("securityhub_enabled", session)
-    assert f.status == FAIL
+    assert f.status == FAIL and "not enabled" in f.message
+
+
+HUB = {"HubArn": "arn:aws:securityhub:us-east-1:123456789012:hub/default"}
+FSBP = "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"
+
+
+@pytest.mark.parametrize(("hub", "expected"), [
+    ({**HUB, "Standards": [{"StandardsArn": FSBP, "StandardsStatus": "READY"}]}, PASS),
+    ({**HUB, "Standards": []}, FAIL),
+    ({**HUB, "Standards": [{"StandardsArn": FSBP, "StandardsStatus": "FAILED"}]}, FAIL),
+    ({**HUB, "StandardsError": "Access denied calling securityhub:GetEnabledStandards in us-east-1"}, ERROR),
+])
+def test_securityhub_needs_an_enabled_standard(hub: dict, expected: str) -> None:
+    [f] = evaluate("securityhub_enabled", hub, REGION)
+    assert f.status == expected, f.message
+    if expected == PASS:
+        assert "aws-foundational-security-best-practices" in f.message
+
+
+def test_securityhub_standards_unreadable_on_moto_is_error_not_pass(session: AwsSession) -> None:
+    """moto has no GetEnabledStandards: a hub whose standards cannot be read is not a pass."""
     boto3.client("securityhub", region_name=REGION).enable_security_hub()
-    session.close()
     [f] = run("securityhub_enabled", session)
-    assert f.status == PASS
+    assert f.status == ERROR and "standards could not be read" in f.message
 
 
 def test_access_analyzer_fixtures() -> None:
@@ -111,6 +170,15 @@ def test_access_analyzer_fixtures() -> None:
     assert f.status == FAIL
     [f] = evaluate("accessanalyzer_enabled", [{**active[0], "status": "FAILED"}], REGION)
     assert f.status == FAIL and "not active" in f.message
+
+
+def test_unused_access_analyzer_does_not_count() -> None:
+    unused = [{"name": "unused", "arn": "arn:aws:access-analyzer:us-east-1:1:analyzer/unused",
+               "type": "ACCOUNT_UNUSED_ACCESS", "status": "ACTIVE"}]
+    [f] = evaluate("accessanalyzer_enabled", unused, REGION)
+    assert f.status == FAIL and "do not look for external access" in f.message
+    [f] = evaluate("accessanalyzer_enabled", [*unused, {**unused[0], "type": "ORGANIZATION", "name": "org"}], REGION)
+    assert f.status == PASS
 
 
 def test_access_analyzer_denied_is_error(session: AwsSession) -> None:

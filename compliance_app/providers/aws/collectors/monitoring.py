@@ -77,14 +77,21 @@ def _guardduty_detectors(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
 @collector("securityhub.hub")
 def _securityhub_hub(s: AwsSession, region: str) -> dict[str, Any]:
-    """{} means Security Hub is not enabled in the region."""
+    """{} means Security Hub is not enabled in the region; otherwise the hub and its standards."""
+    hub_client = s.client("securityhub", region)
     try:
-        hub = s.client("securityhub", region).describe_hub()
+        hub = hub_client.describe_hub()
     except ClientError as exc:
         if code(exc) in {"InvalidAccessException", "ResourceNotFoundException"}:
             return {}
         raise
-    return {"HubArn": hub.get("HubArn"), "SubscribedAt": hub.get("SubscribedAt")}
+    out: dict[str, Any] = {"HubArn": hub.get("HubArn"), "SubscribedAt": hub.get("SubscribedAt")}
+    try:
+        out["Standards"] = [{"StandardsArn": sub.get("StandardsArn"), "StandardsStatus": sub.get("StandardsStatus")}
+                            for sub in paginate(hub_client, "get_enabled_standards", "StandardsSubscriptions")]
+    except ClientError as exc:
+        out["StandardsError"] = s.describe(exc, "securityhub", region)
+    return out
 
 
 @collector("logs.log_groups")
