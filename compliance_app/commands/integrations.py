@@ -23,7 +23,8 @@ def _describe(row: IntegrationRow) -> str:
     regions = ",".join(row.config.get("regions") or []) or "all enabled regions"
     where = row.config.get("github_org") or row.config.get("role_arn") or regions
     hint = f" (…{row.secret_hint})" if row.secret_hint else ""
-    return f"{row.provider} '{row.name}' [{where}]{hint}"
+    external = f" external id {row.external_id}" if row.external_id else ""
+    return f"{row.provider} '{row.name}' [{where}]{hint}{external}"
 
 
 def register(app: typer.Typer) -> None:
@@ -55,7 +56,10 @@ def register(app: typer.Typer) -> None:
         role_arn: str = typer.Option(
             "", "--role-arn",
             help="IAM role to assume with the access keys (keys optional if AWS_USE_HOST_CREDENTIALS=true)"),
-        external_id: str = typer.Option("", "--external-id", help="External id for the role"),
+        external_id: str = typer.Option(
+            "", "--external-id",
+            help="External id for a role assumed with these access keys (a role this server assumes with its "
+                 "own credentials uses the organization's id, shown by `integration list`)"),
         regions: str = typer.Option("", "--regions",
                                     help="Comma-separated regions to restrict the scan to (default: every region "
                                          "the account has enabled)"),
@@ -77,11 +81,16 @@ def register(app: typer.Typer) -> None:
         org: str = typer.Option(..., "--org", help="Organization slug"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
     ) -> None:
-        """The organization's integrations (never their secrets)."""
-        rows = integrations.list_integrations(actor(), _org_id(org))
+        """The organization's integrations (never their secrets), and the external id to put in the trust
+        policy of a role this server assumes with its own credentials."""
+        org_id = _org_id(org)
+        rows = integrations.list_integrations(actor(), org_id)
         if as_json:
             print_json([r.as_dict() for r in rows])
             return
+        if server_id := integrations.server_role_external_id(actor(), org_id):
+            typer.echo(f"external id for roles this server assumes: {server_id} "
+                       "(the role's trust policy must require it as sts:ExternalId)")
         if not rows:
             typer.echo(f"'{org}' has no integrations")
         for row in rows:

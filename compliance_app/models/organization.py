@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +12,11 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
+
+
+def new_aws_external_id() -> str:
+    """128 random bits in hex: accepted as sts:ExternalId, unguessable by another tenant."""
+    return secrets.token_hex(16)
 
 
 class SubscriptionStatus(StrEnum):
@@ -50,6 +56,10 @@ class Organization(SQLModel, table=True):
         sa_column=enum_column(ScanFrequency, nullable=False, server_default="daily"),
     )
     snapshot_retention_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    #: ExternalId this server sends when its own AWS credentials assume a customer's role: one
+    #: per organization and chosen here, so no tenant can make the server assume another
+    #: tenant's role (the confused deputy). Not a secret: customers put it in the trust policy.
+    aws_external_id: str = Field(default_factory=new_aws_external_id, max_length=64)
     #: The seeded demo organization: sample figures, never scheduled nor scanned.
     is_demo: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

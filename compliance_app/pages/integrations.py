@@ -48,6 +48,7 @@ class IntegrationView(TypedDict):
     tested_at: str
     used_at: str
     used_status: str
+    external_id: str
 
 
 def _when(value: datetime | None) -> str:
@@ -78,6 +79,7 @@ def _view(row: integrations.IntegrationRow) -> IntegrationView:
         "tested_at": _when(row.last_tested_at),
         "used_at": _when(row.last_used_at),
         "used_status": row.last_used_status or "",
+        "external_id": row.external_id or "",
     }
 
 
@@ -101,9 +103,12 @@ class IntegrationsState(OrgState):
     error: str = ""
     notice: str = ""
     testing_id: str = ""
+    #: external id of roles this server assumes with its own credentials ("" when it does not)
+    server_external_id: str = ""
 
     def _refresh(self) -> None:
         self.rows = [_view(r) for r in integrations.list_integrations(self._actor(), self._org_uuid())]
+        self.server_external_id = integrations.server_role_external_id(self._actor(), self._org_uuid()) or ""
 
     def _clear_errors(self) -> None:
         self.field_errors = dict.fromkeys(FIELDS, "")
@@ -342,6 +347,10 @@ def _integration_card(view: rx.Var) -> rx.Component:
                 view["secret"] != "",
                 _labeled_value("Credential", rx.code(view["secret"], data_testid="integration-secret")),
             ),
+            rx.cond(
+                view["external_id"] != "",
+                _labeled_value("External ID", rx.code(view["external_id"], data_testid="integration-external-id")),
+            ),
             _labeled_value(
                 "Last test",
                 rx.cond(
@@ -427,8 +436,19 @@ def _aws_fields() -> rx.Component:
             IntegrationsState.aws_auth == "role",
             rx.vstack(
                 _field("Role ARN", "role_arn", placeholder="arn:aws:iam::123456789012:role/ComplianceAudit"),
+                rx.cond(
+                    IntegrationsState.server_external_id != "",
+                    rx.text(
+                        "Without access keys, this server assumes the role with its own AWS credentials and "
+                        "the external ID ", rx.code(IntegrationsState.server_external_id),
+                        ": the role's trust policy must require it (sts:ExternalId).",
+                        size="1", data_testid="aws-server-external-id",
+                    ),
+                    rx.fragment(),
+                ),
                 _field("External ID (optional)", "external_id", secret=True,
-                       hint="Set if the role's trust policy requires sts:ExternalId."),
+                       hint="Only for a role assumed with the access keys above, if its trust policy "
+                            "requires sts:ExternalId."),
                 spacing="3",
                 width="100%",
             ),

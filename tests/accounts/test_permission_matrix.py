@@ -34,6 +34,7 @@ from compliance_app.models import Evidence, EvidenceStatus, Organization, Role, 
 from compliance_app.models.types import utcnow
 from compliance_app.services import (
     billing,
+    check_results,
     dashboard,
     evidence_files,
     integrations,
@@ -162,6 +163,10 @@ MATRIX += [
     Rule("scans.get_audit", lambda a, w: scans.get_audit(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit_progress", lambda a, w: scans.get_audit_progress(a, _audit_id(w)), "viewer"),
     Rule("scans.list_evidence", lambda a, w: scans.list_evidence(a, _audit_id(w)), "viewer"),
+    Rule("check_results.list_check_results", lambda a, w: check_results.list_check_results(a, _audit_id(w)),
+         "viewer"),
+    Rule("check_results.list_check_resources",
+         lambda a, w: check_results.list_check_resources(a, _audit_id(w), "any_check"), "viewer"),
     Rule("dashboard.dashboard_summary", lambda a, w: dashboard.dashboard_summary(a, w.org.id), "viewer"),
     Rule("dashboard.score_trend", lambda a, w: dashboard.score_trend(a, w.org.id), "viewer"),
     Rule("dashboard.list_audit_rows", lambda a, w: dashboard.list_audit_rows(a, w.org.id), "viewer"),
@@ -262,6 +267,8 @@ MATRIX += [
         "viewer",
     ),
     Rule("integrations.list_integrations", lambda a, w: integrations.list_integrations(a, w.org.id), "viewer"),
+    Rule("integrations.server_role_external_id",
+         lambda a, w: integrations.server_role_external_id(a, w.org.id), "viewer"),
     Rule("integrations.add_github_integration", _add_github, "admin"),
     Rule("integrations.add_aws_integration", _add_aws, "admin"),
     Rule(

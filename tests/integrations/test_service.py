@@ -160,13 +160,12 @@ def test_role_without_keys_only_with_host_credentials(org_admin, monkeypatch: py
     monkeypatch.setenv("AWS_USE_HOST_CREDENTIALS", "true")
     get_settings.cache_clear()
     try:
-        row = integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit",
-                                               external_id="ext-id-42")
+        row = integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit")
     finally:
         monkeypatch.delenv("AWS_USE_HOST_CREDENTIALS")
         get_settings.cache_clear()
-    assert row.config["role_arn"].endswith("role/Audit") and row.secret_hint == "d-42"
-    assert _secrets(row.id) == {"external_id": "ext-id-42"}
+    assert row.config["role_arn"].endswith("role/Audit") and row.config["host_credentials"] is True
+    assert _secrets(row.id) == {} and row.external_id == org.aws_external_id
     with pytest.raises(ValidationError, match="Assuming a role needs the access key id"):
         integrations.add_aws_integration(admin, org.id, role_arn="arn:aws:iam::123456789012:role/Audit")
     # Host credentials never replace keys for a plain (role-less) integration.
