@@ -8,6 +8,13 @@ audit) can never write evidence into, complete, or fail an audit another worker 
 Claiming uses `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of worker
 processes share the queue without ever taking the same audit; on SQLite (one-machine
 trial, writers serialized by the database) a guarded `UPDATE … WHERE status='PENDING'`.
+
+Time comes from the database on PostgreSQL (`now()`, see db_now): workers on several
+machines compare leases and schedules, and one whose clock runs behind must neither
+write leases that others already consider lapsed nor stamp audits into the past.
+
+The worker retries these writes when the connection drops (db_retry.py); each one is
+safe to repeat, including when its first commit landed but the acknowledgement was lost.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -59,6 +66,14 @@ def _is_postgres(s: Session) -> bool:
     return s.get_bind().dialect.name == "postgresql"
 
 
+def db_now(s: Session) -> datetime:
+    """The database's clock on PostgreSQL (one clock for every worker, whatever theirs say);
+    this process's clock on SQLite, where every process runs on the one machine."""
+    if _is_postgres(s):
+        return s.execute(sa.select(sa.func.now())).scalar_one().astimezone(UTC)
+    return utcnow()
+
+
 def _start(audit: Audit, worker_id: str, now: datetime) -> None:
     audit.status = AuditStatus.RUNNING
     audit.started_at = now
@@ -82,7 +97,7 @@ def claim_next_audit(worker_id: str) -> uuid.UUID | None:
             ).first()
             if audit is None:
                 return None
-            _start(audit, worker_id, utcnow())
+            _start(audit, worker_id, db_now(s))
             return audit.id
     # SQLite: no row locks; the status guard makes a lost race a no-op, then try the next one.
     for _ in range(5):
@@ -104,7 +119,7 @@ def claim_audit(audit_id: uuid.UUID, worker_id: str) -> bool:
 
 
 def claim_audit_in(s: Session, audit_id: uuid.UUID, worker_id: str) -> bool:
-    now = utcnow()
+    now = db_now(s)
     result = s.execute(
         sa.update(Audit)
         .where(Audit.id == audit_id, Audit.status == AuditStatus.PENDING)
@@ -136,7 +151,7 @@ def heartbeat(audit_id: uuid.UUID, worker_id: str) -> bool:
         result = s.execute(
             sa.update(Audit)
             .where(Audit.id == audit_id, Audit.status == AuditStatus.RUNNING, Audit.worker_id == worker_id)
-            .values(lease_expires_at=_lease_until(utcnow()))
+            .values(lease_expires_at=_lease_until(db_now(s)))
         )
         return result.rowcount == 1
 
@@ -150,22 +165,28 @@ def begin_run(audit_id: uuid.UUID, worker_id: str, total: int) -> bool:
         s.execute(sa.delete(Evidence).where(Evidence.audit_id == audit_id))
         audit.progress_total = total
         audit.progress_done = 0
-        audit.lease_expires_at = _lease_until(utcnow())
+        audit.lease_expires_at = _lease_until(db_now(s))
         return True
 
 
 def save_results(
     audit_id: uuid.UUID, worker_id: str, evidence: Sequence[Evidence], done: int, current_check: str | None
 ) -> bool:
-    """Write a batch of evidence and the progress counter in one fenced transaction."""
+    """Write a batch of evidence and the progress counter in one fenced transaction.
+
+    Safe to retry: `done` grows with every batch that holds rows, so a batch whose commit
+    landed although its caller saw the connection drop is recognised and not written twice.
+    """
     with session_scope() as s:
         audit = owned_audit(s, audit_id, worker_id)
         if audit is None:
             return False
+        if evidence and audit.progress_done >= done:
+            return True
         s.add_all(evidence)
         audit.progress_done = done
         audit.current_check = current_check[:120] if current_check else None
-        audit.lease_expires_at = _lease_until(utcnow())
+        audit.lease_expires_at = _lease_until(db_now(s))
         return True
 
 
@@ -207,13 +228,21 @@ def history_figures(audit: Audit) -> dict[str, Any]:
 
 
 def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
-    """Score the audit, mark it COMPLETED and record the day's ScanHistory point."""
+    """Score the audit, mark it COMPLETED and record the day's ScanHistory point.
+
+    Safe to retry: an audit this worker already completed (the first commit landed, its
+    acknowledgement was lost) is returned as it is.
+    """
     with session_scope() as s:
         audit = owned_audit(s, audit_id, worker_id)
         if audit is None:
-            return None
+            return s.exec(
+                select(Audit).where(
+                    Audit.id == audit_id, Audit.status == AuditStatus.COMPLETED, Audit.worker_id == worker_id
+                )
+            ).first()
         rescore(s, audit)
-        now = utcnow()
+        now = db_now(s)
         audit.status = AuditStatus.COMPLETED
         audit.finished_at = now
         audit.lease_expires_at = None
@@ -230,7 +259,7 @@ def fail(audit_id: uuid.UUID, worker_id: str, error: str) -> bool:
         if audit is None:
             return False
         audit.status = AuditStatus.FAILED
-        audit.finished_at = utcnow()
+        audit.finished_at = db_now(s)
         audit.lease_expires_at = None
         audit.error = error[:2000]
         return True
@@ -284,10 +313,10 @@ class ReapResult:
 
 def reap_expired_leases(now: datetime | None = None) -> ReapResult:
     """RUNNING audits whose worker stopped heart-beating: re-queue, or fail after N attempts."""
-    now = now or utcnow()
     max_attempts = get_settings().audit_max_attempts
     result = ReapResult()
     with session_scope() as s:
+        now = now or db_now(s)
         expired = s.exec(
             select(Audit)
             .where(Audit.status == AuditStatus.RUNNING, Audit.lease_expires_at < now)
@@ -323,7 +352,6 @@ def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
     created at least one interval ago. The partial unique index makes this idempotent
     when several worker processes run the job at once.
     """
-    now = now or utcnow()
     last_audit = (
         select(Audit.organization_id, sa.func.max(Audit.created_at).label("last"))
         .group_by(Audit.organization_id)
@@ -331,6 +359,7 @@ def enqueue_due_scans(now: datetime | None = None) -> list[uuid.UUID]:
     )
     created: list[uuid.UUID] = []
     with session_scope() as s:
+        now = now or db_now(s)
         rows = s.execute(
             select(Organization, last_audit.c.last)
             .outerjoin(last_audit, last_audit.c.organization_id == Organization.id)

@@ -7,6 +7,10 @@ providers. Evidence is written in batches together with the progress counter, so
 audit page can poll progress while the scan runs. A heartbeat thread keeps the audit's
 lease alive; every write is fenced on the lease (see audit_queue.py).
 
+A lost database connection does not fail the audit: every write is retried with backoff
+for up to one lease (db_retry.py); if the database stays away longer, the audit is left
+RUNNING without another write, and the reaper re-queues it once its lease lapses.
+
 Test/benchmark seam: settings.engine_override_module (env ENGINE_OVERRIDE_MODULE) names
 a module exposing `CHECKS` (list of Check) and `open_sessions(organization_id)` (list of
 (Provider, session)); when set, the engine uses them instead of the catalog and the
@@ -21,7 +25,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from types import ModuleType
@@ -33,6 +37,7 @@ from sqlmodel import select
 from compliance_app.checks.base import Check, Finding
 from compliance_app.checks.registry import all_checks
 from compliance_app.db import session_scope
+from compliance_app.db_retry import describe, is_connection_error, retry_database
 from compliance_app.models import (
     Audit,
     AuditStatus,
@@ -245,6 +250,12 @@ def _evidence(
     )
 
 
+def _retrying(fn: Callable[[], Any], what: str, stop: threading.Event | None = None) -> Any:
+    """A fenced queue write, retried across connection losses for up to one lease: past
+    that the reaper may have re-queued the audit, and the fence makes the write a no-op."""
+    return retry_database(fn, what=what, budget=get_settings().audit_lease_seconds, stop=stop)
+
+
 def _scope(target: Target) -> str:
     return str(getattr(target.session, "scope", None) or target.provider.value)
 
@@ -270,8 +281,11 @@ class _Heartbeat(threading.Thread):
                 if not audit_queue.heartbeat(self.audit_id, self.worker_id):
                     self.lost.set()
                     return
-            except Exception:  # a database blip: try again at the next beat, the lease has slack
-                log.warning("heartbeat for audit %s failed", self.audit_id, exc_info=True)
+            except Exception as exc:  # a database blip: try again at the next beat, the lease has slack
+                if is_connection_error(exc):
+                    log.warning("heartbeat for audit %s: database unavailable (%s)", self.audit_id, describe(exc))
+                else:
+                    log.warning("heartbeat for audit %s failed", self.audit_id, exc_info=True)
 
     def stop(self) -> None:
         self._done.set()
@@ -304,7 +318,7 @@ def run_audit(
             audit_queue.release(audit_id, worker_id)
             log.info("audit %s released by %s", audit_id, worker_id)
             return None
-        done = audit_queue.complete(audit_id, worker_id)
+        done = _retrying(lambda: audit_queue.complete(audit_id, worker_id), f"audit {audit_id}: completing")
         if done is None:
             raise LeaseLost
         return RunResult(audit_id, AuditStatus.COMPLETED, done.score, done.counts)
@@ -312,6 +326,10 @@ def run_audit(
         log.warning("audit %s: lease lost by %s, results discarded", audit_id, worker_id)
         return None
     except Exception as exc:
+        if is_connection_error(exc):  # writing FAILED would need the database too; the reaper re-queues it
+            log.error("audit %s: database unavailable (%s); left for the reaper to re-queue when its lease "
+                      "lapses", audit_id, describe(exc))
+            return None
         log.exception("audit %s failed", audit_id)
         message = f"The scan failed: {type(exc).__name__}: {exc}"[:_MAX_MESSAGE]
         audit_queue.fail(audit_id, worker_id, message)
@@ -340,7 +358,7 @@ def _execute(
     )
     tasks = _plan(checks, targets)
     rules = _risk_rules(organization_id)
-    if not audit_queue.begin_run(audit_id, worker_id, len(tasks)):
+    if not _retrying(lambda: audit_queue.begin_run(audit_id, worker_id, len(tasks)), f"audit {audit_id}: starting"):
         raise LeaseLost
     pending_rows: list[Evidence] = []
     done = 0
@@ -349,7 +367,10 @@ def _execute(
 
     def flush() -> None:
         nonlocal pending_rows, last_flush
-        if not audit_queue.save_results(audit_id, worker_id, pending_rows, done, last_check):
+        batch, batch_done = pending_rows, done
+        saved = _retrying(lambda: audit_queue.save_results(audit_id, worker_id, batch, batch_done, last_check),
+                          f"audit {audit_id}: saving evidence", stop)
+        if not saved:
             raise LeaseLost
         pending_rows, last_flush = [], time.monotonic()
 
@@ -388,7 +409,8 @@ def _execute(
         flush()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    if not audit_queue.save_scope(audit_id, worker_id, coverage(targets)):
+    scope = coverage(targets)
+    if not _retrying(lambda: audit_queue.save_scope(audit_id, worker_id, scope), f"audit {audit_id}: saving scope"):
         raise LeaseLost
     _report_use(targets)
     return True

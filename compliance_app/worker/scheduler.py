@@ -7,6 +7,10 @@ idempotent, so it does not matter that each process schedules its own copy.
 
 SIGTERM/SIGINT: stop claiming, release the audit in progress back to PENDING (another
 worker picks it up; no attempt is counted), and exit 0.
+
+The database going away does not end the process: claims back off while it is
+unreachable, the audit in progress retries its writes (services/engine.py), and the
+pool's pre-ping replaces dropped connections once it is back.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from compliance_app.db_retry import MAX_DELAY, describe, is_connection_error
 from compliance_app.models.types import utcnow
 from compliance_app.services import accounts, audit_queue, engine
 from compliance_app.settings import get_settings
@@ -97,6 +102,8 @@ class Worker:
     def __init__(self, worker_id: str | None = None) -> None:
         self.worker_id = worker_id or default_worker_id()
         self.stop = threading.Event()
+        #: Extra wait before the next claim while the database is unreachable (0 when it answers).
+        self.backoff = 0.0
 
     def install_signal_handlers(self) -> None:
         def _handle(signum: int, _frame: object) -> None:
@@ -117,22 +124,36 @@ class Worker:
         try:
             while not self.stop.is_set():
                 if not self.run_next():
-                    self.stop.wait(poll)
+                    self.stop.wait(poll + self.backoff)
         finally:
             scheduler.shutdown(wait=False)
             log.info("worker %s stopped", self.worker_id)
         return 0
 
     def run_next(self) -> bool:
-        """Claim and run one audit; False when there was nothing to do (or the database hiccuped)."""
+        """Claim and run one audit; False when there was nothing to do (or the database hiccuped).
+
+        Never raises: whatever one audit meets, the worker lives on to take the next.
+        """
         try:
             audit_id = audit_queue.claim_next_audit(self.worker_id)
-        except Exception:
-            log.exception("worker %s: could not claim an audit", self.worker_id)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                log.exception("worker %s: could not claim an audit", self.worker_id)
+                return False
+            self.backoff = min(MAX_DELAY, max(0.5, self.backoff * 2))
+            log.warning("worker %s: database unavailable (%s); next try in %.1f s", self.worker_id,
+                        describe(exc), get_settings().worker_poll_seconds + self.backoff)
             return False
+        if self.backoff:
+            log.info("worker %s: database reachable again", self.worker_id)
+            self.backoff = 0.0
         if audit_id is None:
             return False
-        self.run_audit(audit_id)
+        try:
+            self.run_audit(audit_id)
+        except Exception as exc:  # e.g. the connection lost while loading it: the reaper re-queues it
+            log.error("audit %s: %s: %s; left for the reaper", audit_id, type(exc).__name__, describe(exc))
         return True
 
     def run_audit(self, audit_id: uuid.UUID) -> None:

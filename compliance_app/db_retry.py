@@ -1,0 +1,65 @@
+"""Retrying a short database transaction across a lost connection (issue 17).
+
+PostgreSQL restarting, a failover or a network blip drops every pooled connection. The
+pool pre-pings (db.py), so the next checkout opens a fresh connection; what is left is
+the transaction that was running when the connection went away. The worker's
+transactions (claim, heartbeat, evidence flush, completion) are short and written to be
+retried: each is fenced on the lease and idempotent when its first commit did land but
+the acknowledgement was lost (see audit_queue.save_results and complete). So they are
+retried here with exponential backoff, for a bounded time, and only for errors that mean
+"the database could not be reached or dropped us", never for a bug in our own SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FIRST_DELAY = 0.25
+MAX_DELAY = 5.0
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The database was unreachable or dropped the connection (retrying may succeed)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def describe(exc: BaseException) -> str:
+    """The driver's first line (e.g. 'connection refused'), without the SQL or parameters."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
+
+
+def retry_database(
+    fn: Callable[[], T], *, what: str, budget: float, stop: threading.Event | None = None
+) -> T:
+    """Call `fn` until it succeeds; on a connection error wait 0.25 s, 0.5 s, 1 s … (at most 5 s)
+    and try again, for at most `budget` seconds (or until `stop` is set), then re-raise."""
+    deadline = time.monotonic() + budget
+    delay = FIRST_DELAY
+    while True:
+        try:
+            return fn()
+        except Exception as exc:
+            if not is_connection_error(exc) or time.monotonic() + delay > deadline:
+                raise
+            if stop is not None and stop.is_set():
+                raise
+            log.warning("%s: database unavailable (%s); retrying in %.2g s", what, describe(exc), delay)
+            if stop is not None:
+                stop.wait(delay)
+            else:
+                time.sleep(delay)
+            delay = min(delay * 2, MAX_DELAY)
