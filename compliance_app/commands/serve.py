@@ -1,6 +1,8 @@
 """`serve`: the web app (Reflex, production mode, one port) plus one worker, side by side.
 
 Ctrl-C (or SIGTERM) stops both. This is what `make run` calls after migrating and seeding.
+A worker that exits on its own (a crash, the database unreachable at its start) is started
+again with backoff, and serve says so; scanning must not stop until someone notices.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import typer
 
@@ -34,6 +37,55 @@ def stop_process_group(proc: subprocess.Popen, timeout: float = 15) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _describe_exit(code: int) -> str:
+    return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+
+
+class KeptRunning:
+    """One child process that is started again whenever it exits on its own: after 1 s, then
+    2 s, 4 s … at most 60 s while it keeps failing; a run that lasted 60 s starts the wait over."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], *, say: Callable[[str], None],
+                 first_delay: float = 1.0, max_delay: float = 60.0, stable_after: float = 60.0) -> None:
+        self.name, self.args, self.env, self.say = name, args, env, say
+        self.first_delay, self.max_delay, self.stable_after = first_delay, max_delay, stable_after
+        self.delay = first_delay
+        self.restarts = 0
+        self.restart_at: float | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.proc = _spawn(self.args, self.env)
+        self.started = time.monotonic()
+        self.restart_at = None
+
+    def poll(self) -> None:
+        """Call every so often: notices an exit, and restarts when the wait is over."""
+        now = time.monotonic()
+        if self.restart_at is not None:
+            if now >= self.restart_at:
+                self.restarts += 1
+                self._start()
+                self.say(f"serve: {self.name} restarted (restart {self.restarts}, pid {self.proc.pid})")
+            return
+        code = self.proc.poll()
+        if code is None:
+            return
+        if now - self.started >= self.stable_after:
+            self.delay = self.first_delay
+        self.say(f"serve: {self.name} {_describe_exit(code)} unexpectedly; restarting it in {self.delay:g} s")
+        self.restart_at = now + self.delay
+        self.delay = min(self.delay * 2, self.max_delay)
+
+    def stop(self) -> None:
+        self.restart_at = None
+        stop_process_group(self.proc)
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
@@ -50,9 +102,8 @@ def register(app: typer.Typer) -> None:
         web = _spawn(
             [reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)], env
         )
-        procs = [web]
-        if worker:
-            procs.append(_spawn([sys.executable, "-m", "compliance_app", "worker"], env))
+        kept = KeptRunning("the worker", [sys.executable, "-m", "compliance_app", "worker"], env, say=_say) \
+            if worker else None
         typer.echo(
             f"\n  compliance_app is starting on http://localhost:{port}/\n"
             f"  demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}\n  Ctrl-C stops the web app and the worker.\n"
@@ -66,11 +117,14 @@ def register(app: typer.Typer) -> None:
         signal.signal(signal.SIGINT, _handle)
         signal.signal(signal.SIGTERM, _handle)
         try:
-            while not stop and all(p.poll() is None for p in procs):
+            while not stop and web.poll() is None:
+                if kept is not None:
+                    kept.poll()
                 time.sleep(0.5)
         finally:
-            for proc in procs:
-                stop_process_group(proc)
-        failed = [p for p in procs if p.returncode not in (0, -signal.SIGTERM, None)]
-        if failed and not stop:
+            stop_process_group(web)
+            if kept is not None:
+                kept.stop()
+        if not stop and web.returncode not in (0, -signal.SIGTERM, None):
+            _say(f"serve: the web app {_describe_exit(web.returncode)}")
             raise typer.Exit(1)
