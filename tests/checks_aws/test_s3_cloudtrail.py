@@ -6,8 +6,11 @@ import json
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 
+from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
+from compliance_app.providers.aws.collectors import s3 as s3_collectors
 from tests.checks_aws.helpers import ERROR, FAIL, PASS, REGION, evaluate, run, status_of
 
 ACCOUNT_ID = "123456789012"
@@ -73,20 +76,47 @@ def test_private_bucket_passes_public_ones_fail(session: AwsSession, s3) -> None
 def test_block_public_access_neutralises_public_acl() -> None:
     bucket = {"Name": "b", "Grants": [{"Grantee": "http://acs.amazonaws.com/groups/global/AllUsers"}],
               "PolicyStatus": {"IsPublic": True}, "PublicAccessBlock": ALL_ON}
-    [f] = evaluate("s3_bucket_public_access", [bucket])
+    [f] = evaluate("s3_bucket_public_access", [bucket], {})
     assert f.status == PASS
 
 
+def test_account_level_block_public_access_makes_a_public_acl_harmless(session: AwsSession, s3) -> None:
+    s3.create_bucket(Bucket="acl-bucket")
+    s3.put_bucket_acl(Bucket="acl-bucket", ACL="public-read")
+    boto3.client("s3control", region_name=REGION).put_public_access_block(
+        AccountId=ACCOUNT_ID, PublicAccessBlockConfiguration=ALL_ON)
+    [public] = run("s3_bucket_public_access", session)
+    [blocked] = run("s3_bucket_level_public_access_block", session)
+    assert (public.status, blocked.status) == (PASS, PASS), (public.message, blocked.message)
+    assert public.raw_data["AccountPublicAccessBlock"] == ALL_ON
+
+
+def test_unreadable_account_block_never_makes_a_bucket_pass() -> None:
+    bucket = {"Name": "b", "Grants": [{"Grantee": "http://acs.amazonaws.com/groups/global/AllUsers"}],
+              "PolicyStatus": {}, "PublicAccessBlock": {}}
+    [f] = evaluate("s3_bucket_public_access", [bucket], {"__error__": "Access denied calling s3control"})
+    assert f.status == FAIL
+
+
 def test_no_buckets_means_none_public(session: AwsSession) -> None:
-    [f] = run("s3_bucket_public_access", session)
-    assert f.status == PASS and "No S3 buckets" in f.message
+    assert run("s3_bucket_public_access", session) == []
+    assert get_check("s3_bucket_public_access").meta.when_empty == PASS
     assert run("s3_bucket_versioning_enabled", session) == []
+
+
+def test_bucket_listing_is_paginated(session: AwsSession, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(s3_collectors, "_bucket_details", lambda s, name: {"Name": name})
+    client = session.client("s3")
+    with Stubber(client) as stub:
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "first-page"}], "ContinuationToken": "next"})
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "second-page"}]}, {"ContinuationToken": "next"})
+        assert [b["Name"] for b in session.collect("s3.buckets")] == ["first-page", "second-page"]
 
 
 def test_unreadable_bucket_attribute_is_error_not_pass() -> None:
     bucket = {"Name": "b", "Region": REGION, "Grants": {"__error__": "Access denied calling s3:GetBucketAcl"},
               "PolicyStatus": {}, "PublicAccessBlock": {}, "Versioning": {"__error__": "Access denied"}}
-    [f] = evaluate("s3_bucket_public_access", [bucket])
+    [f] = evaluate("s3_bucket_public_access", [bucket], {})
     assert f.status == ERROR and "GetBucketAcl" in f.message
     [f] = evaluate("s3_bucket_versioning_enabled", [bucket])
     assert f.status == ERROR
@@ -100,6 +130,14 @@ def test_secure_transport_policy(session: AwsSession, s3) -> None:
     findings = run("s3_bucket_secure_transport_policy", session)
     assert status_of(findings, "tls-bucket") == PASS
     assert status_of(findings, "plain-bucket") == FAIL
+
+
+def test_secure_transport_condition_key_is_case_insensitive() -> None:
+    policy = json.loads(_tls_policy("lower-bucket"))
+    policy["Statement"][0]["Condition"] = {"Bool": {"aws:securetransport": "false"}}
+    policy["Statement"][0]["Action"] = "S3:*"
+    [f] = evaluate("s3_bucket_secure_transport_policy", [{"Name": "lower-bucket", "Policy": json.dumps(policy)}])
+    assert f.status == PASS
 
 
 def test_versioning(session: AwsSession, s3) -> None:
@@ -170,7 +208,7 @@ def test_no_trail_fails_multi_region_and_others_not_applicable(session: AwsSessi
 
 def test_trail_bucket_in_other_account_is_error() -> None:
     trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "S3BucketName": "central-logs"}
-    [f] = evaluate("cloudtrail_logs_s3_bucket_is_not_publicly_accessible", {REGION: [trail]}, [])
+    [f] = evaluate("cloudtrail_logs_s3_bucket_is_not_publicly_accessible", {REGION: [trail]}, [], {})
     assert f.status == ERROR and "central-logs" in f.message
 
 

@@ -78,14 +78,28 @@ def unexpected(check: Check, exc: Exception, region: str | None = None) -> Findi
                          region=region)
 
 
+def collect_optional(session: Any, name: str) -> Any:
+    """Data that refines a verdict but is not needed for one: {"__error__": reason} if unreadable."""
+    try:
+        return session.collect(name)
+    except CollectionError as exc:
+        return {"__error__": exc.reason}
+
+
 class AwsCheck(Check):
-    """Account-wide check reading one or more global collectors, evaluated once."""
+    """Account-wide check reading one or more global collectors, evaluated once.
+
+    `optional` collectors are passed after the others, as {"__error__": reason} when they
+    cannot be read (the check then decides without them, never passing for lack of them).
+    """
 
     collectors: ClassVar[tuple[str, ...]] = ()
+    optional: ClassVar[tuple[str, ...]] = ()
 
     def run(self, session: Any) -> list[Finding]:
         try:
             data = [session.collect(name) for name in self.collectors]
+            data += [collect_optional(session, name) for name in self.optional]
             return self.evaluate(*data)
         except CollectionError as exc:
             return [Finding.error(ACCOUNT, exc.reason)]
@@ -141,6 +155,8 @@ class MultiRegionCheck(Check):
     collector: ClassVar[str]
     #: global collectors passed to evaluate after by_region, e.g. ("s3.buckets",)
     extra: ClassVar[tuple[str, ...]] = ()
+    #: global collectors passed last, {"__error__": reason} when unreadable (see AwsCheck)
+    optional: ClassVar[tuple[str, ...]] = ()
 
     def run(self, session: Any) -> list[Finding]:
         by_region: dict[str, Any] = {}
@@ -158,6 +174,7 @@ class MultiRegionCheck(Check):
             if not by_region:
                 return errors
             extra = [session.collect(name) for name in self.extra]
+            extra += [collect_optional(session, name) for name in self.optional]
             return self.evaluate(by_region, *extra) + errors
         except CollectionError as exc:
             return [Finding.error(ACCOUNT, exc.reason), *errors]
@@ -180,23 +197,34 @@ PUBLIC_GRANTEES = {"http://acs.amazonaws.com/groups/global/AllUsers",
 PAB_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 
 
-def bucket_exposure(bucket: dict[str, Any]) -> tuple[list[str], str | None]:
+def effective_block(bucket: dict[str, Any], account: dict[str, Any] | None = None) -> dict[str, bool]:
+    """Block Public Access as S3 applies it: a flag is on if the bucket or the account sets it.
+
+    An unreadable setting counts as off (a possible false FAIL, never a false PASS).
+    """
+    own = bucket.get("PublicAccessBlock") or {}
+    own = {} if attr_error(own) else own
+    account = {} if attr_error(account) else (account or {})
+    return {flag: bool(own.get(flag) or account.get(flag)) for flag in PAB_FLAGS}
+
+
+def bucket_exposure(bucket: dict[str, Any], account: dict[str, Any] | None = None) -> tuple[list[str], str | None]:
     """(reasons the bucket is public, error) from its ACL, policy status and Block Public Access.
 
-    Block Public Access wins: IgnorePublicAcls neutralises public grants, RestrictPublicBuckets
-    a public policy. An unreadable input that could matter yields an error, never "not public".
+    Block Public Access (the bucket's or the account's) wins: IgnorePublicAcls neutralises public
+    grants, RestrictPublicBuckets a public policy. An unreadable input that could matter yields an
+    error, never "not public".
     """
-    pab = bucket.get("PublicAccessBlock") or {}
-    pab = {} if attr_error(pab) else pab
+    block = effective_block(bucket, account)
     reasons = []
-    if not pab.get("IgnorePublicAcls"):
+    if not block["IgnorePublicAcls"]:
         grants = bucket.get("Grants")
         if err := attr_error(grants):
             return [], err
         public = sorted({g["Grantee"].rsplit("/", 1)[-1] for g in grants or [] if g.get("Grantee") in PUBLIC_GRANTEES})
         if public:
             reasons.append(f"ACL grants access to {', '.join(public)}")
-    if not pab.get("RestrictPublicBuckets"):
+    if not block["RestrictPublicBuckets"]:
         status = bucket.get("PolicyStatus")
         if err := attr_error(status):
             return [], err

@@ -150,8 +150,10 @@ class cloudtrail_logs_s3_bucket_is_not_publicly_accessible(MultiRegionCheck):
     )
     collector = "cloudtrail.trails"
     extra = ("s3.buckets",)
+    optional = ("s3.account_public_access_block",)
 
-    def evaluate(self, by_region: dict[str, Any], buckets: list[dict[str, Any]]) -> list[Finding]:
+    def evaluate(self, by_region: dict[str, Any], buckets: list[dict[str, Any]],
+                 account: dict[str, Any]) -> list[Finding]:
         by_name = {b["Name"]: b for b in buckets}
         findings = []
         for t in unique_trails(by_region):
@@ -162,7 +164,7 @@ class cloudtrail_logs_s3_bucket_is_not_publicly_accessible(MultiRegionCheck):
                                         f"Log bucket {name} of trail {t['Name']} is not in this account; check it "
                                         f"in the account that owns it.", {"Name": t["Name"], "S3BucketName": name}))
                 continue
-            reasons, error = bucket_exposure(bucket)
+            reasons, error = bucket_exposure(bucket, account)
             if error:
                 findings.append(Finding.error(t["TrailARN"], f"Could not read log bucket {name}: {error}"))
                 continue

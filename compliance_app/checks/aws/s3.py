@@ -11,12 +11,12 @@ from compliance_app.checks.aws._common import (
     AwsCheck,
     attr_error,
     bucket_exposure,
+    effective_block,
     frameworks,
-    passed,
     result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 _PAB_CLI = ("BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=true,RestrictPublicBuckets=true")
 
@@ -83,49 +83,65 @@ class s3_bucket_public_access(AwsCheck):
                     "ACL grants and public policy statements; or "
                     "`aws s3api put-public-access-block --bucket <bucket> "
                     f"--public-access-block-configuration {_PAB_CLI}`.",
+        when_empty=EvidenceStatus.PASS,
     )
     collectors = ("s3.buckets",)
+    optional = ("s3.account_public_access_block",)
 
-    def evaluate(self, buckets: list[dict[str, Any]]) -> list[Finding]:
-        if not buckets:
-            return [passed(ACCOUNT, "No S3 buckets, so none is public.", {"Buckets": []})]
+    def evaluate(self, buckets: list[dict[str, Any]], account: dict[str, Any]) -> list[Finding]:
         findings = []
         for b in buckets:
-            reasons, error = bucket_exposure(b)
+            reasons, error = bucket_exposure(b, account)
             if error:
                 findings.append(Finding.error(_arn(b), f"Bucket {b['Name']}: {error}", b.get("Region")))
                 continue
             raw = {k: b.get(k) for k in ("Name", "Grants", "PolicyStatus", "PublicAccessBlock")}
+            raw["AccountPublicAccessBlock"] = account or None
             findings.append(result(not reasons, _arn(b), f"Bucket {b['Name']} is not public.",
                                    f"Bucket {b['Name']} is public: {'; '.join(reasons)}.", raw, b.get("Region")))
         return findings
 
 
-class s3_bucket_level_public_access_block(BucketCheck):
+class s3_bucket_level_public_access_block(AwsCheck):
     meta = CheckMeta(
         key="s3_bucket_level_public_access_block",
-        title="Bucket-level S3 Block Public Access is fully on",
+        title="S3 Block Public Access is fully on for every bucket (bucket or account level)",
         provider=Provider.AWS,
         service="s3",
         severity=Severity.HIGH,
         frameworks=frameworks(["CC6.6"], ["8.3"], ["2.1.4"]),
-        rationale="Per-bucket Block Public Access keeps a bucket private even if the account-level setting "
-                  "is changed later.",
-        remediation="S3 > <bucket> > Permissions > Block public access > Edit: tick all four, or "
-                    "`aws s3api put-public-access-block --bucket <bucket> "
+        rationale="Block Public Access keeps a bucket private even if a later ACL or policy change would make "
+                  "it public; S3 applies the account-level and bucket-level settings together.",
+        remediation="S3 > <bucket> > Permissions > Block public access > Edit: tick all four (or turn them on "
+                    "for the whole account), or `aws s3api put-public-access-block --bucket <bucket> "
                     f"--public-access-block-configuration {_PAB_CLI}`.",
     )
-    attribute = "PublicAccessBlock"
+    collectors = ("s3.buckets",)
+    optional = ("s3.account_public_access_block",)
 
-    def judge(self, bucket: dict[str, Any], value: Any) -> Finding:
-        off = [f for f in PAB_FLAGS if not (value or {}).get(f)]
-        return result(not off, _arn(bucket), f"Bucket {bucket['Name']} has all four Block Public Access settings on.",
-                      f"Bucket {bucket['Name']} does not block public access fully (off: {', '.join(off)}).",
-                      {"Name": bucket["Name"], "PublicAccessBlock": value or None})
+    def evaluate(self, buckets: list[dict[str, Any]], account: dict[str, Any]) -> list[Finding]:
+        findings = []
+        for b in buckets:
+            own = b.get("PublicAccessBlock")
+            if (err := attr_error(own)) and attr_error(account):
+                findings.append(Finding.error(_arn(b), f"Bucket {b['Name']}: {err}", b.get("Region")))
+                continue
+            off = [flag for flag, on in effective_block(b, account).items() if not on]
+            findings.append(result(not off, _arn(b),
+                                   f"Bucket {b['Name']} has all four Block Public Access settings on "
+                                   f"(bucket or account level).",
+                                   f"Bucket {b['Name']} does not block public access fully (off at both bucket and "
+                                   f"account level: {', '.join(off)}).",
+                                   {"Name": b["Name"], "PublicAccessBlock": own or None,
+                                    "AccountPublicAccessBlock": account or None}, b.get("Region")))
+        return findings
 
 
 def denies_insecure_transport(policy: Any) -> list[dict[str, Any]]:
-    """Deny statements for everyone when aws:SecureTransport is false."""
+    """Deny statements for everyone when aws:SecureTransport is false.
+
+    Condition keys and action names are case-insensitive in IAM (aws:securetransport, S3:*).
+    """
     if not policy:
         return []
     doc = json.loads(policy) if isinstance(policy, str) else policy
@@ -134,11 +150,12 @@ def denies_insecure_transport(policy: Any) -> list[dict[str, Any]]:
     for st in statements if isinstance(statements, list) else [statements]:
         principal = st.get("Principal")
         actions = st.get("Action", [])
-        actions = actions if isinstance(actions, list) else [actions]
+        actions = {str(a).lower() for a in (actions if isinstance(actions, list) else [actions])}
         everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") in ("*", ["*"]))
         cond = st.get("Condition", {})
-        secure = {**cond.get("Bool", {}), **cond.get("BoolIfExists", {})}.get("aws:SecureTransport")
-        if (st.get("Effect") == "Deny" and everyone and ({"*", "s3:*"} & set(actions))
+        keys = {str(k).lower(): v for op in ("Bool", "BoolIfExists") for k, v in (cond.get(op) or {}).items()}
+        secure = keys.get("aws:securetransport")
+        if (st.get("Effect") == "Deny" and everyone and ({"*", "s3:*"} & actions)
                 and str(secure).lower() in ("false", "['false']")):
             found.append(st)
     return found

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from compliance_app.providers.aws.collectors._registry import collector
+from compliance_app.providers.aws.collectors._registry import collector, paginate
 from compliance_app.providers.aws.errors import code
 
 if TYPE_CHECKING:
@@ -67,4 +67,5 @@ def _bucket_details(s: AwsSession, name: str) -> dict[str, Any]:
 
 @collector("s3.buckets")
 def _s3_buckets(s: AwsSession, region: str) -> list[dict[str, Any]]:
-    return [_bucket_details(s, b["Name"]) for b in s.client("s3").list_buckets().get("Buckets", [])]
+    """Every bucket (ListBuckets is paginated since 2024: accounts may hold up to 10,000)."""
+    return [_bucket_details(s, b["Name"]) for b in paginate(s.client("s3"), "list_buckets", "Buckets")]
