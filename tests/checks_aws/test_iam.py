@@ -41,13 +41,33 @@ def _root_row(**overrides: str) -> dict[str, str]:
 
 # -- root ------------------------------------------------------------------------
 def test_root_mfa_enabled_passes_on_summary_fixture() -> None:
-    [f] = evaluate("iam_root_mfa_enabled", {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0})
+    [f] = evaluate("iam_root_mfa_enabled", {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}, [])
     assert f.status == PASS and f.resource_id == "root"
 
 
 def test_root_mfa_missing_fails_end_to_end(session: AwsSession) -> None:
     [f] = run("iam_root_mfa_enabled", session)  # moto's root has no MFA
-    assert f.status == FAIL and f.raw_data == {"AccountMFAEnabled": 0}
+    assert f.status == FAIL and f.raw_data["AccountMFAEnabled"] == 0
+
+
+def test_root_without_any_credential_needs_no_mfa() -> None:
+    """Centralized root access: no password, no keys, no certificates; nothing can sign in as root."""
+    summary = {"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0}
+    row = _root_row(password_enabled="false", access_key_1_active="false", access_key_2_active="false")
+    [f] = evaluate("iam_root_mfa_enabled", summary, [row])
+    assert f.status == PASS and "centralized root access" in f.message
+
+
+@pytest.mark.parametrize("row", [
+    {"password_enabled": "not_supported"},  # what the report says for a root that has a password
+    {"password_enabled": "false", "access_key_1_active": "true"},
+])
+def test_root_with_a_credential_and_no_mfa_fails(row: dict) -> None:
+    summary = {"AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0}
+    [f] = evaluate("iam_root_mfa_enabled", summary, [_root_row(**row)])
+    assert f.status == FAIL
+    [f] = evaluate("iam_root_mfa_enabled", summary, {"__error__": "report denied"})
+    assert f.status == FAIL
 
 
 def test_no_root_access_key_passes_end_to_end(session: AwsSession) -> None:
@@ -56,8 +76,14 @@ def test_no_root_access_key_passes_end_to_end(session: AwsSession) -> None:
 
 
 def test_root_access_key_present_fails() -> None:
-    [f] = evaluate("iam_no_root_access_key", {"AccountAccessKeysPresent": 1})
-    assert f.status == FAIL and "access keys" in f.message
+    [f] = evaluate("iam_no_root_access_key", {"AccountAccessKeysPresent": 1}, [_root_row(access_key_1_active="true")])
+    assert f.status == FAIL and f.message == "The root account has 1 active access key(s)."
+
+
+def test_inactive_root_access_key_is_not_called_active() -> None:
+    row = _root_row(access_key_1_active="false", access_key_2_active="false")
+    [f] = evaluate("iam_no_root_access_key", {"AccountAccessKeysPresent": 1}, [row])
+    assert f.status == FAIL and "none of them active" in f.message and "has active" not in f.message
 
 
 def test_root_summary_unreadable_is_error(session: AwsSession) -> None:

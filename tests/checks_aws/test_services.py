@@ -42,6 +42,17 @@ def test_rds_checks(session: AwsSession) -> None:
         assert (status_of(findings, "good-db"), status_of(findings, "bad-db")) == (PASS, FAIL), key
 
 
+def test_read_replica_is_not_judged_on_backup_retention(session: AwsSession) -> None:
+    rds = boto3.client("rds", region_name=REGION)
+    _db(rds, "source-db", StorageEncrypted=True, BackupRetentionPeriod=7)
+    rds.create_db_instance_read_replica(DBInstanceIdentifier="replica-db", SourceDBInstanceIdentifier="source-db",
+                                        DBInstanceClass="db.t3.micro")
+    findings = run("rds_instance_backup_enabled", session)
+    assert [f.resource_id.rsplit(":", 1)[-1] for f in findings] == ["source-db"]
+    assert findings[0].status == PASS
+    assert len(run("rds_instance_storage_encrypted", session)) == 2  # replicas still count elsewhere
+
+
 def test_rds_none_is_not_applicable(session: AwsSession) -> None:
     assert run("rds_instance_storage_encrypted", session) == []
 
@@ -57,6 +68,25 @@ def test_kms_rotation(session: AwsSession) -> None:
     assert len(findings) == 2
     assert status_of(findings, rotating) == PASS
     assert status_of(findings, static) == FAIL
+
+
+def test_kms_describe_key_denied_errs_that_key_not_the_region(session: AwsSession,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    kms = boto3.client("kms", region_name=REGION)
+    locked = kms.create_key()["KeyMetadata"]["KeyId"]
+    open_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    client = session.client("kms", REGION)
+    describe = client.describe_key
+
+    def deny_one(**kwargs: str) -> dict:
+        if kwargs["KeyId"] == locked:
+            raise client_error("AccessDeniedException", "DescribeKey")
+        return describe(**kwargs)
+
+    monkeypatch.setattr(client, "describe_key", deny_one)
+    findings = run("kms_cmk_rotation_enabled", session)
+    assert status_of(findings, locked) == ERROR and status_of(findings, open_key) == FAIL
+    assert "kms:DescribeKey" in next(f.message for f in findings if f.status == ERROR)
 
 
 def test_kms_key_policy_denial_is_error_for_that_key_only() -> None:

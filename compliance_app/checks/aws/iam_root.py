@@ -12,7 +12,6 @@ from compliance_app.checks.aws._common import (
     frameworks,
     now,
     passed,
-    result,
 )
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.vocabulary import Provider, Severity
@@ -35,12 +34,44 @@ class iam_root_mfa_enabled(AwsCheck):
                     "Assign MFA device, and register a hardware or virtual MFA device.",
     )
     collectors = ("iam.account_summary",)
+    optional = ("iam.credential_report",)
 
-    def evaluate(self, summary: dict[str, Any]) -> list[Finding]:
-        enabled = summary.get("AccountMFAEnabled") == 1
-        return [result(enabled, ROOT, "The root account has MFA enabled.",
-                       "The root account does not have MFA enabled.",
-                       {"AccountMFAEnabled": summary.get("AccountMFAEnabled")})]
+    def evaluate(self, summary: dict[str, Any], report: Any) -> list[Finding]:
+        raw = {"AccountMFAEnabled": summary.get("AccountMFAEnabled")}
+        if summary.get("AccountMFAEnabled") == 1:
+            return [passed(ROOT, "The root account has MFA enabled.", raw)]
+        row = root_row(report)
+        if row is not None and not root_credentials(summary, row):
+            return [passed(ROOT, "The root user has no password, access key or signing certificate (centralized "
+                                 "root access): there is nothing to protect with MFA.",
+                            raw | {"RootCredentials": []})]
+        held = root_credentials(summary, row) if row is not None else ["unknown (no credential report row)"]
+        return [failed(ROOT, "The root account does not have MFA enabled.", raw | {"RootCredentials": held})]
+
+
+def root_row(report: Any) -> dict[str, str] | None:
+    """The <root_account> row of the credential report, or None (report unreadable or without it)."""
+    if not isinstance(report, list):
+        return None
+    return next((row for row in report if row.get("user") == "<root_account>"), None)
+
+
+def root_credentials(summary: dict[str, Any], row: dict[str, str]) -> list[str]:
+    """What the root user could sign in or call the API with.
+
+    Only an explicit "false" counts as "no password": the report says "not_supported" for root
+    passwords on accounts outside centralized root access, and that must not read as none.
+    """
+    held = []
+    if str(row.get("password_enabled", "")).lower() != "false":
+        held.append("password")
+    held += [f"access key {n}" for n in (1, 2) if str(row.get(f"access_key_{n}_active")).lower() == "true"]
+    if summary.get("AccountAccessKeysPresent") and not any(h.startswith("access key") for h in held):
+        held.append("inactive access key")
+    if summary.get("AccountSigningCertificatesPresent") or any(
+            str(row.get(f"cert_{n}_active")).lower() == "true" for n in (1, 2)):
+        held.append("signing certificate")
+    return held
 
 
 class iam_no_root_access_key(AwsCheck):
@@ -57,11 +88,23 @@ class iam_no_root_access_key(AwsCheck):
                     "inactive and then delete it; use IAM roles for automation instead.",
     )
     collectors = ("iam.account_summary",)
+    optional = ("iam.credential_report",)
 
-    def evaluate(self, summary: dict[str, Any]) -> list[Finding]:
+    def evaluate(self, summary: dict[str, Any], report: Any) -> list[Finding]:
         present = summary.get("AccountAccessKeysPresent", 0)
-        return [result(not present, ROOT, "The root account has no access keys.",
-                       "The root account has active access keys.", {"AccountAccessKeysPresent": present})]
+        raw: dict[str, Any] = {"AccountAccessKeysPresent": present}
+        if not present:
+            return [passed(ROOT, "The root account has no access keys.", raw)]
+        row = root_row(report)
+        if row is None:
+            return [failed(ROOT, "The root account has access keys (the credential report, which says whether "
+                                 "they are active, could not be read).", raw)]
+        active = [n for n in (1, 2) if str(row.get(f"access_key_{n}_active")).lower() == "true"]
+        raw["ActiveKeys"] = len(active)
+        if active:
+            return [failed(ROOT, f"The root account has {len(active)} active access key(s).", raw)]
+        return [failed(ROOT, "The root account has access keys, none of them active: delete the inactive "
+                             "keys.", raw)]
 
 
 class iam_avoid_root_usage(AwsCheck):

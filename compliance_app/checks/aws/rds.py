@@ -11,6 +11,10 @@ from compliance_app.vocabulary import Provider, Severity
 MIN_BACKUP_DAYS = 7
 
 
+def is_read_replica(db: dict[str, Any]) -> bool:
+    return bool(db.get("ReadReplicaSourceDBInstanceIdentifier") or db.get("ReadReplicaSourceDBClusterIdentifier"))
+
+
 def _raw(db: dict[str, Any], key: str) -> dict[str, Any]:
     return {"DBInstanceIdentifier": db["DBInstanceIdentifier"], "Engine": db.get("Engine"), key: db.get(key)}
 
@@ -79,6 +83,8 @@ class rds_instance_backup_enabled(RegionalCheck):
     def evaluate(self, dbs: list[dict[str, Any]], region: str) -> list[Finding]:
         findings = []
         for d in dbs:
+            if is_read_replica(d):  # replicas are rebuilt from their source, whose backups are what count
+                continue
             days = d.get("BackupRetentionPeriod") or 0
             findings.append(result(days >= MIN_BACKUP_DAYS, d.get("DBInstanceArn") or d["DBInstanceIdentifier"],
                                    f"DB instance {d['DBInstanceIdentifier']} keeps backups {days} days.",

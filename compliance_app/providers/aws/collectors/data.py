@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 def _rds_instances(s: AwsSession, region: str) -> list[dict[str, Any]]:
     dbs = paginate(s.client("rds", region), "describe_db_instances", "DBInstances")
     return [{k: d.get(k) for k in ("DBInstanceIdentifier", "DBInstanceArn", "Engine", "StorageEncrypted",
-                                   "PubliclyAccessible", "BackupRetentionPeriod")} for d in dbs]
+                                   "PubliclyAccessible", "BackupRetentionPeriod",
+                                   "ReadReplicaSourceDBInstanceIdentifier", "ReadReplicaSourceDBClusterIdentifier")}
+            for d in dbs]
 
 
 @collector("kms.keys")
@@ -25,7 +27,11 @@ def _kms_keys(s: AwsSession, region: str) -> list[dict[str, Any]]:
     kms = s.client("kms", region)
     out = []
     for k in paginate(kms, "list_keys", "Keys"):
-        meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+        try:  # a key policy can deny the auditor one key; the other keys are still read
+            meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
+        except ClientError as exc:
+            out.append({"KeyId": k["KeyId"], "Arn": k.get("KeyArn"), "__error__": s.describe(exc, "kms", region)})
+            continue
         if (meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") != "Enabled"
                 or meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
                 or meta.get("Origin", "AWS_KMS") != "AWS_KMS"):
