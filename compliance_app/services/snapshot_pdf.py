@@ -13,16 +13,17 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from compliance_app.services.readiness import framework_readiness
+from compliance_app.services.snapshot_figures import snapshot_figures
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-_STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "RISK_ACCEPTED": 2, "PASS": 3}  # worst first
+_STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "RISK_ACCEPTED": 2, "PASS": 3, "NOT_APPLICABLE": 4}  # worst first
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 _STATUS_COLOR = {
     "PASS": (22, 130, 60),
     "FAIL": (190, 30, 45),
     "RISK_ACCEPTED": (180, 120, 0),
     "ERROR": (110, 110, 110),
+    "NOT_APPLICABLE": (110, 110, 110),
 }
 
 
@@ -62,7 +63,8 @@ class _SnapshotPDF(FPDF):
 
 
 def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) -> bytes:
-    """The report: organization, dates, score, counts, readiness, then every evidence row."""
+    """The report: organization, dates, score and what it counted, readiness per control, the
+    checks (snapshots taken since scores went per check), then every evidence row."""
     pdf = _SnapshotPDF(checksum)
     pdf.add_page()
     org = data.get("organization") or {}
@@ -83,26 +85,49 @@ def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) ->
         pdf.cell(0, 6, t(value), new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(3)
-    score = audit.get("score")
+    figures = snapshot_figures(data)
+    score = figures.score
     pdf.set_font(pdf.family, "B", 28)
     pdf.cell(0, 14, "Score: —" if score is None else f"Score: {score}/100", new_x="LMARGIN", new_y="NEXT")
-    counts = audit.get("counts") or {}
     pdf.set_font(pdf.family, "", 10)
-    pdf.cell(
-        0, 6,
-        "  ".join(f"{status}: {counts.get(status, 0)}" for status in _STATUS_ORDER),
-        new_x="LMARGIN", new_y="NEXT",
-    )
+    pdf.cell(0, 6, t(figures.basis), new_x="LMARGIN", new_y="NEXT")
+    counts = audit.get("counts") or {}
+    rows_of: list[tuple[str, dict[str, int]]] = [("Resources", counts)]
+    if figures.per_check:
+        rows_of.insert(0, ("Checks", figures.check_counts))
+    for label, numbers in rows_of:
+        pdf.cell(
+            0, 6,
+            f"{label} — " + "  ".join(f"{status}: {numbers.get(status, 0)}" for status in _STATUS_ORDER),
+            new_x="LMARGIN", new_y="NEXT",
+        )
 
     pdf.ln(3)
     pdf.set_font(pdf.family, "B", 12)
-    pdf.cell(0, 7, "Readiness per framework", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, "Readiness per framework (controls)", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.family, "", 10)
-    with pdf.table(col_widths=(50, 30, 30, 30), text_align="LEFT", first_row_as_headings=True) as table:
-        table.row(("Framework", "Readiness", "Passing", "Failing"))
-        for r in framework_readiness(evidence):
+    with pdf.table(col_widths=(40, 25, 25, 25, 30, 25), text_align="LEFT", first_row_as_headings=True) as table:
+        table.row(("Framework", "Readiness", "Passing", "Failing", "Could not run", "N/A"))
+        for r in figures.readiness:
             table.row((r.framework, "n/a" if r.percent is None else f"{r.percent}%", str(r.passing),
-                       str(r.failing)))
+                       str(r.failing), str(r.errors), str(r.not_applicable)))
+
+    if figures.checks:
+        pdf.ln(4)
+        pdf.set_font(pdf.family, "B", 12)
+        pdf.cell(0, 7, f"Checks ({len(figures.checks)})", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(pdf.family, "", 8)
+        with pdf.table(
+            col_widths=(27, 16, 97, 40), text_align="LEFT", first_row_as_headings=True,
+            headings_style=FontFace(emphasis="BOLD", fill_color=(235, 235, 235)),
+        ) as table:
+            table.row(("Result", "Severity", "Check", "Resources"))
+            for c in figures.checks:
+                row = table.row()
+                row.cell(t(c.result), style=FontFace(color=_STATUS_COLOR.get(c.result, (0, 0, 0))))
+                row.cell(t(c.severity))
+                row.cell(t(c.title))
+                row.cell(t(c.resources_text))
 
     pdf.ln(4)
     pdf.set_font(pdf.family, "B", 12)

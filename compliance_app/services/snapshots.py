@@ -29,7 +29,6 @@ from compliance_app.models import (
     AuditSnapshot,
     AuditStatus,
     Evidence,
-    EvidenceStatus,
     Organization,
     Question,
     RiskAcceptanceException,
@@ -47,6 +46,8 @@ from compliance_app.services.authz import (
     parse_uuid,
 )
 from compliance_app.services.errors import ValidationError
+from compliance_app.services.scoring import evidence_groups, score_audit
+from compliance_app.services.snapshot_figures import score_basis, snapshot_checks
 
 #: Bumped if the layout of `data` ever changes, so verifiers know what they read.
 SNAPSHOT_FORMAT = "compliance_app.snapshot/1"
@@ -84,6 +85,9 @@ class SnapshotSummary:
     score: int | None
     evidence_count: int
     valid: bool | None = None
+    #: What the score counted: "scored n of m checks (k could not run)", or "scored per
+    #: resource (before …)" for a snapshot frozen before scores went per check.
+    score_basis: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +102,7 @@ class SnapshotSummary:
             "score": self.score,
             "evidence_count": self.evidence_count,
             "valid": self.valid,
+            "score_basis": self.score_basis,
         }
 
 
@@ -245,16 +250,15 @@ def _risk_acceptances(s: Session, audit: Audit) -> list[dict[str, Any]]:
     ]
 
 
-def _count(evidence: list[dict[str, Any]]) -> dict[str, int]:
-    counts = {status.value: 0 for status in EvidenceStatus}
-    for row in evidence:
-        counts[row["status"]] = counts.get(row["status"], 0) + 1
-    return counts
-
-
 def build_snapshot_data(s: Session, audit: Audit, organization: Organization) -> dict[str, Any]:
-    """The full public dump of one audit."""
+    """The full public dump of one audit, with its per-check results (DESIGN.md §4).
+
+    The score and check counts are computed by the one scoring function from the very
+    evidence frozen here, so anyone can recompute them from the public JSON.
+    """
     evidence = _evidence_rows(s, audit.id)
+    result = score_audit(evidence_groups(evidence))
+    titles = {e["question_key"]: e["title"] for e in evidence}
     return {
         "format": SNAPSHOT_FORMAT,
         "organization": {"name": organization.name, "slug": organization.slug},
@@ -264,9 +268,12 @@ def build_snapshot_data(s: Session, audit: Audit, organization: Organization) ->
             "started_at": _iso(audit.started_at),
             "finished_at": _iso(audit.finished_at),
             "status": str(audit.status),
-            "score": audit.score,
-            "counts": _count(evidence),
+            "score": result.score,
+            "scored": result.scored_text,
+            "counts": result.resource_counts,
+            "check_counts": result.check_counts,
         },
+        "checks": snapshot_checks(result, titles),
         "evidence": evidence,
         "risk_acceptances": _risk_acceptances(s, audit),
         "generated_at": _iso(utcnow()),
@@ -287,6 +294,7 @@ def _summary(snapshot: AuditSnapshot, created_by: str | None, valid: bool | None
         score=(data.get("audit") or {}).get("score"),
         evidence_count=len(data.get("evidence") or []),
         valid=valid,
+        score_basis=score_basis(data),
     )
 
 

@@ -16,6 +16,7 @@ from compliance_app.db import get_engine, session_scope
 from compliance_app.models import Integration, Provider, PublicLink, Role
 from compliance_app.services import crypto, shares, snapshots
 from compliance_app.services.errors import NotFound, PermissionDenied, ValidationError
+from compliance_app.services.snapshot_pdf import render_snapshot_pdf
 from tests.factories import actor_for, add_member, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
 
@@ -161,3 +162,23 @@ def test_pdf_has_the_checksum_on_every_page(db, client, tmp_path):
     assert all(big.checksum in page for page in pages)
     assert "Acme Corp" in pages[0] and "Score: 72/100" in pages[0] and "SOC 2" in pages[0]
     assert json.loads(client.get(f"/api/public/snapshots/{token}").content)["checksum"] == big.checksum
+
+
+def _pdf_text(tmp_path, data: dict, checksum: str) -> str:
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(render_snapshot_pdf(data, checksum, "2026-12-01T10:00:00+00:00"))
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_pdf_shows_what_the_score_counted_and_the_checks(db, tmp_path):
+    owner, _org, summary = _shared_snapshot()
+    snap = snapshots.get_snapshot(actor_for(owner), summary.id)
+    text = _pdf_text(tmp_path, snap.data, snap.checksum)
+    assert "Score: 72/100" in text and "scored 3 of 3 checks (0 could not run)" in text
+    assert "Checks (3)" in text and "1 of 2 resources failing" in text
+    assert "Checks — FAIL: 1 ERROR: 0 RISK_ACCEPTED: 1 PASS: 1 NOT_APPLICABLE: 0" in text
+
+    old = {k: v for k, v in snap.data.items() if k != "checks"}  # frozen before per-check scoring
+    text = _pdf_text(tmp_path, old, snap.checksum)
+    assert "scored per resource (before 2 Dec 2026)" in text and "Checks (" not in text

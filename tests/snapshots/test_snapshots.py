@@ -16,6 +16,7 @@ from compliance_app.services import shares, snapshots
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import NotFound, PermissionDenied, ValidationError
 from compliance_app.services.readiness import framework_readiness
+from compliance_app.services.snapshot_figures import snapshot_figures
 from tests.factories import actor_for, add_member, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
 
@@ -37,8 +38,19 @@ def test_snapshot_holds_the_full_dump_and_its_checksum(db):
     data = snap.data
     assert data["organization"] == {"name": "Acme Corp", "slug": org.slug}
     assert data["audit"]["id"] == str(audit.id)
+    # per check: critical PASS (10), high FAIL (its other row is ERROR), medium RISK_ACCEPTED (3): 13/18
     assert data["audit"]["score"] == 72
-    assert data["audit"]["counts"] == {"PASS": 1, "FAIL": 1, "RISK_ACCEPTED": 1, "ERROR": 1}
+    assert data["audit"]["counts"] == {"PASS": 1, "FAIL": 1, "RISK_ACCEPTED": 1, "ERROR": 1, "NOT_APPLICABLE": 0}
+    assert data["audit"]["check_counts"] == {"PASS": 1, "FAIL": 1, "RISK_ACCEPTED": 1, "ERROR": 0,
+                                             "NOT_APPLICABLE": 0}
+    assert data["audit"]["scored"] == "scored 3 of 3 checks (0 could not run)"
+    assert [(c["question_key"], c["result"], c["resources"]["FAIL"], sum(c["resources"].values()))
+            for c in data["checks"]] == [
+        ("aws_s3_bucket_encrypted", "FAIL", 1, 2),
+        ("aws_iam_root_mfa", "RISK_ACCEPTED", 0, 1),
+        ("github_org_2fa_required", "PASS", 0, 1),
+    ]
+    assert summary.score_basis == "scored 3 of 3 checks (0 could not run)"
     assert len(data["evidence"]) == 4
     failing = next(e for e in data["evidence"] if e["status"] == "FAIL")
     assert failing["question_key"] == "aws_s3_bucket_encrypted"
@@ -216,14 +228,32 @@ def test_list_snapshots_by_slug_and_pages(db):
         snapshots.list_snapshots(actor_for(make_user()), org.slug)
 
 
-def test_readiness_counts_accepted_as_passing_and_ignores_errors():
+def test_readiness_is_per_control_accepted_passing_errors_apart():
     rows = [
-        {"status": "PASS", "frameworks": {"SOC 2": ["CC6.1"], "CIS": ["1.5"]}},
-        {"status": "FAIL", "frameworks": {"SOC 2": ["CC6.7"]}},
-        {"status": "RISK_ACCEPTED", "frameworks": {"SOC 2": ["CC6.1"]}},
-        {"status": "ERROR", "frameworks": {"SOC 2": ["CC6.1"], "ISO 27001": ["5.1"]}},
+        {"question_key": "a", "status": "PASS", "frameworks": {"SOC 2": ["CC6.1"], "CIS": ["1.5"]}},
+        {"question_key": "b", "status": "FAIL", "frameworks": {"SOC 2": ["CC6.7"]}},
+        {"question_key": "c", "status": "RISK_ACCEPTED", "frameworks": {"SOC 2": ["CC6.1"]}},
+        {"question_key": "d", "status": "ERROR", "frameworks": {"SOC 2": ["CC7.1"], "ISO 27001": ["5.1"]}},
     ]
     by_name = {r.framework: r for r in framework_readiness(rows)}
-    assert by_name["SOC 2"].percent == 67 and by_name["SOC 2"].errors == 1
+    assert by_name["SOC 2"].percent == 50 and by_name["SOC 2"].errors == 1  # CC6.1 passes, CC6.7 fails
     assert by_name["CIS"].percent == 100
-    assert by_name["ISO 27001"].percent is None
+    assert by_name["ISO 27001"].percent is None and by_name["ISO 27001"].errors == 1
+
+
+def test_a_snapshot_taken_before_per_check_scoring_keeps_its_data_and_is_labelled(db):
+    """Immutable: no per-check results are added to it; its score is shown as per resource."""
+    owner, org, audit = _org_with_audit()
+    with session_scope() as s:
+        data = snapshots.build_snapshot_data(s, s.get(type(audit), audit.id), s.get(type(org), org.id))
+    for key in ("scored", "check_counts"):
+        del data["audit"][key]
+    del data["checks"]
+    data["audit"]["score"] = 99  # what the per-resource rule said
+    with session_scope() as s:
+        s.add(AuditSnapshot(audit_id=audit.id, organization_id=org.id, data=data,
+                            checksum=snapshots.compute_checksum(data)))
+    [item] = snapshots.list_snapshots(actor_for(owner), org.slug).items
+    assert item.valid and item.score == 99
+    assert item.score_basis == "scored per resource (before 2 Dec 2026)"
+    assert snapshot_figures(snapshots.get_snapshot(actor_for(owner), item.id).data).per_check is False
