@@ -5,6 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
 from tests.checks_aws.helpers import FAIL, PASS, REGION, evaluate, run, status_of
 
@@ -44,9 +45,9 @@ def test_public_snapshot_fails_private_passes(session: AwsSession, ec2) -> None:
     assert status_of(findings, public) == FAIL
 
 
-def test_no_snapshots_passes_with_note(session: AwsSession) -> None:
-    [f] = run("ec2_ebs_public_snapshot", session)
-    assert f.status == PASS and "No EBS snapshots" in f.message
+def test_no_snapshots_is_an_empty_result_that_means_pass(session: AwsSession) -> None:
+    assert run("ec2_ebs_public_snapshot", session) == []
+    assert get_check("ec2_ebs_public_snapshot").meta.when_empty == PASS
 
 
 def _sg(ec2, name: str, perms: list[dict]) -> str:
@@ -80,9 +81,8 @@ def test_security_group_internet_ports(session: AwsSession, ec2) -> None:
                                           "Sources": ["0.0.0.0/0"]}]
 
 
-def test_no_security_groups_passes_with_note() -> None:
-    [f] = evaluate("ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22", [], REGION)
-    assert f.status == PASS
+def test_no_security_groups_is_an_empty_result() -> None:
+    assert evaluate("ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22", [], REGION) == []
 
 
 def test_default_security_group_must_be_empty(session: AwsSession, ec2) -> None:

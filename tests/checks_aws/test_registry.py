@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from compliance_app.checks.aws._common import AwsCheck, MultiRegionCheck, RegionalCheck
 from compliance_app.checks.registry import checks_for
-from compliance_app.models import Provider
+from compliance_app.vocabulary import EvidenceStatus, Provider
 
 #: key: (severity, SOC 2, ISO 27001) copied from CHECKS.md's AWS table.
 CATALOG = {
@@ -79,3 +79,21 @@ def test_every_check_separates_collection_from_evaluation() -> None:
         assert isinstance(check, AwsCheck | RegionalCheck | MultiRegionCheck), check.meta.key
         abstract = (AwsCheck.evaluate, RegionalCheck.evaluate, MultiRegionCheck.evaluate)
         assert type(check).evaluate not in abstract, check.meta.key
+
+
+#: Checks whose "nothing there" is compliance (no admin policy, no public bucket, no user without
+#: MFA): an empty result is stored as PASS. Every other check's empty result is NOT_APPLICABLE.
+PASS_WHEN_EMPTY = {
+    "iam_policy_no_administrative_privileges", "iam_inline_policy_no_administrative_privileges",
+    "iam_aws_attached_policy_no_administrative_privileges", "iam_policy_attached_only_to_group_or_roles",
+    "iam_user_mfa_enabled_console_access", "iam_rotate_access_key_90_days", "iam_user_accesskey_unused",
+    "s3_bucket_public_access", "ec2_ebs_public_snapshot",
+    "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22",
+    "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
+    "ec2_securitygroup_allow_ingress_from_internet_to_all_ports",
+}
+
+
+def test_each_check_says_what_nothing_in_scope_means() -> None:
+    declared = {c.meta.key for c in checks_for(Provider.AWS) if c.meta.when_empty == EvidenceStatus.PASS}
+    assert declared == PASS_WHEN_EMPTY

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_app.checks.aws._common import RegionalCheck, frameworks, passed, result
+from compliance_app.checks.aws._common import RegionalCheck, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 
 class ec2_ebs_default_encryption(RegionalCheck):
@@ -63,13 +63,11 @@ class ec2_ebs_public_snapshot(RegionalCheck):
         remediation="EC2 > Snapshots > <snapshot> > Actions > Modify permissions > Private, or "
                     "`aws ec2 modify-snapshot-attribute --snapshot-id <id> --attribute createVolumePermission "
                     "--operation-type remove --group-names all`.",
+        when_empty=EvidenceStatus.PASS,
     )
     collector = "ec2.snapshots"
 
     def evaluate(self, snapshots: list[dict[str, Any]], region: str) -> list[Finding]:
-        if not snapshots:
-            return [passed(f"region/{region}", f"No EBS snapshots in {region}, so none is public.",
-                           {"Snapshots": []}, region)]
         findings = []
         for s in snapshots:
             public = any(p.get("Group") == "all" for p in s.get("CreateVolumePermissions", []))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_app.checks.aws._common import INTERNET_CIDRS, RegionalCheck, frameworks, passed, result
+from compliance_app.checks.aws._common import INTERNET_CIDRS, RegionalCheck, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 
 def internet_sources(perm: dict[str, Any]) -> list[str]:
@@ -40,8 +40,6 @@ class _OpenPortCheck(RegionalCheck):
 
     def evaluate(self, groups: list[dict[str, Any]], region: str) -> list[Finding]:
         what = f"port {self.port}" if self.port else "all ports"
-        if not groups:
-            return [passed(f"region/{region}", f"No security groups in {region}.", {"SecurityGroups": []}, region)]
         findings = []
         for sg in groups:
             rules = open_rules(sg, self.port)
@@ -70,6 +68,7 @@ class ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22(_OpenPortChec
         frameworks=frameworks(["CC6.6"], ["8.20"], ["5.2", "5.3"]),
         rationale="SSH open to the world is scanned and brute-forced constantly.",
         remediation=_SG_REMEDIATION.format(what="port 22", port=22),
+        when_empty=EvidenceStatus.PASS,
     )
     port = 22
 
@@ -84,6 +83,7 @@ class ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389(_OpenPortCh
         frameworks=frameworks(["CC6.6"], ["8.20"], ["5.2", "5.3"]),
         rationale="RDP exposed to the internet is a leading ransomware entry point.",
         remediation=_SG_REMEDIATION.format(what="port 3389", port=3389),
+        when_empty=EvidenceStatus.PASS,
     )
     port = 3389
 
@@ -101,6 +101,7 @@ class ec2_securitygroup_allow_ingress_from_internet_to_all_ports(_OpenPortCheck)
         remediation=("EC2 > Security Groups > <group> > Inbound rules > Edit: replace the all-traffic / 0-65535 rule "
                      "from 0.0.0.0/0 or ::/0 with the specific ports and sources needed, or "
                      "`aws ec2 revoke-security-group-ingress --group-id <id> --protocol -1 --cidr 0.0.0.0/0`."),
+        when_empty=EvidenceStatus.PASS,
     )
     port = None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from compliance_app.checks.aws._common import AwsCheck, as_datetime, frameworks, now, passed, result
 from compliance_app.checks.base import CheckMeta, Finding
-from compliance_app.vocabulary import Provider, Severity
+from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 KEY_MAX_AGE_DAYS = 90
 KEY_UNUSED_DAYS = 90
@@ -25,6 +25,7 @@ class iam_user_mfa_enabled_console_access(AwsCheck):
                   "from becoming account access.",
         remediation="IAM > Users > <user> > Security credentials > Assign MFA device; or remove the console "
                     "password with `aws iam delete-login-profile --user-name <user>` if it is not needed.",
+        when_empty=EvidenceStatus.PASS,
     )
     collectors = ("iam.users_mfa",)
 
@@ -54,6 +55,7 @@ class iam_rotate_access_key_90_days(AwsCheck):
         remediation="Create a new key (`aws iam create-access-key --user-name <user>`), switch the "
                     "application to it, then `aws iam update-access-key --status Inactive` and "
                     "`aws iam delete-access-key` for the old key.",
+        when_empty=EvidenceStatus.PASS,
     )
     collectors = ("iam.access_keys",)
 
@@ -84,6 +86,7 @@ class iam_user_accesskey_unused(AwsCheck):
         rationale="A key nobody uses is pure risk: it can leak without anyone noticing it is missing.",
         remediation="Deactivate and delete the key: `aws iam update-access-key --user-name <user> "
                     "--access-key-id <id> --status Inactive` then `aws iam delete-access-key ...`.",
+        when_empty=EvidenceStatus.PASS,
     )
     collectors = ("iam.access_keys",)
 
@@ -117,6 +120,7 @@ class iam_policy_attached_only_to_group_or_roles(AwsCheck):
                   "per-user policies drift and get forgotten.",
         remediation="Move the permissions to a group (`aws iam add-user-to-group`), then "
                     "`aws iam detach-user-policy` / `aws iam delete-user-policy` for the user.",
+        when_empty=EvidenceStatus.PASS,
     )
     collectors = ("iam.user_policies",)
 
