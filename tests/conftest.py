@@ -22,6 +22,8 @@ from tests.support.scratch_db import PG_ADMIN_URL, admin_engine, scratch_databas
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))  # random per run, shared with subprocesses
 os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
+#: The GitHub and AWS stand-ins listen on 127.0.0.1; tests of the SSRF rule turn it off again.
+os.environ.setdefault("ALLOW_PRIVATE_ENDPOINTS", "true")
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
+from compliance_app.providers import endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -181,6 +182,8 @@ class GitHubSession:
             gh = Github(auth=Auth.Token(self._token), base_url=self.base_url, per_page=100,
                         timeout=self.timeout, retry=None, seconds_between_requests=None,
                         seconds_between_writes=None, lazy=True)
+            if self.base_url != DEFAULT_BASE_URL:  # tenant-set: connect only to vetted addresses
+                endpoints.pin_pygithub(gh)
             self._local.gh = gh
         return gh
 

@@ -31,6 +31,7 @@ from compliance_app import providers
 from compliance_app.db import session_scope
 from compliance_app.models import Integration, Organization, Provider
 from compliance_app.models.types import utcnow
+from compliance_app.providers import endpoints
 from compliance_app.providers.base import ConnectionResult
 from compliance_app.services import activity, plans
 from compliance_app.services.authz import Actor, Permission, authorize, authorize_row, uuid_or_not_found
@@ -115,6 +116,12 @@ def validate_url(value: str | None, field: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         raise ValidationError(f"The {label} has an invalid port.", field=field) from None
+    try:
+        endpoints.check_url(value)
+    except endpoints.EndpointRefused:
+        raise ValidationError(f"The {label} must point to a public address: '{parts.hostname}' is a loopback, "
+                              "private, link-local or reserved address (an operator can allow private endpoints "
+                              "with ALLOW_PRIVATE_ENDPOINTS=true).", field=field) from None
     return value.rstrip("/")
 
 
@@ -370,15 +377,22 @@ HOST_ENDPOINT_REFUSED = ("A custom endpoint URL cannot be used when this server'
                          "role: remove it from the integration.")
 
 
-def _connection_secrets(config: dict[str, Any], secrets: dict[str, Any], organization: Organization) -> dict[str, Any]:
+def _prepare_connection(config: dict[str, Any], secrets: dict[str, Any], organization: Organization) -> dict[str, Any]:
     """The secrets a provider session gets: host-credential roles use the organization's external id.
 
-    Raises ValidationError for a role without keys that names an endpoint (saved before that
-    was refused): the server would sign its own AssumeRole call to the tenant's host.
+    Raises ValidationError, before any connection, for a role without keys that names an
+    endpoint (saved before that was refused: the server would sign its own AssumeRole call
+    to the tenant's host), and, saying only "Could not connect.", for a tenant-set URL whose
+    host now resolves to an address tenants may not reach.
     """
     has_keys = bool(secrets.get("access_key_id") and secrets.get("secret_access_key"))
     if config.get("role_arn") and not has_keys and config.get("endpoint_url"):
         raise ValidationError(HOST_ENDPOINT_REFUSED, field="endpoint_url")
+    for url in filter(None, (config.get("base_url"), config.get("endpoint_url"))):
+        try:  # again at connection time: DNS answers change (the provider pins what it connects to)
+            endpoints.check_url(url)
+        except endpoints.EndpointRefused:
+            raise ValidationError(endpoints.COULD_NOT_CONNECT) from None
     if config.get("host_credentials"):
         return {**secrets, "external_id": organization.aws_external_id}
     return secrets
@@ -399,7 +413,7 @@ def test_integration(actor: Actor, integration_id: uuid.UUID | str) -> Connectio
         provider = Provider(integration.provider)
         config = dict(integration.config)
         try:
-            secrets = _connection_secrets(config, decrypt_json(integration.secret_encrypted),
+            secrets = _prepare_connection(config, decrypt_json(integration.secret_encrypted),
                                           s.get(Organization, integration.organization_id))
             refused = None
         except ValidationError as exc:
@@ -451,11 +465,11 @@ def load_scan_sessions(organization_id: uuid.UUID) -> list[ScanTarget]:
     for row, encrypted in loaded:
         secrets: dict[str, Any] = {}
         try:
-            secrets = _connection_secrets(row.config, decrypt_json(encrypted), organization)
+            secrets = _prepare_connection(row.config, decrypt_json(encrypted), organization)
             session = providers.open_session(row.provider, row.config, secrets)
             targets.append(ScanTarget(row, session, None))
         except Exception as exc:
-            reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+            reason = getattr(exc, "reason", None) or getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             for value in secrets.values():
                 if isinstance(value, str) and len(value) >= 4:
                     reason = reason.replace(value, "***")

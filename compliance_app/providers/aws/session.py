@@ -24,6 +24,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import create_loader
 
+from compliance_app.providers import endpoints
 from compliance_app.providers.aws.collectors import COLLECTORS
 from compliance_app.providers.aws.errors import describe_assume_role_error, describe_error
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
@@ -90,6 +91,8 @@ class AwsSession:
         if self.endpoint_url:  # a local stand-in (moto server): no {account}. host prefixes, path-style S3
             config = config.merge(Config(inject_host_prefix=False, s3={"addressing_style": "path"}))
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        if self.endpoint_url:  # tenant-set: connect only to vetted addresses
+            endpoints.pin_boto_client(client)
         if self.endpoint_url and service == "s3control":
             # S3 Control's endpoint rules always prepend "<account-id>." to the host, even for a custom
             # endpoint, which cannot resolve for 127.0.0.1; send it to the endpoint as configured.
@@ -280,6 +283,8 @@ def new_boto_session(key_id: str | None, secret: str | None, token: str | None, 
 def assume_role(base: boto3.Session, role_arn: str, external_id: str | None, region: str,
                 endpoint_url: str | None) -> boto3.Session:
     sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=BOTO_CONFIG)
+    if endpoint_url:  # tenant-set: connect only to vetted addresses
+        endpoints.pin_boto_client(sts)
     params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
     if external_id:
         params["ExternalId"] = external_id
