@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="AWS integrations with a role ARN but no access keys assume the role with the "
         "server's own credentials (boto3's default chain: env, profile, instance role)",
     )
+    allow_private_endpoints: bool = Field(
+        False,
+        description="Let tenant-set URLs (GitHub base URL, AWS endpoint URL) reach loopback, private, link-local "
+        "and reserved addresses (GitHub Enterprise on a private network; the test suite)",
+    )
 
     @model_validator(mode="after")
     def _links_follow_the_port(self) -> Settings:
@@ -67,11 +72,6 @@ class Settings(BaseSettings):
         point at this machine's PORT, not at a port the app may not be listening on."""
         if not self.app_url.strip():
             self.app_url = f"http://localhost:{self.port}"
-    allow_private_endpoints: bool = Field(
-        False,
-        description="Let tenant-set URLs (GitHub base URL, AWS endpoint URL) reach loopback, private, link-local "
-        "and reserved addresses (GitHub Enterprise on a private network; the test suite)",
-    )
         return self
 
 
