@@ -21,7 +21,8 @@ from compliance_app.settings import get_settings
 
 COOKIE_NAME = "ca_session"
 #: Only same-site paths may be redirect targets (no //evil.example, no scheme).
-DEFAULT_NEXT = "/orgs"
+#: "/" forwards to the dashboard of the organization used last (pages/home.py).
+DEFAULT_NEXT = "/"
 
 
 def safe_next(value: str | None) -> str:

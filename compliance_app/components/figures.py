@@ -72,6 +72,11 @@ def duration(start: datetime | None, end: datetime | None) -> str:
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
 
 
+def plural(n: int, noun: str, plural_noun: str | None = None) -> str:
+    """'1 audit', '2 audits', '0 audits' (numbers grouped: '1,300 checks')."""
+    return f"{n:,} {noun if n == 1 else (plural_noun or noun + 's')}"
+
+
 def number(n: int | None) -> str:
     return "—" if n is None else f"{n:,}"
 

@@ -1,18 +1,33 @@
-"""/orgs: the organizations you belong to, and creating a new one (name → editable slug)."""
+"""/orgs: the one list of your organizations (latest score, audits; each opens its dashboard)
+and creating a new one (name → slug derived until you type your own), which opens the new
+organization's dashboard on its first steps."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import reflex as rx
 
+from compliance_app.components.figures import plural
 from compliance_app.components.forms import field_error, org_fields
 from compliance_app.components.layout import empty_state, shell
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.services.overview import list_organization_summaries
 from compliance_app.state.session import SessionState
 
 
+class OrgCard(TypedDict):
+    name: str
+    slug: str
+    role: str
+    score: str
+    audits: str
+
+
 class OrgsState(SessionState):
-    orgs: list[dict[str, str]] = []
+    cards: list[OrgCard] = []
+    loaded: bool = False
     name: str = ""
     slug: str = ""
     slug_edited: bool = False
@@ -24,7 +39,16 @@ class OrgsState(SessionState):
     def load(self) -> rx.event.EventSpec | None:
         if not self._resolve_user():
             return self._login_redirect()
-        self.orgs = organizations.list_my_organizations(self._actor())
+        # A fresh form on every visit (state outlives client-side navigation).
+        self.name = self.slug = self.name_error = self.slug_error = self.form_error = ""
+        self.slug_edited = False
+        self.cards = [
+            OrgCard(name=o.name, slug=o.slug, role=o.role,
+                    score="—" if o.latest_score is None else str(o.latest_score),
+                    audits=plural(o.audit_count, "audit"))
+            for o in list_organization_summaries(self._actor())
+        ]
+        self.loaded = True
         return None
 
     @rx.event
@@ -37,7 +61,10 @@ class OrgsState(SessionState):
     @rx.event
     def set_slug(self, value: str) -> None:
         self.slug = value.strip().lower()
-        self.slug_edited = True
+        # Emptying the field (or typing exactly the derived slug) hands it back to the name.
+        self.slug_edited = self.slug not in ("", organizations.slugify(self.name))
+        if not self.slug_edited:
+            self.slug = organizations.slugify(self.name)
         self.slug_error = ""
 
     @rx.event
@@ -52,29 +79,38 @@ class OrgsState(SessionState):
             return None
         self.name = self.slug = ""
         self.slug_edited = False
-        return rx.redirect(f"/o/{org.slug}/members")
+        return rx.redirect(f"/o/{org.slug}")
 
 
-def _org_card(org: rx.Var) -> rx.Component:
+def _org_card(card: OrgCard) -> rx.Component:
     return rx.link(
         rx.card(
             rx.hstack(
                 rx.icon("building-2", size=20),
                 rx.vstack(
-                    rx.text(org["name"], weight="medium"),
-                    rx.text("/o/", org["slug"], size="1", color_scheme="gray"),
+                    rx.text(card["name"], weight="medium"),
+                    rx.text(card["audits"], " · ", card["role"], size="1", color_scheme="gray"),
                     spacing="0",
                 ),
                 rx.spacer(),
-                rx.badge(org["role"], variant="soft"),
+                rx.vstack(
+                    rx.text("Latest score", size="1", color_scheme="gray"),
+                    rx.heading(card["score"], size="6", class_name="org-score"),
+                    align="end",
+                    spacing="0",
+                ),
                 align="center",
                 width="100%",
             ),
             width="100%",
+            _hover={"border_color": rx.color("accent", 8)},
         ),
-        href="/o/" + org["slug"].to(str) + "/members",
+        href="/o/" + card["slug"],
         underline="none",
+        color_scheme="gray",
+        high_contrast=True,
         width="100%",
+        class_name="org-card",
     )
 
 
@@ -111,9 +147,12 @@ def orgs_page() -> rx.Component:
         "Organizations",
         rx.vstack(
             rx.cond(
-                OrgsState.orgs.length() > 0,
-                rx.vstack(rx.foreach(OrgsState.orgs, _org_card), width="100%", max_width="520px"),
-                empty_state("building-2", "No organizations yet", "Create one, or ask an admin for an invite."),
+                OrgsState.cards.length() > 0,
+                rx.vstack(rx.foreach(OrgsState.cards, _org_card), width="100%", max_width="520px"),
+                rx.cond(OrgsState.loaded,
+                        empty_state("building-2", "No organization yet",
+                                    "Create your organization below to connect GitHub and AWS and run your first "
+                                    "audit, or ask an admin for an invitation.")),
             ),
             _create_form(),
             spacing="5",

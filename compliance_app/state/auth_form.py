@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.api.auth import safe_next
+from compliance_app.api.auth import DEFAULT_NEXT, safe_next
 
 
 class AuthFormState(rx.State, mixin=True):
@@ -15,7 +15,7 @@ class AuthFormState(rx.State, mixin=True):
 
     error: str = ""
     email: str = ""
-    next_path: str = "/orgs"
+    next_path: str = DEFAULT_NEXT
     #: The other form (sign-in <-> sign-up), keeping where the user was going; each page sets
     #: its own default.
     switch_href: str = ""

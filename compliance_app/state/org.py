@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.services import organizations
+from compliance_app.services import landing, organizations
 from compliance_app.services.authz import Permission
 from compliance_app.services.errors import AuthenticationRequired, NotFound
 from compliance_app.state.session import SessionState
@@ -85,6 +85,8 @@ class OrgState(SessionState):
         self.is_owner = access.is_owner
         self.can_member = access.can(Permission.RUN_SCAN)
         self.can_admin = access.can(Permission.MANAGE_MEMBERS)
+        # Signing in next time lands here (services/landing.py).
+        landing.remember_organization(actor, access.organization.id)
         return None
 
     @rx.event

@@ -38,6 +38,7 @@ from compliance_app.services import (
     dashboard,
     evidence_files,
     integrations,
+    landing,
     risk,
     scans,
     shares,
@@ -160,6 +161,7 @@ MATRIX += [
     Rule("scans.list_audits", lambda a, w: scans.list_audits(a, w.org.id), "viewer"),
     Rule("scans.request_scan", lambda a, w: scans.request_scan(a, w.org.id), "member"),
     Rule("scans.start_scan", lambda a, w: (_integration_id(w), scans.start_scan(a, w.org.id)), "member"),
+    Rule("landing.remember_organization", lambda a, w: landing.remember_organization(a, w.org.id), "viewer"),
     Rule("scans.get_audit", lambda a, w: scans.get_audit(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit_progress", lambda a, w: scans.get_audit_progress(a, _audit_id(w)), "viewer"),
     Rule("scans.list_evidence", lambda a, w: scans.list_evidence(a, _audit_id(w)), "viewer"),
@@ -323,6 +325,7 @@ def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 #: Functions taking `actor` that are not scoped to one organization, and why.
 NON_ORG: dict[str, str] = {
+    "landing.landing_path": "the caller's own memberships and preference",
     "accounts.change_password": "acts on the caller's own account",
     "accounts.get_user": "the caller's own account",
     "accounts.logout_everywhere": "the caller's own sessions",

@@ -86,6 +86,7 @@ TENANT_SCOPED = {
     "organizations.list_invitations", "organizations.revoke_invitation", "organizations.list_activity",
     "risk.accept_risk", "risk.accept_risk_for_evidence", "risk.revoke_risk", "risk.list_risk_acceptances",
     "scans.organization_id_for_slug", "scans.request_scan", "scans.start_scan", "scans.list_audits", "scans.get_audit",
+    "landing.remember_organization",
     "scans.get_audit_progress", "scans.list_evidence",
     "shares.create_link", "shares.revoke_link", "shares.list_links",
     "snapshots.create_snapshot", "snapshots.latest_completed_audit", "snapshots.get_snapshot",
@@ -94,6 +95,7 @@ TENANT_SCOPED = {
 
 #: Entry points not scoped to one organization, and why B's member cannot reach A through them.
 NOT_TENANT_SCOPED = {
+    "landing.landing_path": "the caller's own memberships and preference (tests/first_hour)",
     "accounts.get_user": "the caller's own account",
     "accounts.logout_everywhere": "the caller's own sessions",
     "accounts.list_sessions": "the caller's own sessions (checked in tests/accounts)",
