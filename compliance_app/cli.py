@@ -2,6 +2,8 @@
 
 Command groups live in compliance_app/commands/ and are discovered here, so adding a
 command never means editing this file. Service errors become one line on stderr.
+Every command but those in SCHEMA_FREE first checks that the database is at this
+version's migration (schema_version.py), before it reads or writes anything.
 """
 
 from __future__ import annotations
@@ -15,9 +17,21 @@ from typer._click.exceptions import ClickException
 
 from compliance_app import commands
 from compliance_app.db import DatabaseConfigError
+from compliance_app.schema_version import SchemaVersionError, require_current_schema
 from compliance_app.services.crypto import SecretDecryptionError
 from compliance_app.services.errors import ServiceError
 from compliance_app.services.keys import KeyConfigError
+
+#: Commands that work without the schema: migrating it, and reading the catalog in code.
+#: `keys` too: `keys new` only prints a key; `keys rotate` checks the schema itself.
+SCHEMA_FREE = frozenset({"db", "questions", "keys"})
+
+
+def _schema_guard(ctx: typer.Context) -> None:
+    """Runs before every command: refuse (one line, exit 1) on a database at another migration."""
+    if ctx.invoked_subcommand in SCHEMA_FREE or ctx.resilient_parsing or {"--help", "-h"} & set(sys.argv):
+        return
+    require_current_schema()
 
 
 def build_app() -> typer.Typer:
@@ -26,6 +40,7 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        callback=_schema_guard,
     )
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
         if info.name.startswith("_"):
@@ -39,7 +54,7 @@ def main() -> None:
     app = build_app()
     try:
         result = app(standalone_mode=False)
-    except (ServiceError, DatabaseConfigError, SecretDecryptionError, KeyConfigError) as exc:
+    except (ServiceError, DatabaseConfigError, SecretDecryptionError, KeyConfigError, SchemaVersionError) as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except typer.Exit as exc:

@@ -9,6 +9,7 @@ import reflex as rx
 
 from compliance_app import pages
 from compliance_app.api import create_api
+from compliance_app.schema_version import refuse_to_start_with_another_schema
 from compliance_app.services.keys import refuse_to_start_with_foreign_keys
 
 
@@ -24,5 +25,7 @@ app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.meta(name="referrer", content="no-referrer")],
 )
-#: A web process whose keys are not the database's refuses to start (one line, exit 1).
+#: A web process refuses to start (one line, exit 1) on a database at another migration (checked
+#: first: the keys check may write), or with keys that are not the database's. In this order.
+app.register_lifespan_task(refuse_to_start_with_another_schema)
 app.register_lifespan_task(refuse_to_start_with_foreign_keys)

@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import typer
 from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
-from compliance_app.db import check_database, get_engine
-from compliance_app.settings import PROJECT_ROOT
-
-
-def alembic_config() -> Config:
-    return Config(str(PROJECT_ROOT / "alembic.ini"), attributes={"configure_logger": False})
-
-
-def current_revision() -> str | None:
-    with get_engine().connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
-
-
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+from compliance_app.db import check_database
+from compliance_app.schema_version import alembic_config, current_revision, refuse_newer_database, schema_problem
 
 
 def upgrade() -> None:
-    """Apply every pending migration (idempotent)."""
+    """Apply every pending migration (idempotent); a database a newer version migrated is left alone."""
     check_database()
+    refuse_newer_database()
     command.upgrade(alembic_config(), "head")
 
 
@@ -43,9 +28,7 @@ def register(app: typer.Typer) -> None:
     @db.command("current")
     def db_current() -> None:
         """Show the database's revision and whether it is up to date."""
-        check_database()
-        rev, head = current_revision(), head_revision()
-        state = "up to date" if rev == head else f"behind head {head}; run `db upgrade`"
-        typer.echo(f"{rev or 'empty (no migrations applied)'} ({state})")
+        problem = schema_problem()
+        typer.echo(f"{current_revision() or 'empty (no migrations applied)'} ({problem or 'up to date'})")
 
     app.add_typer(db, name="db")

@@ -6,6 +6,7 @@ import typer
 
 from compliance_app.commands._common import print_json
 from compliance_app.db import check_database
+from compliance_app.schema_version import require_current_schema
 from compliance_app.services import key_rotation, keys
 
 
@@ -22,6 +23,7 @@ def register(app: typer.Typer) -> None:
         """Re-encrypt every stored secret under this process's newest key and make these keys
         the database's (run it with the keys every process will use from now on)."""
         check_database()
+        require_current_schema()
         result = key_rotation.rotate_encrypted_columns(legacy_secret_key)
         if as_json:
             print_json({"reencrypted": result.reencrypted, "from_legacy": result.from_legacy,
