@@ -14,6 +14,8 @@ classes below resolve the host once, vet every address, and connect to a vetted 
 (the Host header, TLS SNI and certificate check keep the host name). A DNS answer that
 changes between the check and the connection (DNS rebinding) therefore cannot slip a
 private address in. AWS's own default endpoints are not tenant-set and are not pinned.
+Through an operator's proxy (HTTPS_PROXY) the proxy resolves the name: it is checked, but
+only the proxy can pin it.
 
 Only urllib3 is imported here; requests (PyGithub) and botocore are imported by the
 function that needs them, so using one provider never imports the other's SDK.
@@ -91,6 +93,8 @@ class _PinnedConnection:
     """urllib3 connection that connects only to a vetted address of its host."""
 
     _dns_host: str
+    _tunnel_host: str | None
+    _tunnel_port: int | None
     port: int
     host: str
     timeout: Any
@@ -99,6 +103,17 @@ class _PinnedConnection:
 
     def _new_conn(self) -> socket.socket:
         if private_endpoints_allowed():
+            return super()._new_conn()  # type: ignore[misc]
+        if getattr(self, "proxy", None) is not None:
+            # Through the operator's proxy (HTTPS_PROXY): the proxy resolves the name, so it can
+            # be checked (when tunnelled; the service checked the URL too) but not pinned here.
+            if self._tunnel_host:
+                try:
+                    vetted_addresses(self._tunnel_host, self._tunnel_port or 443)
+                except EndpointRefused as exc:
+                    raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from None  # type: ignore[arg-type]
+                except socket.gaierror:
+                    pass
             return super()._new_conn()  # type: ignore[misc]
         try:
             addresses = vetted_addresses(self._dns_host, self.port)
