@@ -24,6 +24,7 @@ _import_pages()
 app = rx.App(
     api_transformer=create_api(),
     head_components=[rx.el.meta(name="referrer", content="no-referrer")],
+    stylesheets=["/styles.css"],
 )
 #: A web process refuses to start (one line, exit 1) on a database at another migration (checked
 #: first: the keys check may write), or with keys that are not the database's. In this order.

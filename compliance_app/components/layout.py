@@ -26,43 +26,59 @@ ORG_NAV: list[tuple[str, str, str]] = [
 ]
 
 
-def _nav_link(label: str, icon: str, href: rx.Var | str) -> rx.Component:
+def _nav_link(label: str, icon: str, href: rx.Var | str, exact: bool = False) -> rx.Component:
+    """A navigation entry, highlighted (and aria-current) while the page is at or below it."""
+    path = rx.State.router.url.path
+    target = rx.Var.create(href) if isinstance(href, str) else href
+    active = (path == target) if exact else ((path == target) | path.startswith(target + "/"))
     return rx.link(
         rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2"), spacing="2", align="center"),
         href=href,
         underline="none",
-        color_scheme="gray",
+        color_scheme=rx.cond(active, "indigo", "gray"),
         high_contrast=True,
+        weight=rx.cond(active, "bold", "regular"),
         padding_x="0.75em",
         padding_y="0.45em",
         border_radius="6px",
         width="100%",
+        background=rx.cond(active, rx.color("accent", 4), "transparent"),
         _hover={"background": rx.color("accent", 3)},
+        class_name=rx.cond(active, "nav-link nav-active", "nav-link"),
+        custom_attrs={"aria-current": rx.cond(active, "page", "false")},
+    )
+
+
+def _nav_links(slug: rx.Var | str | None) -> list[rx.Component]:
+    """The organization's sections (when on an organization page) then "Organizations"."""
+    links = []
+    if slug is not None:
+        base = "/o/" + slug if isinstance(slug, str) else rx.Var.create("/o/") + slug
+        links = [_nav_link(label, icon, base + path, exact=path == "") for label, icon, path in ORG_NAV]
+    return [*links, rx.spacer(), _nav_link("Organizations", "building-2", "/orgs")]
+
+
+def _brand() -> rx.Component:
+    return rx.link(
+        rx.hstack(
+            rx.icon("shield-check", size=22, color=rx.color("accent", 9)),
+            rx.heading("compliance_app", size="4"),
+            align="center",
+            spacing="2",
+        ),
+        href="/",
+        underline="none",
+        color_scheme="gray",
+        high_contrast=True,
     )
 
 
 def sidebar(slug: rx.Var | str | None) -> rx.Component:
-    links = []
-    if slug is not None:
-        base = "/o/" + slug if isinstance(slug, str) else rx.Var.create("/o/") + slug
-        links = [_nav_link(label, icon, base + path) for label, icon, path in ORG_NAV]
+    """Wide screens: a fixed column. Phones and tablets get the same links in menu_drawer()."""
     return rx.vstack(
-        rx.link(
-            rx.hstack(
-                rx.icon("shield-check", size=22, color=rx.color("accent", 9)),
-                rx.heading("compliance_app", size="4"),
-                align="center",
-                spacing="2",
-            ),
-            href="/",
-            underline="none",
-            color_scheme="gray",
-            high_contrast=True,
-        ),
+        _brand(),
         rx.divider(),
-        *links,
-        rx.spacer(),
-        _nav_link("Organizations", "building-2", "/orgs"),
+        *_nav_links(slug),
         spacing="1",
         padding="1em",
         width="230px",
@@ -76,13 +92,56 @@ def sidebar(slug: rx.Var | str | None) -> rx.Component:
     )
 
 
+def menu_drawer(slug: rx.Var | str | None) -> rx.Component:
+    """Below the sidebar's breakpoint: a menu button opening the navigation from the left."""
+    return rx.box(
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.icon_button(rx.icon("menu", size=20), variant="ghost", size="2", aria_label="Open the menu",
+                               class_name="menu-button"),
+            ),
+            rx.drawer.overlay(z_index="50"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(
+                        rx.hstack(
+                            _brand(),
+                            rx.spacer(),
+                            rx.drawer.close(rx.icon_button(rx.icon("x", size=18), variant="ghost",
+                                                           aria_label="Close the menu")),
+                            width="100%",
+                            align="center",
+                        ),
+                        rx.divider(),
+                        *_nav_links(slug),
+                        spacing="1",
+                        padding="1em",
+                        height="100%",
+                        width="100%",
+                    ),
+                    top="0",
+                    left="0",
+                    height="100%",
+                    width="80vw",
+                    max_width="300px",
+                    z_index="51",
+                    background=rx.color("gray", 2),
+                    class_name="menu-drawer",
+                ),
+            ),
+            direction="left",
+        ),
+        display=["block", "block", "none"],
+    )
+
+
 def _user_menu(user_label: rx.Var | str) -> rx.Component:
     """Who is signed in, their account page, and sign-out (a POST: a GET link could be forged)."""
     return rx.cond(
         user_label,
         rx.hstack(
-            rx.icon("circle-user", size=18),
-            rx.text(user_label, size="2", color_scheme="gray"),
+            rx.hstack(rx.icon("circle-user", size=18), rx.text(user_label, size="2", color_scheme="gray"),
+                      align="center", spacing="2", display=["none", "none", "flex"]),
             rx.link("Account", href="/account", size="2", data_testid="account-link"),
             post_form(
                 rx.button("Sign out", type="submit", size="1", variant="soft", data_testid="sign-out"),
@@ -96,11 +155,12 @@ def _user_menu(user_label: rx.Var | str) -> rx.Component:
     )
 
 
-def header(title: str | rx.Var, user_label: rx.Var | str | None) -> rx.Component:
+def header(title: str | rx.Var, user_label: rx.Var | str | None, slug: rx.Var | str | None = None) -> rx.Component:
     return rx.hstack(
-        rx.heading(title, size="6"),
+        menu_drawer(slug),
+        rx.heading(title, size=rx.breakpoints(initial="5", md="6")),
         rx.spacer(),
-        rx.color_mode.button(size="2", variant="ghost"),
+        rx.color_mode.button(size="2", variant="ghost", aria_label="Switch between light and dark"),
         _user_menu(user_label) if user_label is not None else rx.fragment(),
         align="center",
         width="100%",
@@ -129,13 +189,16 @@ def shell(
     return rx.hstack(
         sidebar(slug),
         rx.vstack(
-            header(title, user_label),
-            rx.box(*children, width="100%"),
+            header(title, user_label, slug),
+            rx.box(*children, width="100%", min_width="0"),
             rx.spacer(),
             footer(),
             padding=["1em", "1.5em", "2em"],
             width="100%",
             max_width="1280px",
+            # A flex item never shrinks below its content unless told: without this, one wide
+            # table or chart pushes the whole page sideways on a phone.
+            min_width="0",
             min_height="100vh",
             spacing="4",
         ),

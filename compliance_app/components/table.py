@@ -1,4 +1,8 @@
-"""A scrollable table and its pager, as the audits list and the audit page show them."""
+"""A table and its pager, as the organization pages show them.
+
+On phones every table turns into stacked cards (assets/styles.css); tables built here also
+label each cell with its column's header there, so a card reads "Status: Fail".
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,24 @@ from collections.abc import Callable
 
 import reflex as rx
 
+PHONE = "@media (max-width: 640px)"
+
+
+def phone_cell_labels(headers: tuple[str, ...]) -> dict[str, object]:
+    """Style that writes each column's header above its cell when the table is stacked."""
+    return {
+        PHONE: {
+            f"& tbody tr > :nth-child({i})::before": {
+                "content": f'"{header}"', "flex": "0 0 5.5rem", "font_size": "12px", "color": "var(--gray-11)",
+            }
+            for i, header in enumerate(headers, start=1) if header
+        }
+    }
+
 
 def scroll_table(headers: tuple[str, ...], rows: rx.Var, row: Callable[[rx.Var], rx.Component],
                  **table_props: object) -> rx.Component:
-    """A full-width table that scrolls sideways on narrow screens instead of squeezing columns."""
+    """A full-width table: scrolls sideways on tablets rather than squeezing, stacks on phones."""
     return rx.box(
         rx.table.root(
             rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
@@ -19,6 +37,7 @@ def scroll_table(headers: tuple[str, ...], rows: rx.Var, row: Callable[[rx.Var],
         ),
         overflow_x="auto",
         width="100%",
+        style=phone_cell_labels(headers),
     )
 
 

@@ -122,7 +122,7 @@ def _filters() -> rx.Component:
         ),
         rx.hstack(rx.text("From", size="2"), rx.input(type="date", value=S.since, on_change=S.set_since),
                   rx.text("to", size="2"), rx.input(type="date", value=S.until, on_change=S.set_until),
-                  align="center", spacing="2"),
+                  align="center", spacing="2", wrap="wrap"),
         rx.button("Clear", variant="ghost", on_click=S.clear_filters),
         spacing="3",
         align="center",
