@@ -206,3 +206,9 @@ def test_keys_rotate_changes_nothing_when_a_secret_cannot_be_read(db, monkeypatc
     assert code == 1 and out == "" and err.count("\n") == 1
     assert f"integration {integration.id}" in err and "Nothing was changed" in err
     assert _stored(integration.id) == foreign and _fingerprint() == before
+
+
+def test_the_web_app_checks_the_keys_when_it_starts() -> None:
+    from compliance_app.compliance_app import app
+
+    assert keys.refuse_to_start_with_foreign_keys in app.get_lifespan_tasks()
