@@ -20,6 +20,7 @@ from compliance_app.components.figures import (
     SCORE_GOOD,
     ago,
     number,
+    plural,
     score_color,
     score_ring,
     severity_badge,
@@ -55,6 +56,11 @@ class DashboardState(OrgState):
     delta_text: str = ""
     completed_ago: str = ""
     counts: dict[str, str] = {}
+    #: Checks per rolled-up result (the unit of the score); `counts` stays resources.
+    check_counts: dict[str, str] = {}
+    #: "scored 18 of 24 checks (2 could not run)" and how the score is computed.
+    scored_text: str = ""
+    score_explanation: str = ""
     last_scan_ago: str = "never"
     last_scan_when: str = ""
     last_scan_status: str = ""
@@ -94,6 +100,9 @@ class DashboardState(OrgState):
             self.delta_text = f"{s.delta:+d} points since the previous audit ({s.previous_score})"
         self.completed_ago = ago(s.completed_at)
         self.counts = {k: number(v) for k, v in s.counts.items()}
+        self.check_counts = {k: number(v) for k, v in s.check_counts.items()}
+        self.scored_text = s.scored_text
+        self.score_explanation = s.score_explanation
         self.last_scan_ago = ago(s.last_scan_at)
         self.last_scan_when = when(s.last_scan_at)
         self.last_scan_status = s.last_scan_status or ""
@@ -102,7 +111,7 @@ class DashboardState(OrgState):
         self.latest_audit_id = s.latest_audit_id or ""
         self.top_failing = [
             {"key": f.question_key, "title": f.title, "severity": f.severity, "provider": f.provider,
-             "failing": f"{f.failing} resource{'' if f.failing == 1 else 's'}"}
+             "failing": f.resources_text or plural(f.failing, "resource")}
             for f in s.top_failing
         ]
         self.readiness = [
@@ -296,6 +305,14 @@ def _score_card() -> rx.Component:
                         class_name="score-delta",
                     ),
                 ),
+                rx.cond(S.scored_text != "",
+                        rx.hstack(
+                            rx.text(S.scored_text, size="2", weight="medium", class_name="scored-text"),
+                            rx.tooltip(rx.icon("info", size=14, color=rx.color("gray", 10),
+                                               aria_label="How the score is computed"),
+                                       content=S.score_explanation),
+                            align="center", spacing="1",
+                        )),
                 rx.text("Audit completed ", S.completed_ago, size="2", color_scheme="gray"),
                 rx.cond(
                     S.latest_audit_id != "",
@@ -308,6 +325,7 @@ def _score_card() -> rx.Component:
             align="center",
             wrap="wrap",
         ),
+        rx.text(S.score_explanation, size="1", color_scheme="gray", class_name="score-explanation"),
     )
 
 
@@ -315,7 +333,9 @@ def _count_tile(label: str, key: str, color: str, icon: str) -> rx.Component:
     return rx.box(
         rx.hstack(rx.icon(icon, size=16, color=rx.color(color, 10)),
                   rx.text(label, size="2", color_scheme="gray"), spacing="2", align="center"),
-        rx.text(DashboardState.counts.get(key, "0"), size="7", weight="bold", class_name=f"count-{key.lower()}"),
+        rx.text(DashboardState.check_counts.get(key, "0"), size="7", weight="bold",
+                class_name=f"count-{key.lower()}"),
+        rx.text(DashboardState.counts.get(key, "0"), " resources", size="1", color_scheme="gray"),
         padding="0.75em",
         border_radius="8px",
         background=rx.color(color, 2),

@@ -36,3 +36,14 @@ def test_accept_risk_refusal_shows_at_the_field(monkeypatch, scenario):
     state.accept_reason, state.accept_until = "ok", "not a date"
     AuditDetailState.accept_risk.fn(state)
     assert state.accept_error == "Enter the expiry as a date."
+
+
+def test_dashboard_says_how_many_checks_were_scored_and_how(monkeypatch, scenario):
+    from compliance_app.pages.dashboard import DashboardState
+
+    state = page_state(monkeypatch, DashboardState, actor_for(scenario.owner), str(scenario.org.id),
+                       scenario.org.slug)
+    state._refresh()
+    assert state.scored_text == "scored 4 of 4 checks (0 could not run)", state.scored_text
+    assert state.score_explanation.startswith("The score is the severity-weighted share of checks")
+    assert state.check_counts["FAIL"] == "3" and state.counts["FAIL"] == "4", "checks, with resources beside"
