@@ -220,7 +220,8 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
 
 
 def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
-    """Daily points of the last `days` days (today included), oldest first, from ScanHistory."""
+    """Daily points of the last `days` days (today included), oldest first, from ScanHistory:
+    checks per result (pass, fail, accepted, error, not_applicable) and resources beside them."""
     if days not in TREND_RANGES:
         raise ValidationError(f"Choose a range of {', '.join(map(str, TREND_RANGES))} days.", field="days")
     today = today or utcnow().date()
@@ -239,6 +240,9 @@ def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | N
                 "fail": r.total_fail,
                 "accepted": r.total_accepted,
                 "error": r.total_error,
+                "not_applicable": r.total_not_applicable,
+                "resources_passing": r.resources_passing,
+                "resources_failing": r.resources_failing,
             }
             for r in rows
         ]

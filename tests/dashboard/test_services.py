@@ -60,7 +60,8 @@ def test_trend_ranges_count_days_back_from_today(scenario: Scenario) -> None:
         assert points[-1]["date"] == today.isoformat()
         assert points[0]["date"] == (today - timedelta(days=days - 1)).isoformat()
     assert dashboard.score_trend(actor, scenario.org.id, 7)[-1] == {
-        "date": today.isoformat(), "score": 50, "pass": 0, "fail": 3, "accepted": 0, "error": 0}
+        "date": today.isoformat(), "score": 50, "pass": 0, "fail": 3, "accepted": 0, "error": 0,
+        "not_applicable": 0, "resources_passing": 0, "resources_failing": 0}
     with pytest.raises(ValidationError, match="7, 30, 90, 365"):
         dashboard.score_trend(actor, scenario.org.id, 10)
 
