@@ -17,6 +17,10 @@ class Provider(StrEnum):
     AWS = "aws"
 
 
+#: How every page, message and export names a provider.
+PROVIDER_LABELS: dict[str, str] = {Provider.GITHUB.value: "GitHub", Provider.AWS.value: "AWS"}
+
+
 class Severity(StrEnum):
     CRITICAL = "critical"
     HIGH = "high"

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from compliance_app.models.types import utcnow
+from compliance_app.vocabulary import PROVIDER_LABELS
+
+__all__ = ["PROVIDER_LABELS"]  # re-exported: pages take every display vocabulary from here
 
 STATUS_COLORS: dict[str, str] = {
     "PASS": "green",
@@ -21,8 +24,10 @@ STATUS_COLORS: dict[str, str] = {
     "RUNNING": "blue",
     "PENDING": "blue",
     "FAILED": "red",
+    "NOT_APPLICABLE": "gray",
 }
-STATUS_LABELS: dict[str, str] = {"RISK_ACCEPTED": "Risk accepted"}
+STATUS_LABELS: dict[str, str] = {"RISK_ACCEPTED": "Risk accepted", "NOT_APPLICABLE": "Not applicable",
+                                  "ERROR": "Could not run"}
 SEVERITY_COLORS: dict[str, str] = {"critical": "red", "high": "orange", "medium": "amber", "low": "gray"}
 
 

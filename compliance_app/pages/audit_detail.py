@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import reflex as rx
 
 from compliance_app.components.figures import (
+    PROVIDER_LABELS,
     SEVERITY_COLORS,
     day,
     duration,
@@ -28,17 +30,49 @@ from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.models.types import utcnow
-from compliance_app.services import dashboard, risk, scans
+from compliance_app.services import audit_outcome, check_results, dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.readiness import FRAMEWORKS
+from compliance_app.services.scans import EvidenceRow
 from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
 
 PAGE_SIZE = 25
-EVIDENCE_STATUSES = ["FAIL", "ERROR", "RISK_ACCEPTED", "PASS"]
-SORTS = {"status": "Status", "severity": "Severity", "question": "Check", "resource": "Resource"}
+#: Results a check can have, worst first (the filter's options).
+CHECK_RESULTS = ["FAIL", "ERROR", "RISK_ACCEPTED", "PASS", "NOT_APPLICABLE"]
+#: Resources listed when a check is expanded (the drawer opens any one of them).
+RESOURCES_SHOWN = 50
+#: Filters kept in the URL, so a filtered view can be shared and survives a reload.
+URL_FILTERS = {"status": "status_filter", "severity": "severity_filter", "provider": "provider_filter",
+               "framework": "framework_filter", "q": "search"}
 DEFAULT_ACCEPT_DAYS = 90
 _SUBMIT_UPLOAD = "HTMLFormElement.prototype.submit.call(document.querySelector('form.upload-form'))"
+
+
+def check_row(c: check_results.CheckRow) -> dict[str, str]:
+    """A check as the audit page lists it: 'Public S3 buckets — Fail — 3 of 120 resources failing'."""
+    return {
+        "key": c.question_key,
+        "title": c.title,
+        "provider": PROVIDER_LABELS.get(c.provider, c.provider),
+        "severity": c.severity,
+        "result": c.result,
+        "result_label": status_label(c.result),
+        "resources": c.resources_text,
+    }
+
+
+def resource_row(e: EvidenceRow) -> dict[str, str]:
+    """One resource of an expanded check; clicking it opens the evidence drawer."""
+    return {
+        "id": str(e.id),
+        "status": e.status,
+        "status_label": status_label(e.status),
+        "resource": e.resource_id or "—",
+        "region": e.region or "",
+        "message": e.message,
+        "file": "yes" if e.screenshot else "",
+    }
 
 
 class AuditDetailState(PagedListState, OrgState):
@@ -49,7 +83,12 @@ class AuditDetailState(PagedListState, OrgState):
     provider_filter: str = "all"
     framework_filter: str = "all"
     search: str = ""
-    sort: str = "status"
+    #: The check whose resources are shown under its row ("" when none), and those resources.
+    expanded: str = ""
+    resources: list[dict[str, str]] = []
+    resources_note: str = ""
+    #: "Regions scanned: …" lines from the audit's scope (empty when it records none).
+    scope_lines: list[str] = []
     drawer_open: bool = False
     ev: dict[str, Any] = {}
     upload_error: str = ""
@@ -75,37 +114,35 @@ class AuditDetailState(PagedListState, OrgState):
             "duration": duration(a.created_at, a.finished_at),
             "by": a.triggered_by or "a scheduled scan",
             "error": a.error or a.problem or "",
-            **{f"n_{k.lower()}": f"{v:,}" for k, v in a.counts.items()},
+            "scored": a.scored_text,
+            # Checks per result (the unit of the score), as the dashboard counts them.
+            **{f"n_{k.lower()}": f"{v:,}" for k, v in a.check_counts.items()},
         }
+        self.scope_lines = audit_outcome.get_audit_scope(self._actor(), self.audit_key)
 
     def _load_rows(self):
+        """One row per check (its result rolled up from its resources), filtered on that result."""
         try:
-            result = scans.list_evidence(
+            result = check_results.list_check_results(
                 self._actor(), self.audit_key,
-                status=self._filter(self.status_filter), severity=self._filter(self.severity_filter),
+                result=self._filter(self.status_filter), severity=self._filter(self.severity_filter),
                 provider=self._filter(self.provider_filter), framework=self._filter(self.framework_filter),
-                search=self.search, sort=self.sort, page=self.page, page_size=PAGE_SIZE,
+                search=self.search, page=self.page, page_size=PAGE_SIZE,
             )
         except ServiceError as exc:
             return rx.toast.error(exc.message)
         self.total, self.pages = result.total, result.pages
-        self.rows = [
-            {
-                "id": str(e.id),
-                "key": e.question_key,
-                "title": e.question_title,
-                "provider": e.provider,
-                "severity": e.severity,
-                "status": e.status,
-                "status_label": status_label(e.status),
-                "resource": e.resource_id or "—",
-                "region": e.region or "",
-                "message": e.message,
-                "file": "yes" if e.screenshot else "",
-            }
-            for e in result.items
-        ]
+        self.rows = [check_row(c) for c in result.items]
+        if self.expanded not in {r["key"] for r in self.rows}:
+            self.expanded, self.resources, self.resources_note = "", [], ""
         return None
+
+    def _load_resources(self) -> None:
+        found = check_results.list_check_resources(self._actor(), self.audit_key, self.expanded,
+                                                   page_size=RESOURCES_SHOWN)
+        self.resources = [resource_row(e) for e in found.items]
+        self.resources_note = (f"The first {RESOURCES_SHOWN} of {found.total:,} resources, failures first."
+                               if found.total > RESOURCES_SHOWN else "")
 
     def _open_evidence(self, evidence_id: str) -> None:
         d = dashboard.get_evidence_detail(self._actor(), evidence_id)
@@ -148,9 +185,9 @@ class AuditDetailState(PagedListState, OrgState):
             return redirect
         self.audit_key = self._audit_from_url()
         params = self.router.url.query_parameters
-        self.status_filter = params.get("status", "all") if params.get("status") in EVIDENCE_STATUSES else "all"
-        self.severity_filter = self.provider_filter = self.framework_filter = "all"
-        self.search, self.sort, self.page, self.upload_error = "", "status", 1, ""
+        self._filters_from(params)
+        self.page, self.upload_error = 1, ""
+        self.expanded, self.resources, self.resources_note = "", [], ""
         try:
             self._load_header()
         except ServiceError:
@@ -172,11 +209,30 @@ class AuditDetailState(PagedListState, OrgState):
         self.loaded = True
         return [e for e in events if e is not None]
 
-    # --- filters ---------------------------------------------------------------------
+    # --- filters (kept in the URL) ------------------------------------------------------
+    def _filters_from(self, params: Any) -> None:
+        """Filters from the query string; unknown values fall back to "all"."""
+        allowed = {"status_filter": CHECK_RESULTS, "severity_filter": list(SEVERITY_COLORS),
+                   "provider_filter": list(PROVIDER_LABELS), "framework_filter": list(FRAMEWORKS)}
+        for param, name in URL_FILTERS.items():
+            value = str(params.get(param, "") or "")
+            if name == "search":
+                self.search = value[:200]
+            else:
+                setattr(self, name, value if value in allowed[name] else "all")
+
+    def _filters_query(self) -> str:
+        pairs = {param: getattr(self, name) for param, name in URL_FILTERS.items()}
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", "all")})
+
     def _set_and_reload(self, name: str, value: str):
         setattr(self, name, value)
         self.page = 1
-        return self._load_rows()
+        query = self._filters_query()
+        refused = self._load_rows()
+        # Replace (not push) the URL: the filtered view can be shared and survives a reload.
+        url = json.dumps(self.router.url.path + (f"?{query}" if query else ""))
+        return [e for e in (refused, rx.call_script(f"window.history.replaceState(null, '', {url})")) if e]
 
     @rx.event
     def set_status_filter(self, value: str):
@@ -195,8 +251,18 @@ class AuditDetailState(PagedListState, OrgState):
         return self._set_and_reload("framework_filter", value)
 
     @rx.event
-    def set_sort(self, value: str):
-        return self._set_and_reload("sort", value)
+    def toggle_check(self, key: str):
+        """Show (or hide) a check's resources under its row."""
+        if self.expanded == key:
+            self.expanded, self.resources, self.resources_note = "", [], ""
+            return None
+        self.expanded = key
+        try:
+            self._load_resources()
+        except ServiceError as exc:
+            self.expanded = ""
+            return rx.toast.error(exc.message)
+        return None
 
     @rx.event
     def set_search(self, value: str):
@@ -243,6 +309,8 @@ class AuditDetailState(PagedListState, OrgState):
         self._open_evidence(self.ev["id"])
         self._load_header()
         refused = self._load_rows()
+        if self.expanded:
+            self._load_resources()
         return [e for e in (refused, rx.toast.success(f"Risk accepted until {day(accepted.expires_at)}."))
                 if e is not None]
 
@@ -265,21 +333,20 @@ def _filters() -> rx.Component:
     return rx.flex(
         rx.input(
             rx.input.slot(rx.icon("search", size=16)),
-            placeholder="Search checks, resources, messages…",
+            placeholder="Search checks…",
             value=S.search,
             on_change=S.set_search.debounce(300),
             width=["100%", "100%", "280px"],
             class_name="evidence-search",
         ),
         _select(S.status_filter, S.set_status_filter,
-                [("all", "All statuses")] + [(s, status_label(s)) for s in EVIDENCE_STATUSES], "Status"),
+                [("all", "All results")] + [(s, status_label(s)) for s in CHECK_RESULTS], "Result"),
         _select(S.severity_filter, S.set_severity_filter,
                 [("all", "All severities")] + [(s, s.capitalize()) for s in SEVERITY_COLORS], "Severity"),
         _select(S.provider_filter, S.set_provider_filter,
-                [("all", "All providers"), ("github", "GitHub"), ("aws", "AWS")], "Provider"),
+                [("all", "All providers"), *PROVIDER_LABELS.items()], "Provider"),
         _select(S.framework_filter, S.set_framework_filter,
                 [("all", "All frameworks")] + [(f, f) for f in FRAMEWORKS], "Framework"),
-        _select(S.sort, S.set_sort, [(k, f"Sort: {v}") for k, v in SORTS.items()], "Sort"),
         spacing="2",
         wrap="wrap",
         align="center",
@@ -287,21 +354,64 @@ def _filters() -> rx.Component:
     )
 
 
-def _row(row: rx.Var) -> rx.Component:
-    return rx.table.row(
-        rx.table.cell(status_badge(row["status"], row["status_label"])),
-        rx.table.cell(severity_badge(row["severity"])),
-        rx.table.cell(rx.vstack(rx.text(row["title"], size="2", weight="medium"),
-                                rx.text(row["key"], size="1", color_scheme="gray", font_family="monospace"),
-                                spacing="0")),
-        rx.table.cell(rx.text(row["resource"], size="2", font_family="monospace", word_break="break-all"),
-                      rx.cond(row["region"] != "", rx.text(row["region"], size="1", color_scheme="gray"))),
-        rx.table.cell(rx.hstack(rx.badge(row["provider"], variant="surface"),
-                                rx.cond(row["file"] != "", rx.icon("paperclip", size=14)), align="center")),
+def _resource(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        status_badge(row["status"], row["status_label"]),
+        rx.vstack(
+            rx.hstack(rx.text(row["resource"], size="2", font_family="monospace", word_break="break-all"),
+                      rx.cond(row["region"] != "", rx.text(row["region"], size="1", color_scheme="gray")),
+                      rx.cond(row["file"] != "", rx.icon("paperclip", size=14, aria_label="Has a proof file")),
+                      align="center", wrap="wrap", spacing="2"),
+            rx.text(row["message"], size="1", color_scheme="gray"),
+            spacing="0",
+            min_width="0",
+        ),
         on_click=S.open_evidence(row["id"]),
         cursor="pointer",
-        _hover={"background": rx.color("accent", 2)},
+        padding="0.4em 0.5em",
+        border_radius="6px",
+        width="100%",
+        align="start",
+        _hover={"background": rx.color("accent", 3)},
         class_name="evidence-row",
+    )
+
+
+def _check(row: rx.Var) -> rx.Component:
+    open_ = S.expanded == row["key"]
+    return rx.fragment(
+        rx.table.row(
+            rx.table.cell(rx.hstack(
+                rx.icon(rx.cond(open_, "chevron-down", "chevron-right"), size=16),
+                status_badge(row["result"], row["result_label"]), align="center", spacing="1")),
+            rx.table.cell(severity_badge(row["severity"])),
+            rx.table.cell(rx.vstack(rx.text(row["title"], size="2", weight="medium"),
+                                    rx.text(row["key"], size="1", color_scheme="gray", font_family="monospace"),
+                                    spacing="0")),
+            rx.table.cell(rx.text(row["resources"], size="2", class_name="check-resources")),
+            rx.table.cell(rx.badge(row["provider"], variant="surface")),
+            on_click=S.toggle_check(row["key"]),
+            cursor="pointer",
+            _hover={"background": rx.color("accent", 2)},
+            class_name="check-row",
+            custom_attrs={"aria-expanded": rx.cond(open_, "true", "false")},
+        ),
+        rx.cond(
+            open_,
+            rx.table.row(
+                rx.table.cell(
+                    rx.vstack(
+                        rx.foreach(S.resources, _resource),
+                        rx.cond(S.resources_note != "", rx.text(S.resources_note, size="1", color_scheme="gray")),
+                        spacing="1",
+                        width="100%",
+                    ),
+                    col_span=5,
+                    background=rx.color("gray", 2),
+                ),
+                class_name="check-resources-row",
+            ),
+        ),
     )
 
 
@@ -314,7 +424,10 @@ def _header() -> rx.Component:
                           rx.text(h["created"], weight="medium"), align="center", wrap="wrap"),
                 rx.text("Triggered by ", h["by"], rx.cond(h["duration"] != "", " · took " + h["duration"], ""),
                         size="2", color_scheme="gray"),
+                rx.cond(h["scored"] != "", rx.text(h["scored"], size="2", weight="medium", class_name="scored-text")),
                 rx.cond(h["error"] != "", rx.text(h["error"], color_scheme="red", size="2")),
+                rx.foreach(S.scope_lines, lambda line: rx.text(line, size="1", color_scheme="gray",
+                                                               class_name="audit-scope")),
                 spacing="1",
             ),
             rx.spacer(),
@@ -471,15 +584,15 @@ def _drawer() -> rx.Component:
 
 
 def _content() -> rx.Component:
-    table = scroll_table(("Status", "Severity", "Check", "Resource", "Provider"), S.rows, _row, size="1")
-    paged = rx.vstack(table, pager(S, "results", class_name="evidence-total"), width="100%", spacing="3")
+    table = scroll_table(("Result", "Severity", "Check", "Resources", "Provider"), S.rows, _check, size="1")
+    paged = rx.vstack(table, pager(S, "checks", class_name="evidence-total"), width="100%", spacing="3")
     body = rx.vstack(
         rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All audits"), align="center", spacing="1"),
                 href="/o/" + S.org_slug + "/audits", size="2"),
         _header(),
         _filters(),
         rx.cond(S.rows.length() > 0, paged,
-                empty_state("search-x", "No evidence matches", "Change the filters or the search.")),
+                empty_state("search-x", "No check matches", "Change the filters or the search.")),
         _drawer(),
         spacing="4",
         width="100%",

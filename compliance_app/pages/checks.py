@@ -14,13 +14,13 @@ import reflex as rx
 
 from compliance_app.checks.base import FRAMEWORKS, CheckMeta
 from compliance_app.checks.registry import all_checks
+from compliance_app.components.figures import PROVIDER_LABELS
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
-from compliance_app.models import Provider, Severity
+from compliance_app.models import Severity
 from compliance_app.state.org import OrgState
 
 ALL = "all"
-PROVIDER_LABELS = {Provider.AWS.value: "AWS", Provider.GITHUB.value: "GitHub"}
 SEVERITY_ORDER = [s.value for s in Severity]
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypedDict
 
 import reflex as rx
 
+from compliance_app.components.figures import PROVIDER_LABELS
 from compliance_app.components.forms import callout_if, field_error, labeled
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
@@ -27,7 +28,6 @@ from compliance_app.state.org import OrgState
 
 GITHUB = Provider.GITHUB.value
 AWS = Provider.AWS.value
-PROVIDER_LABELS = {GITHUB: "GitHub", AWS: "AWS"}
 FIELDS = (
     "name", "token", "github_org", "base_url",
     "access_key_id", "secret_access_key", "role_arn", "external_id", "regions", "endpoint_url",

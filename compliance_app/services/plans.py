@@ -30,8 +30,7 @@ from compliance_app.models import (
 )
 from compliance_app.services.errors import LimitExceeded
 from compliance_app.settings import get_settings
-
-PROVIDER_LABELS = {Provider.GITHUB: "GitHub", Provider.AWS: "AWS"}
+from compliance_app.vocabulary import PROVIDER_LABELS
 
 
 @dataclass(frozen=True)

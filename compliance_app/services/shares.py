@@ -21,7 +21,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot, PublicLink, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity, crypto, plans
-from compliance_app.services.authz import Actor, Permission, authorize_row, parse_uuid
+from compliance_app.services.authz import ROW_ID_MAX, Actor, Permission, authorize_row, parse_uuid
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.snapshots import authorize_org
 
@@ -180,6 +180,8 @@ def list_links(actor: Actor, org: uuid.UUID | str, snapshot_id: int | None = Non
             .order_by(col(PublicLink.created_at).desc())
         )
         if snapshot_id is not None:
+            if not 0 < snapshot_id <= ROW_ID_MAX:
+                return []  # no snapshot has that id
             stmt = stmt.where(PublicLink.snapshot_id == snapshot_id)
         return [_info(link, email) for link, email in s.exec(stmt).all()]
 

@@ -33,6 +33,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import Evidence, EvidenceStatus, Organization, Role, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import (
+    audit_outcome,
     billing,
     check_results,
     dashboard,
@@ -162,6 +163,7 @@ MATRIX += [
     Rule("scans.request_scan", lambda a, w: scans.request_scan(a, w.org.id), "member"),
     Rule("scans.start_scan", lambda a, w: (_integration_id(w), scans.start_scan(a, w.org.id)), "member"),
     Rule("landing.remember_organization", lambda a, w: landing.remember_organization(a, w.org.id), "viewer"),
+    Rule("audit_outcome.get_audit_scope", lambda a, w: audit_outcome.get_audit_scope(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit", lambda a, w: scans.get_audit(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit_progress", lambda a, w: scans.get_audit_progress(a, _audit_id(w)), "viewer"),
     Rule("scans.list_evidence", lambda a, w: scans.list_evidence(a, _audit_id(w)), "viewer"),

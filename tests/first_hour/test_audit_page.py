@@ -47,3 +47,46 @@ def test_dashboard_says_how_many_checks_were_scored_and_how(monkeypatch, scenari
     assert state.scored_text == "scored 4 of 4 checks (0 could not run)", state.scored_text
     assert state.score_explanation.startswith("The score is the severity-weighted share of checks")
     assert state.check_counts["FAIL"] == "3" and state.counts["FAIL"] == "4", "checks, with resources beside"
+
+
+def test_the_audit_page_lists_checks_and_expands_one_into_its_resources(monkeypatch, scenario):
+    state = _audit_state(monkeypatch, scenario)
+    state._load_rows()
+    by_key = {r["key"]: r for r in state.rows}
+    assert len(state.rows) == 4 and state.total == 4
+    assert by_key["t_high_logging"]["result"] == "FAIL"
+    assert by_key["t_high_logging"]["resources"] == "2 of 2 resources failing"
+    assert by_key["t_critical_mfa"]["result_label"] == "Pass"
+    AuditDetailState.toggle_check.fn(state, "t_medium_keys")
+    assert state.expanded == "t_medium_keys"
+    assert [(r["status"], r["resource"]) for r in state.resources] == [("FAIL", "key-1"), ("RISK_ACCEPTED", "key-2")]
+    AuditDetailState.toggle_check.fn(state, "t_medium_keys")
+    assert (state.expanded, state.resources) == ("", [])
+
+
+def test_filters_apply_to_the_check_result_and_live_in_the_url(monkeypatch, scenario):
+    state = _audit_state(monkeypatch, scenario)
+    events = AuditDetailState.set_status_filter.fn(state, "PASS")
+    assert [r["key"] for r in state.rows] == ["t_critical_mfa"]
+    assert any("replaceState" in str(e) and "?status=PASS" in str(e) for e in events)
+    state.search = "mfa"
+    assert state._filters_query() == "status=PASS&q=mfa"
+    state._filters_from({"status": "FAIL", "severity": "high", "provider": "nope", "q": "logging"})
+    assert (state.status_filter, state.severity_filter, state.provider_filter, state.search) == (
+        "FAIL", "high", "all", "logging")
+
+
+def test_scope_lines_say_which_regions_were_and_were_not_scanned():
+    from compliance_app.services.audit_outcome import scope_lines
+
+    lines = scope_lines({
+        "i1": {"provider": "aws", "account": "123456789012", "scanned": ["eu-west-1", "us-east-1"],
+               "skipped": {"ap-east-1": "not opted in"}, "notes": []},
+        "i2": {"provider": "github", "account": "acme", "repositories_seen": 3, "repositories_in_organization": 4,
+               "notes": ["1 private repository was not visible to the token."]},
+    })
+    assert lines == [
+        "AWS account 123456789012 — regions scanned: eu-west-1, us-east-1; not scanned: ap-east-1 (not opted in).",
+        "GitHub acme — 3 of 4 repositories read. 1 private repository was not visible to the token.",
+    ]
+    assert scope_lines({}) == [] and scope_lines(None) == []
