@@ -199,6 +199,9 @@ class AuditDetailState(PagedListState, OrgState):
         if params.get("evidence", "").isdigit():
             try:
                 self._open_evidence(params["evidence"])
+                # Show the evidence among its check's resources, as if the user had opened it there.
+                self.expanded = self.ev["key"]
+                self._load_resources()
             except ServiceError as exc:
                 events.append(rx.toast.error(exc.message))
             if params.get("error"):

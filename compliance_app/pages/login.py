@@ -9,6 +9,7 @@ import reflex as rx
 
 from compliance_app.components.forms import auth_form, email_field, message, password_field, switch_link
 from compliance_app.components.layout import centered_card
+from compliance_app.services.demo import demo_login
 from compliance_app.state.auth_form import AuthFormState
 from compliance_app.state.session import SessionState
 
@@ -16,16 +17,24 @@ from compliance_app.state.session import SessionState
 class LoginState(AuthFormState, SessionState):
     notice: str = ""
     switch_href: str = "/signup"
+    #: "demo@example.com / …" while the demo organization exists (`make run` seeds it).
+    demo_email: str = ""
+    demo_password: str = ""
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.router.url.query_parameters.get("notice", "")[:300]
+        self.demo_email, self.demo_password = demo_login() or ("", "")
         return self._read_query("/signup")
 
 
 @rx.page(route="/login", title="Sign in · compliance_app", on_load=LoginState.load)
 def login_page() -> rx.Component:
     return centered_card(
+        rx.hstack(rx.icon("shield-check", size=26, color=rx.color("accent", 9)),
+                  rx.heading("compliance_app", size="5"), align="center", spacing="2"),
+        rx.text("Continuous compliance for your GitHub organization and AWS accounts.", size="2",
+                color_scheme="gray"),
         rx.heading("Sign in", size="6"),
         message(LoginState.notice, "green", "login-notice"),
         message(LoginState.error, "red", "login-error"),
@@ -37,4 +46,11 @@ def login_page() -> rx.Component:
             submit="Sign in",
         ),
         switch_link("No account yet? ", "Create one", LoginState.switch_href),
+        rx.cond(
+            LoginState.demo_email != "",
+            rx.callout(
+                rx.text("Try the demo: ", rx.code(LoginState.demo_email), " / ", rx.code(LoginState.demo_password)),
+                icon="sparkles", size="1", color_scheme="blue", width="100%", class_name="demo-login",
+            ),
+        ),
     )

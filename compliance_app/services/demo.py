@@ -132,3 +132,11 @@ def seed_demo() -> DemoSummary:
             )
         s.add(ScanHistory(organization_id=org.id, date=today, audit_id=audit.id, **history_figures(audit)))
     return DemoSummary(True, DEMO_EMAIL, DEMO_PASSWORD, DEMO_ORG_SLUG)
+
+
+def demo_login() -> tuple[str, str] | None:
+    """The demo account's email and password while the demo organization exists (seeded by
+    `make run`, never in production), for the sign-in page to offer; None otherwise."""
+    with session_scope() as s:
+        seeded = s.exec(select(Organization.id).where(Organization.is_demo.is_(True)).limit(1)).first()
+    return (DEMO_EMAIL, DEMO_PASSWORD) if seeded is not None else None

@@ -19,9 +19,11 @@ from sqlmodel import select
 
 from compliance_app.commands.serve import stop_process_group
 from compliance_app.db import session_scope
-from compliance_app.models import Evidence, Organization, Role
+from compliance_app.models import Evidence, Organization, Role, User
+from compliance_app.services import integrations
+from compliance_app.services.authz import Actor
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
-from tests.conftest import PROJECT_ROOT, SCREENSHOTS, login, wait_for_app_hydration
+from tests.conftest import PROJECT_ROOT, SCREENSHOTS, free_port, login, wait_for_app_hydration
 from tests.dashboard.conftest import png_bytes
 from tests.factories import DEFAULT_PASSWORD, add_member, make_org, make_user
 
@@ -77,6 +79,11 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
     outsider = make_user()
     make_org(outsider)
     dashboard_url = f"/o/{DEMO_ORG_SLUG}"
+    with session_scope() as s:
+        demo_user = s.exec(select(User).where(User.email == DEMO_EMAIL)).one()
+    own = make_org(demo_user, slug="own-co", name="Own Co")
+    integrations.add_github_integration(Actor.system(), own.id, "ghp_unreachableJourney01", "acme",
+                                        f"http://127.0.0.1:{free_port()}")
 
     context = _context(chromium, live_app, DEMO_EMAIL, DEMO_PASSWORD)
     try:
@@ -104,25 +111,35 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
         page.get_by_role("radio", name="1 year").click()
         page.wait_for_function("document.querySelector('.trend-caption').innerText.startsWith('31 days')")
 
-        # Run a scan; the worker completes it (no integration → nothing to check) without a reload.
+        # The demo organization is never scanned: no Run scan, a banner says it is demo data.
+        assert page.locator(".run-scan").count() == 0
+        assert page.locator(".demo-banner").count() == 1
+
+        # Run a scan in an organization of one's own; the worker completes it (its integration is
+        # unreachable, so every check could not run) without a reload, and the page says so.
+        _open(page, f"/o/{own.slug}")
         page.evaluate("window.__not_reloaded = true")
         page.locator(".run-scan").click()
         page.get_by_text("Scan complete").wait_for(timeout=60_000)
         assert page.evaluate("window.__not_reloaded") is True
         assert page.get_by_text("just now").count() >= 1
-        assert score.inner_text().strip().isdigit(), "a scan with nothing to check keeps the last score"
+        assert "could not run" in page.locator(".scan-problem").inner_text()
+        _open(page, dashboard_url)
+        score.wait_for(timeout=TIMEOUT)
 
-        # Open the scored audit, filter to FAIL, open an evidence.
+        # Open the scored audit (one row per check), filter to failing checks, open a check's resource.
         page.get_by_text("Open this audit").click()
-        page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
+        page.locator(".check-row").first.wait_for(timeout=TIMEOUT)
         audit_url = page.url.split("?")[0]
-        page.get_by_role("combobox").filter(has_text="All statuses").click()
+        page.get_by_role("combobox").filter(has_text="All results").click()
         page.get_by_role("option", name="Fail", exact=True).click()
         page.wait_for_function(
-            "[...document.querySelectorAll('.evidence-row')].every(r => r.innerText.includes('Fail'))"
+            "[...document.querySelectorAll('.check-row')].every(r => r.innerText.includes('Fail'))"
         )
-        fail_count = page.locator(".evidence-row").count()
-        assert fail_count >= 1
+        page.wait_for_url("**?status=FAIL", timeout=TIMEOUT)  # the filter lives in the URL
+        assert page.locator(".check-row").count() >= 1
+        page.locator(".check-row").first.click()
+        page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
         _shot(page, "audit-light.png")
         page.locator(".evidence-row").first.click()
         drawer = page.locator(".evidence-drawer")
@@ -163,7 +180,7 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
     try:
         page = dark.new_page()
         _open(page, audit_url + "?status=FAIL")
-        page.locator(".evidence-row").first.wait_for(timeout=TIMEOUT)
+        page.locator(".check-row").first.wait_for(timeout=TIMEOUT)
         _shot(page, "audit-dark.png")
         _open(page, evidence_page)
         page.locator(".evidence-drawer .proof-thumb").wait_for(timeout=TIMEOUT)

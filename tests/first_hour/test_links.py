@@ -33,3 +33,11 @@ def test_app_url_wins_when_set(monkeypatch, fresh_settings):
     monkeypatch.setenv("APP_URL", "https://compliance.example.com/")
     monkeypatch.setenv("PORT", "4123")
     assert invitation_url("tok") == "https://compliance.example.com/invite/tok"
+
+
+def test_sign_in_offers_the_demo_login_only_while_the_demo_exists(db):
+    from compliance_app.services.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_login, seed_demo
+
+    assert demo_login() is None
+    seed_demo()
+    assert demo_login() == (DEMO_EMAIL, DEMO_PASSWORD)
