@@ -18,6 +18,19 @@ def _scrub(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if not any(h in k.lower() for h in _SECRET_HINTS)}
 
 
+def _storable(value: Any) -> Any:
+    """The trail keeps what people typed (names, labels, file names, user agents), but PostgreSQL text and
+    JSONB hold neither NUL nor lone surrogates: those are written as escapes (\\x00, \\ud800) rather than
+    failing the action being recorded."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -30,10 +43,10 @@ def record(
     entry = ActivityLog(
         organization_id=organization_id,
         actor_id=actor.user_id,
-        actor_label=actor.label,
+        actor_label=_storable(actor.label),
         action=action,
-        target=target[:400],
-        meta=_scrub({**actor.request, **(meta or {})}),
+        target=_storable(target[:400]),
+        meta=_storable(_scrub({**actor.request, **(meta or {})})),
     )
     session.add(entry)
     return entry

@@ -119,9 +119,23 @@ def authorize(
     return access
 
 
+def storable_text(text: str) -> bool:
+    """False for text PostgreSQL cannot hold (NUL, lone surrogates that do not encode as UTF-8): no row has
+    it, and a query naming it fails instead of finding nothing."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permission) -> Access:
     """Same as `authorize`, for callers that know the organization by its URL slug."""
-    organization = session.exec(select(Organization).where(Organization.slug == slug)).first()
+    organization = (
+        session.exec(select(Organization).where(Organization.slug == slug)).first() if storable_text(slug) else None
+    )
     if organization is None:
         if actor.user_id is None and not actor.is_system:
             raise AuthenticationRequired("Please sign in to continue.")
@@ -152,14 +166,30 @@ def uuid_or_not_found(value: uuid.UUID | str, not_found: str) -> uuid.UUID:
         raise NotFound(not_found) from None
 
 
+#: Integer primary keys are PostgreSQL `integer`s (serial): a number beyond names no row.
+ROW_ID_MAX = 2**31 - 1
+
+
+def int_or_not_found(value: int | str, not_found: str) -> int:
+    """Integer ids that arrive from URLs and pages: anything but 1..ROW_ID_MAX in ASCII digits is not found."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise NotFound(not_found)
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= ROW_ID_MAX:
+        raise NotFound(not_found)
+    return int(text)
+
+
 def authorize_row(
     session: Session, actor: Actor, model: type[R], key: Any, permission: Permission, not_found: str
 ) -> tuple[R, Access]:
     """Load a row that belongs to one organization and authorize on that organization.
 
     A missing row and another tenant's raise the same NotFound(not_found), so ids of other
-    organizations cannot be probed.
+    organizations cannot be probed. Integer keys outside the column's range are missing rows.
     """
+    if isinstance(key, int) and not 0 < key <= ROW_ID_MAX:
+        raise NotFound(not_found)
     row = session.get(model, key)
     if row is None:
         raise NotFound(not_found)

@@ -49,4 +49,6 @@ def new_token(nbytes: int = 32) -> str:
 
 def hash_token(token: str) -> str:
     """Tokens are stored only as SHA-256: a database leak does not leak sessions or links."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    # surrogatepass: a token with a lone surrogate (JSON "\ud800", a mis-decoded argument) hashes to a
+    # value no real token has, instead of failing.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -31,7 +31,7 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services.audit_outcome import why_unscored
-from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.authz import Actor, Permission, authorize, int_or_not_found
 from compliance_app.services.check_results import CheckRow, audit_score, check_rows
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
@@ -307,7 +307,7 @@ def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:
     """Load an evidence and authorize on its organization; missing and forbidden look alike."""
-    evidence = s.get(Evidence, int(evidence_id)) if str(evidence_id).isdigit() else None
+    evidence = s.get(Evidence, int_or_not_found(evidence_id, "Evidence not found."))
     audit = s.get(Audit, evidence.audit_id) if evidence is not None else None
     if evidence is None or audit is None:
         raise NotFound("Evidence not found.")

@@ -32,6 +32,7 @@ from compliance_app.services.errors import (
     PermissionDenied,
     ValidationError,
 )
+from compliance_app.services.scans import MAX_PAGE
 from compliance_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -470,7 +471,7 @@ def list_activity(actor: Actor, organization_id: uuid.UUID, page: int = 1, page_
     they joined this one: their sign-ins before that (or while working elsewhere before
     joining) are none of this organization's business.
     """
-    page = max(1, int(page))
+    page = min(max(1, int(page)), MAX_PAGE)
     page_size = min(max(1, int(page_size)), 200)
     with session_scope() as s:
         authorize(s, actor, organization_id, Permission.VIEW_ACTIVITY)

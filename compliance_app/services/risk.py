@@ -29,7 +29,14 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import activity, audit_queue
-from compliance_app.services.authz import Actor, Permission, authorize, authorize_row, uuid_or_not_found
+from compliance_app.services.authz import (
+    Actor,
+    Permission,
+    authorize,
+    authorize_row,
+    int_or_not_found,
+    uuid_or_not_found,
+)
 from compliance_app.services.errors import Conflict, NotFound, ValidationError
 
 MAX_ACCEPTANCE = timedelta(days=365)
@@ -154,7 +161,7 @@ def accept_risk_for_evidence(
 ) -> RiskAcceptanceException:
     """Accept one failing evidence's question for its resource, and re-score its audit."""
     with session_scope() as s:
-        evidence = s.get(Evidence, evidence_id) if str(evidence_id).isdigit() else None
+        evidence = s.get(Evidence, int_or_not_found(evidence_id, "Evidence not found."))
         audit = s.get(Audit, evidence.audit_id) if evidence is not None else None
         if evidence is None or audit is None:
             raise NotFound("Evidence not found.")

@@ -53,6 +53,8 @@ DEMO_NOT_SCANNED = (
     "create your own organization to connect GitHub or AWS."
 )
 MAX_PAGE_SIZE = 200
+#: Pages beyond this are refused (or clamped): the row offset must stay a PostgreSQL bigint.
+MAX_PAGE = 1_000_000
 
 
 @dataclass
@@ -89,6 +91,8 @@ class EvidenceRow:
 def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
     if page < 1:
         raise ValidationError("Page numbers start at 1.", field="page")
+    if page > MAX_PAGE:
+        raise ValidationError(f"Page numbers go up to {MAX_PAGE:,}.", field="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"Page size must be between 1 and {MAX_PAGE_SIZE}.", field="page_size")
     return page, page_size

@@ -46,6 +46,7 @@ from compliance_app.services.authz import (
     parse_uuid,
 )
 from compliance_app.services.errors import ValidationError
+from compliance_app.services.scans import MAX_PAGE
 from compliance_app.services.scoring import evidence_groups, score_audit
 from compliance_app.services.snapshot_figures import score_basis, snapshot_checks
 
@@ -376,7 +377,7 @@ def list_snapshots(
     actor: Actor, org: uuid.UUID | str, page: int = 1, *, verify: bool = True
 ) -> SnapshotPage:
     """Newest first, PAGE_SIZE per page; with verify each row carries its checksum verdict."""
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)
     with session_scope() as s:
         access = authorize_org(s, actor, org, Permission.READ)
         org_id = access.organization.id
