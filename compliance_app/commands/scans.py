@@ -1,4 +1,4 @@
-"""`scan`, `audit show|list` and `risk accept|list|revoke` (DESIGN.md §6)."""
+"""`scan`, `audit show|list|diff` and `risk accept|list|revoke` (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import typer
 
 from compliance_app.commands._common import actor, fail, print_json
 from compliance_app.models import Audit, AuditStatus
-from compliance_app.services import audit_queue, engine, risk, scans
+from compliance_app.services import audit_diff, audit_queue, engine, risk, scans
 
 #: How long `scan --wait` lets a worker claim the audit before running it in this process.
 CLAIM_GRACE_SECONDS = 2.0
@@ -43,6 +43,37 @@ def _print_summary(summary: dict) -> None:
     typer.echo(f"audit {summary['audit_id']}: {summary['status']}  score {score}{scored}  (resources: {counts})")
     if summary.get("error"):
         typer.echo(f"  error: {summary['error']}")
+
+
+#: The check lists of `audit diff`, in the order they are printed.
+_CHANGE_LISTS = (
+    ("started_failing", "started failing"),
+    ("fixed", "fixed"),
+    ("accepted", "accepted"),
+    ("could_not_run", "could not run"),
+    ("out_of_scope", "out of scope"),
+    ("added", "new check"),
+)
+
+
+def _print_changes(changes: dict) -> None:
+    since = changes["previous_audit_id"] or "nothing (first scan)"
+    typer.echo(f"audit {changes['audit_id']} since {since}: {audit_diff.summary_line(changes)}")
+    for name, label in _CHANGE_LISTS:
+        for c in changes["checks"][name]:
+            was = f"  (was {c['previous'] or 'not checked'}, now {c['current'] or 'not checked'})"
+            reason = f" — {c['reason']}" if c.get("reason") else ""
+            typer.echo(f"  {label:<16} {c['severity']:<9} {c['key']}  {c['title']}{was}{reason}")
+    if changes["resources"]:
+        typer.echo("  resources:")
+    for r in changes["resources"]:
+        parts = [f"{label} {', '.join(r[name]['items'])}"
+                 + (f" (+{r[name]['count'] - len(r[name]['items'])} more)" if r[name]["count"] > len(r[name]["items"])
+                    else "")
+                 for name, label in (("newly_failing", "newly failing"), ("fixed", "fixed"),
+                                     ("accepted", "accepted"), ("out_of_scope", "no longer in scope"))
+                 if r[name]["count"]]
+        typer.echo(f"    {r['key']}: {'; '.join(parts)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -95,6 +126,22 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"      {e.message}")
             if e.remediation_steps:
                 typer.echo(f"      fix: {e.remediation_steps}")
+
+    @audit_app.command("diff")
+    def audit_diff_command(
+        audit_id: str = typer.Argument(..., help="Audit id (with two ids: the older one)"),
+        other_id: str | None = typer.Argument(None, help="A later audit of the same organization"),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
+    ) -> None:
+        """What changed since the organization's previous completed audit (or from the first audit to the second)."""
+        if other_id is None:
+            changes = audit_diff.get_audit_changes(actor(), audit_id)
+        else:
+            changes = audit_diff.compare_audits(actor(), audit_id, other_id)
+        if as_json:
+            print_json(changes)
+        else:
+            _print_changes(changes)
 
     @audit_app.command("list")
     def audit_list(

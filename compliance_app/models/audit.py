@@ -71,6 +71,10 @@ class Audit(SQLModel, table=True):
     scope: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(JSONType, nullable=False, server_default="{}")
     )
+    #: What changed since the organization's previous completed audit (services/audit_diff.py),
+    #: computed once when the audit completes so the dashboard and the audit page only read it;
+    #: None for audits that have not completed (or completed before it was recorded).
+    changes: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(JSONType, nullable=True))
 
 
 class Evidence(SQLModel, table=True):

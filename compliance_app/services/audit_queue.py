@@ -41,7 +41,7 @@ from compliance_app.models import (
     ScanHistory,
 )
 from compliance_app.models.types import utcnow
-from compliance_app.services import plans
+from compliance_app.services import audit_diff, plans
 from compliance_app.services.check_results import audit_score
 from compliance_app.services.scoring import AuditScore
 from compliance_app.settings import get_settings
@@ -202,12 +202,16 @@ def save_scope(audit_id: uuid.UUID, worker_id: str, scope: dict[str, Any]) -> bo
 
 def rescore(s: Session, audit: Audit) -> AuditScore:
     """Recompute score, check counts and resource counts from the stored evidence
-    (completion, risk acceptance), and the audit's ScanHistory point if it has one."""
+    (completion, risk acceptance), the audit's ScanHistory point if it has one, and its
+    recorded changes (a risk accepted on a completed audit moves its check to 'accepted')."""
     result = audit_score(s, audit.id)
     audit.score = result.score
     audit.counts = result.resource_counts
     audit.check_counts = result.check_counts
     s.execute(sa.update(ScanHistory).where(ScanHistory.audit_id == audit.id).values(**history_figures(audit)))
+    if audit.changes is not None:
+        s.flush()
+        audit_diff.record_changes(s, audit)
     return result
 
 
@@ -228,7 +232,8 @@ def history_figures(audit: Audit) -> dict[str, Any]:
 
 
 def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
-    """Score the audit, mark it COMPLETED and record the day's ScanHistory point.
+    """Score the audit, mark it COMPLETED, record the day's ScanHistory point and what changed
+    since the previous completed audit (audit_diff.record_changes, in the same transaction).
 
     Safe to retry: an audit this worker already completed (the first commit landed, its
     acknowledgement was lost) is returned as it is.
@@ -250,6 +255,7 @@ def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
         audit.error = None
         s.flush()
         upsert_scan_history(s, audit)
+        audit_diff.record_changes(s, audit)
         return audit
 
 

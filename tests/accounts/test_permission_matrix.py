@@ -33,6 +33,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import Evidence, EvidenceStatus, Organization, Role, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import (
+    audit_diff,
     audit_outcome,
     billing,
     check_results,
@@ -313,6 +314,15 @@ MATRIX += [
     Rule("snapshots.set_pinned", lambda a, w: snapshots.set_pinned(a, _snapshot_id(w), True), "admin"),
     Rule("shares.create_link", lambda a, w: shares.create_link(a, _snapshot_id(w), label="auditor"), "admin"),
     Rule("shares.revoke_link", lambda a, w: shares.revoke_link(a, _link_id(w)), "admin"),
+]
+
+# --- changes since the last scan (issue 16) ------------------------------------------------
+MATRIX += [
+    Rule("audit_diff.get_audit_changes", lambda a, w: audit_diff.get_audit_changes(a, _completed_audit(w)),
+         "viewer"),
+    Rule("audit_diff.compare_audits",
+         lambda a, w: audit_diff.compare_audits(a, _completed_audit(w), _completed_audit(w)), "viewer"),
+    Rule("audit_diff.latest_changes", lambda a, w: audit_diff.latest_changes(a, w.org.id), "viewer"),
 ]
 
 
