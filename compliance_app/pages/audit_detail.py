@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import reflex as rx
 
+from compliance_app.components.changes import since_last_scan
 from compliance_app.components.figures import (
     PROVIDER_LABELS,
     SEVERITY_COLORS,
@@ -593,6 +594,7 @@ def _content() -> rx.Component:
         rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All audits"), align="center", spacing="1"),
                 href="/o/" + S.org_slug + "/audits", size="2"),
         _header(),
+        since_last_scan(),
         _filters(),
         rx.cond(S.rows.length() > 0, paged,
                 empty_state("search-x", "No check matches", "Change the filters or the search.")),

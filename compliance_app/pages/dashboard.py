@@ -15,6 +15,7 @@ from typing import Any
 
 import reflex as rx
 
+from compliance_app.components.changes import since_last_scan
 from compliance_app.components.figures import (
     SCORE_FAIR,
     SCORE_GOOD,
@@ -672,6 +673,7 @@ def _content() -> rx.Component:
             _scan_bar(),
             rx.cond(S.is_demo, _demo_banner(),
                     rx.cond(~S.has_integrations & (S.audit_count > 0), _no_integrations_banner())),
+            since_last_scan(),
             rx.cond(S.has_score | (S.trend.length() > 0), _figures(), _empty()),
             spacing="4",
             width="100%",
