@@ -9,7 +9,11 @@ import boto3
 import pytest
 
 from compliance_app.providers.aws import COLLECTORS, AwsSession, test_connection
+from compliance_app.services import audit_queue, engine, integrations, scans
+from compliance_app.services.authz import Actor
 from tests.checks_aws.helpers import CREDS, ERROR, FAIL, REGION, RaisingClient, client_error, run
+from tests.factories import actor_for, make_org, make_user
+from tests.scans.helpers import WORKER, evidence_of, load_audit
 
 OTHER = "eu-west-1"
 SCP_DENY = ("User: arn:aws:iam::123456789012:user/audit is not authorized to perform: ec2:DescribeAvailabilityZones "
@@ -105,3 +109,22 @@ def test_regions_are_read_concurrently(aws: None, monkeypatch: pytest.MonkeyPatc
     started = time.monotonic()
     assert session.collect_regions("test.slow") == {r: [r] for r in regions}
     assert time.monotonic() - started < 0.3 * len(regions) / 3  # 24 regions, 8 at a time: ~1 s, not 7
+
+
+def test_audit_records_the_skipped_region_and_has_no_evidence_from_it(
+    db: str, aws: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the engine: Audit.scope lists scanned and skipped regions; no check errs per skipped region."""
+    _deny_in(monkeypatch, client_error("UnauthorizedOperation", "DescribeAvailabilityZones", SCP_DENY), {OTHER})
+    owner = make_user()
+    org = make_org(owner)
+    row = integrations.add_aws_integration(actor_for(owner), org.id, "AKIAREGIONSKIPPED001",
+                                           CREDS["secret_access_key"], regions=f"{REGION},{OTHER}")
+    audit = scans.request_scan(Actor.system("test"), org.id)
+    assert audit_queue.claim_audit(audit.id, WORKER)
+    engine.run_audit(audit.id, WORKER)
+    audit = load_audit(audit.id)
+    coverage = audit.scope[str(row.id)]
+    assert coverage["scanned"] == [REGION] and list(coverage["skipped"]) == [OTHER]
+    rows = evidence_of(audit.id)
+    assert rows and not [(key, e.message) for key, _, e in rows if e.region == OTHER or OTHER in e.message]
