@@ -71,7 +71,7 @@ def test_questions_list_json_lists_every_check(db) -> None:
     rows = json.loads(proc.stdout)
     assert {r["key"] for r in rows} == {c.meta.key for c in all_checks()}
     github = [r for r in rows if r["provider"] == "github"]
-    assert len(github) == 22
+    assert len(github) == sum(1 for c in all_checks() if c.meta.provider == "github") > 0
     assert all({"key", "title", "provider", "severity", "frameworks"} <= set(r) for r in rows)
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from compliance_app.checks.registry import all_checks
 from compliance_app.db import session_scope
 from compliance_app.models import Organization, Role, User
 from compliance_app.models.types import utcnow
@@ -137,23 +138,25 @@ def test_integrations_add_validate_test_edit_remove(live_app: str, browser_conte
 
 def test_checks_catalog_filters_and_details(live_app: str, browser_context, db: str) -> None:
     _demo()
+    total = len(all_checks())
+    on_github = sum(1 for c in all_checks() if c.meta.provider == "github")
     page = _open(browser_context, live_app, DEMO_EMAIL, DEMO_PASSWORD, f"/o/{DEMO_ORG_SLUG}/checks")
     count = page.get_by_test_id("checks-count")
-    count.get_by_text("64 of 64 checks").wait_for(timeout=TIMEOUT)
-    assert page.get_by_test_id("check-row").count() == 64
+    count.get_by_text(f"{total} of {total} checks").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("check-row").count() == total
 
     _choose(page, "filter-provider", "GitHub")
-    count.get_by_text("22 of 64 checks").wait_for(timeout=TIMEOUT)
-    assert page.get_by_test_id("check-row").count() == 22
+    count.get_by_text(f"{on_github} of {total} checks").wait_for(timeout=TIMEOUT)
+    assert page.get_by_test_id("check-row").count() == on_github
     assert "IAM Access Analyzer" not in page.content()
 
     _choose(page, "filter-severity", "Critical")
     page.wait_for_function(
-        "() => document.querySelectorAll('[data-testid=check-row]').length < 22", timeout=TIMEOUT
+        f"() => document.querySelectorAll('[data-testid=check-row]').length < {on_github}", timeout=TIMEOUT
     )
     critical = page.get_by_test_id("check-row").count()
-    assert 0 < critical < 22
-    assert count.inner_text().startswith(f"{critical} of 64")
+    assert 0 < critical < on_github
+    assert count.inner_text().startswith(f"{critical} of {total}")
 
     _choose(page, "filter-provider", "AWS")
     _choose(page, "filter-severity", "All severities")
