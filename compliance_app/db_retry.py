@@ -49,6 +49,7 @@ def retry_database(
     and try again, for at most `budget` seconds (or until `stop` is set), then re-raise."""
     deadline = time.monotonic() + budget
     delay = FIRST_DELAY
+    waiter = stop or threading.Event()  # wait() wakes early on shutdown
     while True:
         try:
             return fn()
@@ -58,8 +59,5 @@ def retry_database(
             if stop is not None and stop.is_set():
                 raise
             log.warning("%s: database unavailable (%s); retrying in %.2g s", what, describe(exc), delay)
-            if stop is not None:
-                stop.wait(delay)
-            else:
-                time.sleep(delay)
+            waiter.wait(delay)
             delay = min(delay * 2, MAX_DELAY)

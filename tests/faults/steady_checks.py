@@ -4,12 +4,14 @@ evidence already written, evidence waiting to be written, and checks still runni
 
 Check i (0-based) answers after (i + 1) * STEADY_CHECK_SECONDS with two resources; run
 them all at once (CHECK_CONCURRENCY=len(CHECKS)) to spread the results over the scan.
+They wait on an Event rather than time.sleep, which fails with EINVAL under Debian's
+libfaketime 0.9.10 with Python 3.11 (wolfcw/libfaketime#426), so clock-skew tests can use them.
 """
 
 from __future__ import annotations
 
 import os
-import time
+import threading
 import uuid
 
 from compliance_app.checks.base import Check, Finding
@@ -25,7 +27,7 @@ class SteadyCheck(Check):
     index: int
 
     def run(self, session: FakeSession) -> list[Finding]:
-        time.sleep((self.index + 1) * STEP)
+        threading.Event().wait((self.index + 1) * STEP)
         status = EvidenceStatus.FAIL if self.index % 4 == 0 else EvidenceStatus.PASS
         return [Finding(r, status, f"{r}: steady check {self.index}", {"repo": r, "check": self.index})
                 for r in RESOURCES]

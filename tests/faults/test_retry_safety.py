@@ -60,11 +60,20 @@ def _dropped() -> OperationalError:
     return OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore"))
 
 
-def test_connection_errors_are_retried_with_backoff_until_the_database_answers(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    waits: list[float] = []
-    monkeypatch.setattr(db_retry.time, "sleep", waits.append)
+class _RecordedWaits(threading.Event):
+    """A shutdown flag that is never set and does not really wait: records the backoff."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout or 0)
+        return False
+
+
+def test_connection_errors_are_retried_with_backoff_until_the_database_answers() -> None:
+    stop = _RecordedWaits()
     outcomes: list[Exception | str] = [_dropped(), _dropped(), _dropped(), "saved"]
 
     def write() -> str:
@@ -73,8 +82,8 @@ def test_connection_errors_are_retried_with_backoff_until_the_database_answers(
             raise outcome
         return outcome
 
-    assert db_retry.retry_database(write, what="test", budget=60) == "saved"
-    assert waits == [0.25, 0.5, 1.0]
+    assert db_retry.retry_database(write, what="test", budget=60, stop=stop) == "saved"
+    assert stop.waits == [0.25, 0.5, 1.0]
 
 
 def test_other_errors_and_an_exhausted_budget_are_raised() -> None:

@@ -1,5 +1,5 @@
 """`python -m compliance_app worker` as a subprocess for fault tests: its own environment
-(database URL through a proxy, short poll, a clock under faketime), its log in a file."""
+(database URL through a proxy, short poll, a clock under libfaketime), its log in a file."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from compliance_app.settings import PROJECT_ROOT
 
 
 class WorkerProcess:
-    def __init__(self, log: Path, env: dict[str, str], prefix: list[str] | None = None) -> None:
+    def __init__(self, log: Path, env: dict[str, str]) -> None:
         self.log = log
         with log.open("w") as sink:
-            self.proc = subprocess.Popen([*(prefix or []), sys.executable, "-m", "compliance_app", "worker"],
+            self.proc = subprocess.Popen([sys.executable, "-m", "compliance_app", "worker"],
                                          cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=sink,
                                          stderr=subprocess.STDOUT)
 
