@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.components.forms import callout_if
+from compliance_app.components.forms import callout_if, post_form
 from compliance_app.components.layout import centered_card
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -73,12 +73,27 @@ def invite_page() -> rx.Component:
             InviteState.organization_name != "",
             rx.cond(
                 InviteState.is_authenticated,
-                rx.vstack(
-                    rx.text("Signed in as ", InviteState.user_email, size="2", color_scheme="gray"),
-                    rx.button(
-                        "Accept invitation", on_click=InviteState.accept, width="100%", data_testid="invite-accept"
+                rx.cond(
+                    InviteState.user_email.lower() == InviteState.invited_email.lower(),
+                    rx.vstack(
+                        rx.text("Signed in as ", InviteState.user_email, size="2", color_scheme="gray"),
+                        rx.button(
+                            "Accept invitation", on_click=InviteState.accept, width="100%",
+                            data_testid="invite-accept",
+                        ),
+                        width="100%",
                     ),
-                    width="100%",
+                    # Accepting would be refused (the invitation is for another email): say so first.
+                    rx.vstack(
+                        rx.callout(
+                            rx.text("Signed in as ", rx.text.strong(InviteState.user_email), " — sign out to "
+                                    "accept as ", rx.text.strong(InviteState.invited_email),
+                                    ", then open this link again."),
+                            icon="user-x", color_scheme="amber", width="100%", data_testid="invite-other-account",
+                        ),
+                        post_form(rx.button("Sign out", type="submit", variant="soft"), action="/api/auth/logout"),
+                        width="100%",
+                    ),
                 ),
                 rx.hstack(
                     rx.link(rx.button("Sign in"), href=InviteState.login_href),

@@ -14,16 +14,24 @@ import reflex as rx
 
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
-from compliance_app.services import shares, snapshots
+from compliance_app.services import dashboard, shares, snapshots
 from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
 from compliance_app.state.org import OrgState
 
 EXPIRY_CHOICES = ["1d", "7d", "30d", "90d", "365d"]
+#: Completed audits the "create a snapshot" form offers, newest first.
+AUDIT_CHOICES = 20
 
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _audit_label(a: dashboard.AuditRow) -> str:
+    """'2026-12-01 14:05 UTC — score 72', or why it has none: the user sees what they freeze."""
+    outcome = f"score {a.score}" if a.score is not None else "nothing scored"
+    return f"{_when(a.finished_at or a.created_at)} UTC — {outcome}"
 
 
 class SnapshotsState(OrgState):
@@ -31,8 +39,10 @@ class SnapshotsState(OrgState):
     links: list[dict[str, str]] = []
     page: int = 1
     pages: int = 1
-    latest_audit: str = ""
-    latest_label: str = ""
+    #: Completed audits the create form offers (newest first), and the one chosen: the newest
+    #: with a score unless the user picks another.
+    audit_choices: list[dict[str, str]] = []
+    chosen_audit: str = ""
     notice: str = ""
     error: str = ""
     share_for: str = ""
@@ -59,12 +69,11 @@ class SnapshotsState(OrgState):
             }
             for item in result.items
         ]
-        latest = snapshots.latest_completed_audit(actor, org_id)
-        self.latest_audit = str(latest["id"]) if latest else ""
-        self.latest_label = (
-            f"{_when(latest['finished_at'])} UTC, score {latest['score'] if latest['score'] is not None else '—'}"
-            if latest else ""
-        )
+        completed = dashboard.list_audit_rows(actor, org_id, status="COMPLETED", page_size=AUDIT_CHOICES).items
+        self.audit_choices = [{"id": a.id, "label": _audit_label(a)} for a in completed]
+        if self.chosen_audit not in {a.id for a in completed}:
+            scored = [a.id for a in completed if a.score is not None]
+            self.chosen_audit = scored[0] if scored else (completed[0].id if completed else "")
         self.links = (
             [
                 {
@@ -99,9 +108,13 @@ class SnapshotsState(OrgState):
         return None
 
     @rx.event
-    def create_from_latest(self) -> None:
+    def set_chosen_audit(self, value: str) -> None:
+        self.chosen_audit = value
+
+    @rx.event
+    def create_snapshot(self) -> None:
         def act() -> None:
-            summary = snapshots.create_snapshot(self._actor(), self.latest_audit)
+            summary = snapshots.create_snapshot(self._actor(), self.chosen_audit)
             self.notice = f"Snapshot {summary.id} created (sha256 {summary.checksum[:16]}…)."
 
         self._run(act)
@@ -250,6 +263,28 @@ def _share_dialog() -> rx.Component:
     )
 
 
+def _revoke_button(link: rx.Var) -> rx.Component:
+    """Revoking is immediate for whoever holds the link: confirm first, as removing an integration does."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button("Revoke", size="1", color_scheme="red", variant="soft")),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Revoke this link?"),
+            rx.alert_dialog.description(
+                "Anyone who has this link gets “Link not found or expired” from now on. "
+                "This cannot be undone; create a new link to share again.", size="2"),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(rx.button("Revoke link", color_scheme="red",
+                                                 on_click=SnapshotsState.revoke(link["id"]),
+                                                 data_testid="link-revoke-confirm")),
+                spacing="3",
+                justify="end",
+                margin_top="1em",
+            ),
+        ),
+    )
+
+
 def _links_table() -> rx.Component:
     status_color = lambda s: rx.match(s, ("active", "green"), ("expired", "gray"), "red")  # noqa: E731
     return rx.vstack(
@@ -270,8 +305,7 @@ def _links_table() -> rx.Component:
                     rx.table.cell(link["last_viewed"]),
                     rx.table.cell(rx.cond(
                         link["status"] == "active",
-                        rx.button("Revoke", size="1", color_scheme="red", variant="soft",
-                                  on_click=SnapshotsState.revoke(link["id"])),
+                        _revoke_button(link),
                     )),
                     data_testid="link-row",
                 ))),
@@ -293,12 +327,20 @@ def _content() -> rx.Component:
         rx.cond(
             SnapshotsState.can_member,
             rx.cond(
-                SnapshotsState.latest_audit != "",
+                SnapshotsState.audit_choices.length() > 0,
                 rx.hstack(
-                    rx.button(rx.icon("camera"), "Snapshot the latest audit",
-                              on_click=SnapshotsState.create_from_latest, data_testid="snapshot-create"),
-                    rx.text("Latest completed audit: ", SnapshotsState.latest_label, size="2", color_scheme="gray"),
+                    rx.select.root(
+                        rx.select.trigger(placeholder="Audit to freeze", aria_label="Audit to freeze"),
+                        rx.select.content(rx.foreach(SnapshotsState.audit_choices,
+                                                     lambda a: rx.select.item(a["label"], value=a["id"]))),
+                        value=SnapshotsState.chosen_audit,
+                        on_change=SnapshotsState.set_chosen_audit,
+                        data_testid="snapshot-audit",
+                    ),
+                    rx.button(rx.icon("camera"), "Snapshot this audit",
+                              on_click=SnapshotsState.create_snapshot, data_testid="snapshot-create"),
                     align="center",
+                    wrap="wrap",
                 ),
                 rx.text("Run a scan first: only completed audits can be frozen.", color_scheme="gray"),
             ),

@@ -120,6 +120,7 @@ def test_snapshots_page_create_share_revoke(live_app: str, chromium, db: str) ->
         row = page.get_by_test_id("link-row").first
         row.get_by_text("active").wait_for(timeout=TIMEOUT)
         row.get_by_role("button", name="Revoke").click()
+        page.get_by_test_id("link-revoke-confirm").click()  # revoking asks first
         row.get_by_text("revoked").wait_for(timeout=TIMEOUT)
         assert context.request.get(f"/api/public/snapshots/{token}").status == 404
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
