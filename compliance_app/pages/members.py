@@ -111,6 +111,13 @@ class MembersState(OrgState):
         return self._run(organizations.remove_member, user_id)
 
     @rx.event
+    def resend(self, email: str, role: str) -> rx.event.EventHandler:
+        """A new link for a pending invitation (the service replaces the earlier one), shown as
+        an invite's link is."""
+        self.invite_email, self.invite_role = email, role
+        return MembersState.invite
+
+    @rx.event
     def revoke(self, invitation_id: str) -> rx.event.EventSpec | None:
         return self._run(organizations.revoke_invitation, invitation_id)
 
@@ -192,15 +199,20 @@ def _invite_form() -> rx.Component:
                 MembersState.invitations.length() > 0,
                 rx.vstack(
                     rx.text("Pending invitations", weight="medium", size="2"),
+                    rx.text("Resending creates a new link; the link sent before stops working.", size="1",
+                            color_scheme="gray"),
                     rx.foreach(
                         MembersState.invitations,
                         lambda i: rx.hstack(
                             rx.text(i["email"], size="2"),
                             rx.badge(i["role"]),
                             rx.text("expires ", i["expires"], size="1", color_scheme="gray"),
+                            rx.button("Resend", size="1", variant="ghost", data_testid="invite-resend",
+                                      on_click=MembersState.resend(i["email"], i["role"])),
                             rx.button("Revoke", size="1", variant="ghost", on_click=MembersState.revoke(i["id"])),
                             align="center",
                             spacing="2",
+                            wrap="wrap",
                         ),
                     ),
                     spacing="1",
