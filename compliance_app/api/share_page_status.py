@@ -4,7 +4,7 @@ A Reflex page cannot set its HTTP status: it is the same prebuilt HTML for every
 and it learns about the link only after the websocket connects. This ASGI middleware sits
 in front of the page, looks the token up (without counting a view) and, for a dead link,
 lets the page render its own "Link not found or expired" while the response says 404,
-like the JSON and PDF routes. Live links pass through untouched.
+like the JSON and PDF routes. Every share page is sent uncacheable and unindexed.
 """
 
 from __future__ import annotations
@@ -33,14 +33,17 @@ class DeadShareLinkStatus:
         if match is None or scope.get("method") not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        if await run_in_threadpool(is_live_link, unquote(match.group(1))):
-            await self.app(scope, receive, send)
-            return
+        live = await run_in_threadpool(is_live_link, unquote(match.group(1)))
 
-        async def send_not_found(message: Message) -> None:
+        async def send_private(message: Message) -> None:
+            # Never cached (a revoked link must not keep opening from the browser's cache) nor
+            # indexed; a dead link's page says "not found" with the status to match.
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dict(_EXTRA_HEADERS)]
-                message = {**message, "status": 404, "headers": headers + _EXTRA_HEADERS}
+                dropped = {k for k, _ in _EXTRA_HEADERS} | {b"etag", b"last-modified"}
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dropped]
+                message = {**message, "headers": headers + _EXTRA_HEADERS}
+                if not live:
+                    message["status"] = 404
             await send(message)
 
-        await self.app(scope, receive, send_not_found)
+        await self.app(scope, receive, send_private)

@@ -48,7 +48,8 @@ def test_dead_links_answer_404_on_the_page_and_live_ones_200_without_counting_a_
         assert response.status_code == 404, token
         assert response.text == PAGE, "the page still renders its own 'Link not found or expired'"
         assert response.headers["x-robots-tag"] == "noindex, nofollow"
-    assert client.get(f"/share/{live_token}").status_code == 200
+    live_page = client.get(f"/share/{live_token}")
+    assert live_page.status_code == 200 and live_page.headers["cache-control"] == "no-store"
     assert client.get("/about").status_code == 404  # other paths untouched (no route here)
     [listed] = [x for x in shares.list_links(actor_for(owner), org.slug) if x.id == live.id]
     assert listed.view_count == 0
