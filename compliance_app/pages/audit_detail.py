@@ -563,7 +563,10 @@ def _drawer() -> rx.Component:
                                                                      color_scheme="gray"))),
                 _section("Finding", rx.text(ev["message"].to(str), size="2")),
                 _section("Why it matters", rx.text(ev["rationale"].to(str), size="2")),
-                _section("How to fix it", rx.text(ev["remediation"].to(str), size="2", white_space="pre-wrap")),
+                # Markdown (code spans, lists) without raw HTML: remediation text comes from the
+                # catalog but may quote what a provider returned.
+                _section("How to fix it", rx.markdown(ev["remediation"].to(str), use_raw=False,
+                                                      class_name="remediation")),
                 _section("Frameworks", rx.text(ev["frameworks"].to(str), size="2")),
                 _section(
                     "Raw proof (as collected)",

@@ -90,3 +90,11 @@ def test_scope_lines_say_which_regions_were_and_were_not_scanned():
         "GitHub acme — 3 of 4 repositories read. 1 private repository was not visible to the token.",
     ]
     assert scope_lines({}) == [] and scope_lines(None) == []
+
+
+def test_remediation_renders_as_markdown_without_raw_html():
+    from compliance_app.pages.audit_detail import audit_detail_page
+
+    rendered = str(audit_detail_page().render())
+    assert "Markdown" in rendered and "remediation" in rendered
+    assert "rehypeRaw" not in rendered, "raw HTML in remediation text must not reach the page as HTML"
