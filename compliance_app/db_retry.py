@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 FIRST_DELAY = 0.25
-MAX_DELAY = 5.0
+MAX_DELAY = 2.0
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -45,7 +45,7 @@ def describe(exc: BaseException) -> str:
 def retry_database(
     fn: Callable[[], T], *, what: str, budget: float, stop: threading.Event | None = None
 ) -> T:
-    """Call `fn` until it succeeds; on a connection error wait 0.25 s, 0.5 s, 1 s … (at most 5 s)
+    """Call `fn` until it succeeds; on a connection error wait 0.25 s, 0.5 s, 1 s, then every 2 s
     and try again, for at most `budget` seconds (or until `stop` is set), then re-raise."""
     deadline = time.monotonic() + budget
     delay = FIRST_DELAY

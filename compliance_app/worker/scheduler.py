@@ -162,15 +162,33 @@ class Worker:
         result = engine.run_audit(audit_id, self.worker_id, stop=self.stop)
         elapsed = time.monotonic() - started
         if result is None:
-            log.info("audit %s released by %s after %.1fs", audit_id, self.worker_id, elapsed)
+            log.info("audit %s not finished by %s after %.1fs (released, lost or left for the reaper)", audit_id,
+                     self.worker_id, elapsed)
         else:
             log.info("audit %s %s in %.1fs: score=%s counts=%s%s", audit_id, result.status, elapsed,
                      result.score, result.counts, f" error={result.error}" if result.error else "")
 
 
+class _OneLineForDatabaseOutages(logging.Filter):
+    """APScheduler logs a failed job with its traceback. A job that failed only because the
+    database is unreachable gets one line instead: nothing is wrong with it, and it runs
+    again at its next time (during an outage every job would print a traceback each run)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and is_connection_error(exc):
+            job = record.args[0] if isinstance(record.args, tuple) and record.args else "a job"
+            record.msg, record.args = 'Job "%s": database unavailable (%s); it runs again at its next time', (
+                job, describe(exc))
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def run_worker() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.executors.default").addFilter(_OneLineForDatabaseOutages())
     worker = Worker()
     worker.install_signal_handlers()
     return worker.run()

@@ -76,6 +76,7 @@ def _scan_through_an_outage(
 
             wait_until(lambda: audit(audit_id).status == AuditStatus.COMPLETED, 60, "the audit to complete")
             assert worker.alive(), worker.output()
+            assert "Traceback" not in worker.output()  # one line per retry, not a stack per job run
         finally:
             exit_code = worker.stop()
         assert exit_code == 0, worker.output()
