@@ -6,7 +6,7 @@ import reflex as rx
 
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
-from compliance_app.services import organizations
+from compliance_app.services import activity, organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.org import OrgState
 
@@ -37,8 +37,7 @@ class ActivityState(OrgState):
             {
                 "when": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
                 "actor": r.actor,
-                "action": r.action,
-                "target": r.target,
+                "what": activity.sentence(r.action, r.actor, r.target, r.meta),
                 "ip": str(r.meta.get("ip", "")),
             }
             for r in result.rows
@@ -62,9 +61,7 @@ class ActivityState(OrgState):
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(r["when"], size="1")),
-        rx.table.cell(r["actor"]),
-        rx.table.cell(rx.code(r["action"])),
-        rx.table.cell(r["target"]),
+        rx.table.cell(rx.text(r["what"], size="2", class_name="activity-sentence")),
         rx.table.cell(rx.text(r["ip"], size="1", color_scheme="gray")),
     )
 
@@ -80,7 +77,7 @@ def activity_page() -> rx.Component:
                 rx.table.root(
                     rx.table.header(
                         rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in ("When", "Who", "Action", "Target", "From")]
+                            *[rx.table.column_header_cell(h) for h in ("When", "What happened", "From")]
                         )
                     ),
                     rx.table.body(rx.foreach(ActivityState.rows, _row)),
