@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,18 @@ class Settings(BaseSettings):
         description="AWS integrations with a role ARN but no access keys assume the role with the "
         "server's own credentials (boto3's default chain: env, profile, instance role)",
     )
+    smtp_host: str = Field("", description="Mail server for notifications; empty: no email is sent")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Mail server port (587 STARTTLS, 465 TLS)")
+    smtp_user: str = Field("", description="Mail server login; empty: no authentication")
+    smtp_password: str = Field("", description="Mail server password (never logged or shown)")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (upgrade after connecting), tls (implicit, port 465) or none"
+    )
+    smtp_from: str = Field("", description="From address of notification emails")
+    notification_max_attempts: int = Field(4, ge=1, le=20, description="Delivery attempts before a "
+                                           "notification is marked failed")
+    notification_retry_seconds: float = Field(30.0, ge=0, description="Wait before the first retry; "
+                                              "doubles with each further attempt")
     allow_private_endpoints: bool = Field(
         False,
         description="Let tenant-set URLs (GitHub base URL, AWS endpoint URL) reach loopback, private, link-local "

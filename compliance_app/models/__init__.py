@@ -11,6 +11,15 @@ from compliance_app.models.billing import StripeEvent
 from compliance_app.models.history import ScanHistory
 from compliance_app.models.integration import Integration, Provider
 from compliance_app.models.keys import KeyFingerprint
+from compliance_app.models.notification import (
+    DeliveryStatus,
+    NotificationChannel,
+    NotificationLog,
+    NotificationOutbox,
+    NotificationRule,
+    NotificationSettings,
+    NotificationSubscription,
+)
 from compliance_app.models.organization import (
     ActivityLog,
     Invitation,
@@ -32,6 +41,7 @@ __all__ = [
     "Audit",
     "AuditSnapshot",
     "AuditStatus",
+    "DeliveryStatus",
     "Evidence",
     "EvidenceStatus",
     "Integration",
@@ -39,6 +49,12 @@ __all__ = [
     "KeyFingerprint",
     "LoginAttempt",
     "Membership",
+    "NotificationChannel",
+    "NotificationLog",
+    "NotificationOutbox",
+    "NotificationRule",
+    "NotificationSettings",
+    "NotificationSubscription",
     "Organization",
     "Provider",
     "PublicLink",

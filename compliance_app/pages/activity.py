@@ -6,6 +6,7 @@ import reflex as rx
 
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
+from compliance_app.components.table import pager
 from compliance_app.services import activity, organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.org import OrgState
@@ -53,7 +54,7 @@ class ActivityState(OrgState):
         return self._fetch()
 
     @rx.event
-    def go(self, delta: int) -> rx.event.EventSpec | None:
+    def go_page(self, delta: int) -> rx.event.EventSpec | None:
         self.page = min(max(1, self.page + delta), self.pages)
         return self._fetch()
 
@@ -84,25 +85,7 @@ def activity_page() -> rx.Component:
                     width="100%",
                     data_testid="activity-table",
                 ),
-                rx.hstack(
-                    rx.button(
-                        "Newer",
-                        variant="soft",
-                        size="1",
-                        on_click=ActivityState.go(-1),
-                        disabled=ActivityState.page <= 1,
-                    ),
-                    rx.text("Page ", ActivityState.page, " of ", ActivityState.pages, size="2"),
-                    rx.button(
-                        "Older",
-                        variant="soft",
-                        size="1",
-                        on_click=ActivityState.go(1),
-                        disabled=ActivityState.page >= ActivityState.pages,
-                    ),
-                    align="center",
-                    spacing="3",
-                ),
+                pager(ActivityState, "entries"),
                 width="100%",
                 spacing="3",
             ),

@@ -41,7 +41,7 @@ from compliance_app.models import (
     ScanHistory,
 )
 from compliance_app.models.types import utcnow
-from compliance_app.services import audit_diff, plans
+from compliance_app.services import audit_diff, notifications, plans
 from compliance_app.services.check_results import audit_score
 from compliance_app.services.scoring import AuditScore
 from compliance_app.settings import get_settings
@@ -233,7 +233,8 @@ def history_figures(audit: Audit) -> dict[str, Any]:
 
 def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
     """Score the audit, mark it COMPLETED, record the day's ScanHistory point and what changed
-    since the previous completed audit (audit_diff.record_changes, in the same transaction).
+    since the previous completed audit (audit_diff.record_changes), and queue the notifications
+    it calls for (notifications.enqueue_for_audit: outbox rows only), all in one transaction.
 
     Safe to retry: an audit this worker already completed (the first commit landed, its
     acknowledgement was lost) is returned as it is.
@@ -256,6 +257,7 @@ def complete(audit_id: uuid.UUID, worker_id: str) -> Audit | None:
         s.flush()
         upsert_scan_history(s, audit)
         audit_diff.record_changes(s, audit)
+        notifications.enqueue_for_audit(s, audit)
         return audit
 
 
@@ -268,6 +270,7 @@ def fail(audit_id: uuid.UUID, worker_id: str, error: str) -> bool:
         audit.finished_at = db_now(s)
         audit.lease_expires_at = None
         audit.error = error[:2000]
+        notifications.enqueue_for_audit(s, audit)
         return True
 
 
@@ -341,6 +344,7 @@ def reap_expired_leases(now: datetime | None = None) -> ReapResult:
                     f"gave up after {audit.attempts} attempts."
                 )
                 result.failed.append(audit.id)
+                notifications.enqueue_for_audit(s, audit)
             else:
                 audit.status = AuditStatus.PENDING
                 result.requeued.append(audit.id)

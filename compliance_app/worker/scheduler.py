@@ -29,10 +29,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from compliance_app.db_retry import MAX_DELAY, describe, is_connection_error
 from compliance_app.models.types import utcnow
-from compliance_app.services import accounts, audit_queue, engine
+from compliance_app.services import accounts, audit_queue, engine, notification_delivery, notifications
 from compliance_app.settings import get_settings
 
 log = logging.getLogger("compliance_app.worker")
+#: How often each worker looks for notifications to deliver.
+NOTIFICATION_POLL_SECONDS = 5
 
 
 def default_worker_id() -> str:
@@ -76,12 +78,30 @@ def account_housekeeping_job() -> None:
         log.info("housekeeping: pruned %d login attempt(s), %d session(s)", attempts, sessions)
 
 
+def notification_job(worker_id: str) -> None:
+    """Deliver due notifications (outbox rows are claimed with SKIP LOCKED: workers share them).
+
+    It runs on the scheduler's thread, beside the audit loop: a slow or failing mail server
+    or webhook never delays a scan.
+    """
+    sent = notification_delivery.deliver_due(worker_id)
+    if sent:
+        log.info("notifications: %d delivery attempt(s)", sent)
+
+
+def reminder_job() -> None:
+    """Queue risk-expiry reminders and due weekly digests (deduplicated in the outbox)."""
+    queued = notifications.enqueue_reminders()
+    if queued:
+        log.info("notifications: queued %d reminder(s)", queued)
+
+
 def reap_interval_seconds() -> float:
     """Every 30 s, or faster when the lease is shorter, so a dead worker's audit waits < 1.5 leases."""
     return max(1.0, min(30.0, get_settings().audit_lease_seconds / 2))
 
 
-def build_scheduler(now: datetime | None = None) -> BackgroundScheduler:
+def build_scheduler(now: datetime | None = None, worker_id: str | None = None) -> BackgroundScheduler:
     now = now or utcnow()
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"max_instances": 1, "coalesce": True})
     common = {"replace_existing": True, "max_instances": 1, "coalesce": True}
@@ -93,6 +113,10 @@ def build_scheduler(now: datetime | None = None) -> BackgroundScheduler:
                       **common)
     scheduler.add_job(account_housekeeping_job, "interval", hours=1, id="account_housekeeping",
                       misfire_grace_time=600, **common)
+    scheduler.add_job(notification_job, "interval", seconds=NOTIFICATION_POLL_SECONDS, id="notifications",
+                      args=[worker_id or default_worker_id()], next_run_time=now, misfire_grace_time=30, **common)
+    scheduler.add_job(reminder_job, "interval", minutes=1, id="notification_reminders", next_run_time=now,
+                      misfire_grace_time=60, **common)
     return scheduler
 
 
@@ -118,7 +142,7 @@ class Worker:
         # Load the catalog (and sync it into Question) before taking work, so the first audit
         # does not pay for importing every check module and its SDK.
         engine.ensure_questions(engine.default_checks())
-        scheduler = build_scheduler()
+        scheduler = build_scheduler(worker_id=self.worker_id)
         scheduler.start()
         log.info("worker %s ready (poll %.1fs)", self.worker_id, poll)
         try:

@@ -41,6 +41,7 @@ from compliance_app.services import (
     evidence_files,
     integrations,
     landing,
+    notification_settings,
     risk,
     scans,
     shares,
@@ -53,6 +54,7 @@ from compliance_app.services.errors import (
     Conflict,
     NotFound,
     PermissionDenied,
+    ValidationError,
 )
 from compliance_app.settings import get_settings
 from tests.conftest import free_port
@@ -323,6 +325,21 @@ MATRIX += [
     Rule("audit_diff.compare_audits",
          lambda a, w: audit_diff.compare_audits(a, _completed_audit(w), _completed_audit(w)), "viewer"),
     Rule("audit_diff.latest_changes", lambda a, w: audit_diff.latest_changes(a, w.org.id), "viewer"),
+    Rule("notification_settings.get_notification_settings",
+         lambda a, w: notification_settings.get_notification_settings(a, w.org.id), "admin"),
+    Rule("notification_settings.update_notification_settings",
+         lambda a, w: notification_settings.update_notification_settings(a, w.org.id, extra_recipients="a@b.test"),
+         "admin"),
+    Rule("notification_settings.set_my_subscription",
+         lambda a, w: notification_settings.set_my_subscription(a, w.org.id, True), "viewer"),
+    Rule("notification_settings.is_subscribed", lambda a, w: notification_settings.is_subscribed(a, w.org.id),
+         "viewer"),
+    Rule("notification_settings.list_notification_log",
+         lambda a, w: notification_settings.list_notification_log(a, w.org.id), "admin"),
+    # email is not configured in this suite and there is no webhook: allowed callers hear so
+    Rule("notification_settings.send_test_notification",
+         lambda a, w: notification_settings.send_test_notification(a, w.org.id), "admin",
+         refusals={"owner": ValidationError, "admin": ValidationError}),
 ]
 
 

@@ -58,6 +58,8 @@ ARGS: dict[str, Callable[[World], Any]] = {
     "access_key_id": lambda w: "AKIAOUTSIDER0000001",
     "secret_access_key": lambda w: "outsider/secret/key/000000000000000000",
     "expires_in": lambda w: timedelta(days=1),
+    "base_id": lambda w: w.audit_a,
+    "subscribed": lambda w: True,
 }
 
 #: Optional parameters (or **changes) to pass too, so that input validation passes and the
@@ -91,6 +93,10 @@ TENANT_SCOPED = {
     "shares.create_link", "shares.revoke_link", "shares.list_links",
     "snapshots.create_snapshot", "snapshots.latest_completed_audit", "snapshots.get_snapshot",
     "snapshots.list_snapshots", "snapshots.verify_snapshot", "snapshots.set_pinned",
+    "audit_diff.get_audit_changes", "audit_diff.compare_audits", "audit_diff.latest_changes",
+    "notification_settings.get_notification_settings", "notification_settings.update_notification_settings",
+    "notification_settings.set_my_subscription", "notification_settings.is_subscribed",
+    "notification_settings.list_notification_log", "notification_settings.send_test_notification",
 }
 
 #: Entry points not scoped to one organization, and why B's member cannot reach A through them.
