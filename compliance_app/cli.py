@@ -16,6 +16,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from compliance_app import commands
+from compliance_app.commands._common import one_line
 from compliance_app.db import DatabaseConfigError
 from compliance_app.schema_version import SchemaVersionError, require_current_schema
 from compliance_app.services.crypto import SecretDecryptionError
@@ -55,7 +56,7 @@ def main() -> None:
     try:
         result = app(standalone_mode=False)
     except (ServiceError, DatabaseConfigError, SecretDecryptionError, KeyConfigError, SchemaVersionError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {one_line(str(exc))}", err=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -64,6 +65,6 @@ def main() -> None:
         sys.exit(1)
     except ClickException as exc:  # usage errors: one line, exit 2
         if exc.format_message():  # empty for "no arguments: help shown"
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            typer.echo(f"error: {one_line(exc.format_message())}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(result if isinstance(result, int) else 0)

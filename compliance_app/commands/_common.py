@@ -28,9 +28,16 @@ def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, default=_default, indent=2, sort_keys=True) + "\n")
 
 
+def one_line(message: str) -> str:
+    """Errors echo what was typed: control and invisible characters (newlines, terminal escapes, bidi
+    overrides, lone surrogates) are shown escaped, so the error stays one line and cannot repaint the
+    terminal."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message)
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """One clear line on stderr and a non-zero exit."""
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {one_line(message)}", err=True)
     raise typer.Exit(code)
 
 

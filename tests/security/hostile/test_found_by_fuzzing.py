@@ -12,6 +12,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import ActivityLog
 from compliance_app.services import dashboard, evidence_files, organizations, risk, scans, shares, snapshots
 from compliance_app.services.errors import NotFound, ValidationError
+from tests.conftest import run_cli
 from tests.security.conftest import World, png_bytes, session_token
 from tests.security.hostile.outcome import fingerprint
 
@@ -86,3 +87,18 @@ def test_a_file_name_with_nul_or_a_lone_surrogate_is_recorded_escaped(world: Wor
         meta = s.exec(select(ActivityLog.meta).where(ActivityLog.action == "evidence.file_uploaded")
                       .order_by(ActivityLog.id.desc())).first()
     assert meta["filename"] == "proof\\x00\\ud800.png"
+
+
+@pytest.mark.parametrize("args", [
+    ("share", "revoke", "\t\n\r"),
+    ("snapshot", "create", "x\ny"),
+    ("member", "add", "--org", "quokka-heavy", "--email", "vic@quokka.example", "--role", "\r"),
+    ("share", "revoke", "\x1b[2J\x1b[31mowned\u202e"),
+])
+def test_cli_errors_stay_one_line_and_show_control_characters_escaped(
+    world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """Was: the error echoed the argument's newline/CR/escape sequence raw (several lines, a repainted terminal)."""
+    code, out, err = run_cli(monkeypatch, capsys, *args)
+    assert code in (1, 2) and out == ""
+    assert err.count("\n") == 1 and "\r" not in err and "\x1b" not in err and "\u202e" not in err, repr(err)
