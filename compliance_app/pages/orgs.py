@@ -70,6 +70,17 @@ class OrgsState(SessionState):
     @rx.event
     def create(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.form_error = ""
+        # Every field's problem at once (the service stops at the first), by the service's own rules.
+        checks = [("name_error", lambda: organizations.validate_name(self.name))]
+        if self.slug:
+            checks.append(("slug_error", lambda: organizations.validate_slug(self.slug)))
+        for field, check in checks:
+            try:
+                check()
+            except ServiceError as exc:
+                setattr(self, field, exc.message)
+        if self.name_error or self.slug_error:
+            return None
         try:
             org = organizations.create_organization(self._actor(), self.name, self.slug or None)
         except AuthenticationRequired:

@@ -71,3 +71,12 @@ def test_one_organizations_list_with_scores_and_plural_audit_counts(db, monkeypa
     state = page_state(monkeypatch, OrgsState, actor_for(user))
     OrgsState.load.fn(state)
     assert [(c["slug"], c["audits"], c["score"]) for c in state.cards] == [("solo", "0 audits", "—")]
+
+
+def test_the_create_form_reports_every_field_error_at_once(db, monkeypatch):
+    state = page_state(monkeypatch, OrgsState, actor_for(make_user()))
+    OrgsState.load.fn(state)
+    OrgsState.set_slug.fn(state, "Not A Slug!")
+    assert OrgsState.create.fn(state) is None
+    assert state.name_error == "Enter an organization name."
+    assert state.slug_error.startswith("The slug may contain only")
