@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import requests
 from github import Auth, Github, GithubException
 
-from compliance_app.providers import endpoints
+from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
 
 DEFAULT_BASE_URL = "https://api.github.com"
@@ -52,6 +52,8 @@ class _Entry:
     done: threading.Event = field(default_factory=threading.Event)
     value: Any = None
     error: CollectionError | None = None
+    #: Call-chain depth at which the value was obtained (providers/callchain.py).
+    depth: int = 0
 
 
 def _next_link(link_header: str | None) -> str | None:
@@ -251,14 +253,17 @@ class GitHubSession:
             except Exception as exc:  # an unexpected shape must not hang other waiters
                 entry.error = CollectionError(f"Unexpected error reading GitHub {name}: {type(exc).__name__}")
             finally:
+                entry.depth = callchain.depth()
                 entry.done.set()
         else:
             entry.done.wait()
+            callchain.reach(entry.depth)
         if entry.error is not None:
             raise entry.error
         return entry.value
 
     def _get(self, path: str, **params: Any) -> Any:
+        callchain.record("github", "GET", path + json.dumps(params, sort_keys=True))
         _, data = self.client().requester.requestJsonAndCheck("GET", path, parameters=params or None)
         return data
 
@@ -269,6 +274,7 @@ class GitHubSession:
         query: dict[str, Any] | None = {**params, "per_page": 100}
         items: list[Any] = []
         while url:
+            callchain.record("github", "GET", url + json.dumps(query, sort_keys=True))
             headers, data = requester.requestJsonAndCheck("GET", url, parameters=query)
             items.extend(data or [])
             url, query = _next_link(headers.get("link")), None
@@ -444,6 +450,7 @@ class GitHubSession:
         """
         def read() -> bool:
             requester = self.client().requester
+            callchain.record("github", "GET", f"/repos/{repo}/vulnerability-alerts")
             status, headers, body = requester.requestJson("GET", f"/repos/{repo}/vulnerability-alerts")
             if status == 204:
                 return True

@@ -48,6 +48,7 @@ from compliance_app.models import (
     RiskAcceptanceException,
 )
 from compliance_app.models.types import utcnow
+from compliance_app.providers import callchain
 from compliance_app.providers.base import CollectionError
 from compliance_app.services import audit_queue, integrations
 from compliance_app.services.questions import sync_questions_in
@@ -199,6 +200,7 @@ def is_accepted(rules: dict[int, list[str | None]], question_id: int, resource_i
 
 def run_check(check: Check, session: Any, scope: str) -> list[Finding]:
     """Run one check; whatever goes wrong becomes one ERROR finding with the reason."""
+    callchain.start_chain()  # pool threads are reused: a check's API calls do not follow the previous check's
     try:
         findings = check.run(session)
     except CollectionError as exc:

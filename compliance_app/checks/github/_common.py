@@ -7,6 +7,7 @@ A subclass collects through the provider session (`collect`) and decides in a pu
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -106,6 +107,7 @@ class RepositoryCheck(Check):
         if workers == 1 or len(targets) < 2:
             results = [one(r) for r in targets]
         else:  # per-repository reads are independent; results keep the repository order
+            contexts = [contextvars.copy_context() for _ in targets]  # API call chains continue per repo
             with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
-                results = list(pool.map(one, targets))
+                results = list(pool.map(lambda c, r: c.run(one, r), contexts, targets))
         return [f for f in [*results, unseen_repositories(session, self.public_only)] if f is not None]

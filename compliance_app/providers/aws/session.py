@@ -11,6 +11,9 @@ reason a person can act on; the reason never contains secret values.
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import json
 import logging
 import re
 import threading
@@ -24,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import create_loader
 
-from compliance_app.providers import endpoints
+from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.aws.collectors import COLLECTORS
 from compliance_app.providers.aws.errors import describe_assume_role_error, describe_error
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
@@ -80,10 +83,12 @@ class AwsSession:
         self._lock = threading.Lock()
         self._plan_lock = threading.Lock()
         self._plan: RegionPlan | None = None
+        self._plan_depth = 0
         self._pool: ThreadPoolExecutor | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._key_locks: dict[tuple[str, str | None], threading.Lock] = {}
-        self._cache: dict[tuple[str, str | None], tuple[bool, Any]] = {}
+        #: (collector, region) -> (succeeded, data or reason, call-chain depth at which it was obtained)
+        self._cache: dict[tuple[str, str | None], tuple[bool, Any, int]] = {}
 
     # -- sessions and clients -------------------------------------------------
     def _client_from(self, session: boto3.Session, service: str, region: str) -> Any:
@@ -91,6 +96,7 @@ class AwsSession:
         if self.endpoint_url:  # a local stand-in (moto server): no {account}. host prefixes, path-style S3
             config = config.merge(Config(inject_host_prefix=False, s3={"addressing_style": "path"}))
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        client.meta.events.register("before-parameter-build", functools.partial(_record_call, region))
         if self.endpoint_url:  # tenant-set: connect only to vetted addresses
             endpoints.pin_boto_client(client)
         if self.endpoint_url and service == "s3control":
@@ -158,6 +164,8 @@ class AwsSession:
         with self._plan_lock:
             if self._plan is None:
                 self._plan = plan_regions(self)
+                self._plan_depth = callchain.depth()
+            callchain.reach(self._plan_depth)
             return self._plan
 
     @property
@@ -172,7 +180,8 @@ class AwsSession:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=REGION_WORKERS, thread_name_prefix="aws-region")
             pool = self._pool
-        return dict(zip(regions, pool.map(fn, regions), strict=True))
+        contexts = [contextvars.copy_context() for _ in regions]  # each region continues the caller's chain
+        return dict(zip(regions, pool.map(lambda c, r: c.run(fn, r), contexts, regions), strict=True))
 
     def coverage(self) -> dict[str, Any]:
         """What this scan covered, for the audit (no secrets): account, regions scanned and skipped."""
@@ -199,7 +208,8 @@ class AwsSession:
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             if key in self._cache:
-                ok, value = self._cache[key]
+                ok, value, depth = self._cache[key]
+                callchain.reach(depth)
                 if ok:
                     return value
                 raise CollectionError(value)
@@ -207,13 +217,13 @@ class AwsSession:
             try:
                 value = COLLECTORS[name](self, region or self.home_region)
             except CollectionError as exc:
-                self._cache[key] = (False, exc.reason)
+                self._cache[key] = (False, exc.reason, callchain.depth())
                 raise
             except (ClientError, BotoCoreError) as exc:
                 reason = describe_error(exc, service, region, self._secrets)
-                self._cache[key] = (False, reason)
+                self._cache[key] = (False, reason, callchain.depth())
                 raise CollectionError(reason) from exc
-            self._cache[key] = (True, value)
+            self._cache[key] = (True, value, callchain.depth())
             return value
 
     def collect_regions(self, name: str) -> dict[str, Any]:
@@ -269,6 +279,12 @@ for _name in ("botocore.endpoint", "botocore.parsers", "botocore.auth", "botocor
     logging.getLogger(_name).addFilter(_CredentialLogFilter())
 
 
+def _record_call(region: str, params: dict[str, Any], model: Any, **_: Any) -> None:
+    """botocore emits before-parameter-build once per API call (each page is a call, retries are not)."""
+    callchain.record(model.service_model.service_name, model.name,
+                     f"{region} {json.dumps(params, sort_keys=True, default=str)}")
+
+
 def _strip_account_host_prefix(request: Any, **_: Any) -> None:
     request.url = re.sub(r"^(https?://)\d{12}\.", r"\1", request.url)
 
@@ -283,6 +299,7 @@ def new_boto_session(key_id: str | None, secret: str | None, token: str | None, 
 def assume_role(base: boto3.Session, role_arn: str, external_id: str | None, region: str,
                 endpoint_url: str | None) -> boto3.Session:
     sts = base.client("sts", region_name=region, endpoint_url=endpoint_url, config=BOTO_CONFIG)
+    sts.meta.events.register("before-parameter-build", functools.partial(_record_call, region))
     if endpoint_url:  # tenant-set: connect only to vetted addresses
         endpoints.pin_boto_client(sts)
     params: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}

@@ -1,0 +1,98 @@
+"""A loopback reverse proxy that adds a fixed latency to every request and counts them per service.
+
+    proxy = LatencyProxy("http://127.0.0.1:5000", latency=0.05).start()   # listens on proxy.url
+    proxy.counts      # Counter({"ec2": 1400, "s3": 1210, ...}) since the last reset()
+
+AWS requests are counted under the service named in their SigV4 credential scope
+(`Credential=KEY/DATE/REGION/SERVICE/aws4_request`), anything else under `label`.
+Threaded (one thread per connection, HTTP/1.1 keep-alive, so clients' connection pools
+work as against a real endpoint); listens on and connects to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"}
+
+
+class LatencyProxy:
+    def __init__(self, target: str, latency: float = 0.0, label: str = "other") -> None:
+        parts = urlsplit(target)
+        if parts.hostname != "127.0.0.1":
+            raise ValueError("the latency proxy only forwards to 127.0.0.1")
+        self.target = (parts.hostname, parts.port or 80)
+        self.latency = latency
+        self.label = label
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+
+    def start(self) -> LatencyProxy:
+        threading.Thread(target=self._server.serve_forever, daemon=True, name="latency-proxy").start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.counts.clear()
+
+    def _count(self, authorization: str | None) -> None:
+        match = _SCOPE.search(authorization or "")
+        with self._lock:
+            self.counts[match.group(1) if match else self.label] += 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            upstream: http.client.HTTPConnection | None = None
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _forward(self) -> None:
+                proxy._count(self.headers.get("Authorization"))
+                if proxy.latency:
+                    time.sleep(proxy.latency)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                for attempt in (1, 2):  # the upstream may have closed an idle keep-alive connection
+                    if self.upstream is None:
+                        self.upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
+                    try:
+                        self.upstream.request(self.command, self.path, body=body, headers=headers)
+                        response = self.upstream.getresponse()
+                        data = response.read()
+                        break
+                    except (ConnectionError, http.client.HTTPException):
+                        self.upstream.close()
+                        self.upstream = None
+                        if attempt == 2:
+                            raise
+                self.send_response(response.status, response.reason)
+                for key, value in response.getheaders():
+                    if key.lower() not in _HOP_BY_HOP | {"content-length"}:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _forward
+
+        return Handler

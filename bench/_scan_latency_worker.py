@@ -1,0 +1,46 @@
+"""One scan of an organization in its own process, for bench/scan_latency.py.
+
+    DATABASE_URL=... python -m bench._scan_latency_worker ORGANIZATION_ID
+
+Prints one JSON line: wall time of the audit, the longest chain of dependent API calls and
+the calls made more than once (from providers/callchain.py), peak RSS of this process, and
+the audit's outcome. A process of its own so its peak RSS is the scan's, not the servers'.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import uuid
+
+
+def main() -> int:
+    from compliance_app.db import session_scope
+    from compliance_app.models import Audit
+    from compliance_app.providers import callchain
+    from compliance_app.services import audit_queue, engine, scans
+    from compliance_app.services.authz import Actor
+
+    org_id = uuid.UUID(sys.argv[1])
+    audit = scans.request_scan(Actor.system("bench"), org_id)
+    audit_queue.claim_audit(audit.id, "bench:1")
+    with callchain.recording() as recorder:
+        start = time.perf_counter()
+        engine.run_audit(audit.id, "bench:1")
+        wall = time.perf_counter() - start
+    with session_scope() as s:
+        done = s.get(Audit, audit.id)
+        outcome = {"status": str(done.status), "score": done.score, "counts": done.counts}
+    # Polling for the credential report repeats one call by design; pages differ by their token.
+    repeated = {f"{svc}:{op} {key[:120]}": n for (svc, op, key), n in recorder.calls.items()
+                if n > 1 and op != "GenerateCredentialReport"}
+    print(json.dumps({"wall": wall, "longest": recorder.longest, "calls": sum(recorder.calls.values()),
+                      "repeated": repeated, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "outcome": outcome}, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,187 @@
+"""A whole scan (AWS and GitHub) against real-world latency: is it as fast as the network allows?
+
+    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900]
+
+A moto server account (moto's default EBS snapshots, 200 buckets, 100 IAM users, 50 KMS
+keys, resources in 3 regions) and the GitHub stand-in with 200 repositories, each reached
+through a loopback proxy (bench/_latency_proxy.py) that adds `latency` to every request;
+the AWS integration is restricted to those 3 regions. The scan runs in a process of its own
+(bench/_scan_latency_worker.py), once with the latency and once without. Everything listens
+on and talks to 127.0.0.1 only; each scan is killed after `timeout` seconds.
+
+Prints the API requests per service, wall time W, the sequential time S (requests x
+latency), the critical path C (longest chain of calls that each needed the previous one's
+answer, recorded by providers/callchain.py, x latency), W0 (no added latency), the scan's
+peak RSS and any API call made twice. Targets: S/W >= 10; W <= 1.5 C + W0; no call made
+twice (retries, pagination and credential-report polling excluded); peak RSS <= 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+from bench._latency_proxy import LatencyProxy
+
+REGIONS = ["us-east-1", "eu-west-1", "us-west-2"]
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+TARGET_SPEEDUP = 10.0
+TARGET_RSS_MB = 250.0
+
+
+def _populate_aws(endpoint: str) -> None:
+    """The account, written straight to moto (not through the proxy)."""
+    import boto3
+
+    def client(service: str, region: str = REGIONS[0]) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=endpoint, **CREDS)
+
+    s3 = client("s3")
+    for i in range(200):
+        region = REGIONS[i % 3]
+        kw = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        client("s3", region).create_bucket(Bucket=f"bench-bucket-{i:03d}", **kw)
+        if i % 10 == 0:
+            s3.put_bucket_versioning(Bucket=f"bench-bucket-{i:03d}", VersioningConfiguration={"Status": "Enabled"})
+    iam = client("iam")
+    iam.create_group(GroupName="developers")
+    policy = iam.create_policy(PolicyName="bench-read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:List*", "Resource": "*"}]}
+    ))["Policy"]["Arn"]
+    for i in range(100):
+        name = f"user-{i:03d}"
+        iam.create_user(UserName=name)
+        if i % 2 == 0:
+            iam.create_login_profile(UserName=name, Password="Bench-password-1!")
+        if i % 3 == 0:
+            iam.create_access_key(UserName=name)
+        if i % 4 == 0:
+            iam.attach_user_policy(UserName=name, PolicyArn=policy)
+        if i % 5 == 0:
+            iam.put_user_policy(UserName=name, PolicyName="inline", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                         "Resource": "*"}]}))
+        iam.add_user_to_group(GroupName="developers", UserName=name)
+    for i in range(50):
+        kms = client("kms", REGIONS[i % 3])
+        key = kms.create_key(Description=f"bench key {i}")["KeyMetadata"]["KeyId"]
+        if i % 2 == 0:
+            kms.enable_key_rotation(KeyId=key)
+    for region in REGIONS:
+        ec2 = client("ec2", region)
+        vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        for i in range(5):
+            group = ec2.create_security_group(GroupName=f"bench-{i}", Description="bench", VpcId=vpc)["GroupId"]
+            if i == 0:
+                ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+                    "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        for i in range(5):
+            ec2.create_volume(AvailabilityZone=f"{region}a", Size=8, Encrypted=i % 2 == 0)
+        client("logs", region).create_log_group(logGroupName=f"/bench/{region}")
+        client("dynamodb", region).create_table(
+            TableName="bench", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+
+
+def _populate_github(server: Any, repos: int) -> None:
+    for i in range(repos):
+        repo = server.add_repo(f"service-{i:03d}", private=i % 3 != 0)
+        if i % 2 == 0:
+            repo.protect(required_pull_request_reviews={"required_approving_review_count": 1})
+    for i in range(12):
+        server.add_member(f"dev{i}", two_factor=i % 5 != 0, role="admin" if i < 2 else "member")
+
+
+def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """One scan in its own process; killed after `timeout` seconds."""
+    done = subprocess.run([sys.executable, "-m", "bench._scan_latency_worker", str(org_id)], env=env,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the scan process failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _table(label: str, counts: dict[str, int], run: dict[str, Any], w0: float, latency: float) -> list[bool]:
+    requests = sum(counts.values())
+    wall, sequential, critical = run["wall"], requests * latency, run["longest"] * latency
+    ratio = sequential / wall
+    bound = 1.5 * critical + w0
+    print(f"\n{label}: {run['outcome']}")
+    print("  API requests per service: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print(f"  requests                 {requests}")
+    print(f"  W  wall time             {wall:8.2f} s")
+    print(f"  S  sequential time       {sequential:8.2f} s   S/W = {ratio:.1f} (target >= {TARGET_SPEEDUP:.0f})")
+    print(f"  C  critical path         {critical:8.2f} s   ({run['longest']} dependent calls)")
+    print(f"  W0 no added latency      {w0:8.2f} s   W <= 1.5 C + W0 = {bound:.2f} s: "
+          f"{'yes' if wall <= bound else 'NO'}")
+    print(f"  peak RSS of the scan     {run['rss_mb']:8.1f} MB (target <= {TARGET_RSS_MB:.0f})")
+    repeated = run["repeated"]
+    print(f"  calls made twice         {len(repeated)}")
+    for call, n in sorted(repeated.items())[:10]:
+        print(f"    {n}x {call}")
+    return [ratio >= TARGET_SPEEDUP, wall <= bound, not repeated, run["rss_mb"] <= TARGET_RSS_MB]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench scan_latency")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
+    parser.add_argument("--repos", type=int, default=200)
+    parser.add_argument("--timeout", type=float, default=900, help="seconds one scan may take")
+    args = parser.parse_args(argv)
+
+    from moto.server import ThreadedMotoServer
+
+    from tests.support.github_server import GitHubServer
+    from tests.support.scratch_db import scratch_database
+
+    os.environ["ALLOW_PRIVATE_ENDPOINTS"] = "true"  # every stand-in listens on 127.0.0.1
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    moto_url = f"http://127.0.0.1:{moto._server.server_port}"
+    aws_proxy = LatencyProxy(moto_url, label="aws").start()
+    github = GitHubServer().start()
+    github_proxy = LatencyProxy(github.base_url, label="github").start()
+    github.base_url = github_proxy.url  # its Link headers (next pages) go through the proxy too
+    try:
+        with scratch_database() as url:
+            from compliance_app.db import session_scope
+            from compliance_app.models import Organization, User
+            from compliance_app.services import engine, integrations
+            from compliance_app.services.authz import Actor
+
+            with session_scope() as s:
+                owner = User(email="bench@example.com", password_hash="x", name="Bench")
+                s.add(owner)
+                s.flush()
+                org = Organization(name="Bench", slug="bench", owner_id=owner.id)
+                s.add(org)
+            actor = Actor.system("bench")
+            integrations.add_aws_integration(actor, org.id, "AKIABENCHBENCHBENCH0", "bench-secret-key-0000",
+                                             regions=REGIONS, endpoint_url=aws_proxy.url)
+            integrations.add_github_integration(actor, org.id, github.token, github.org_login, github_proxy.url)
+            _populate_aws(moto_url)
+            _populate_github(github, args.repos)
+            engine.ensure_questions(engine.default_checks())  # catalog import is not scan time
+            env = {**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"}
+            runs: dict[float, tuple[dict[str, int], dict[str, Any]]] = {}
+            for latency in (0.0, args.latency):
+                for proxy in (aws_proxy, github_proxy):
+                    proxy.latency = latency
+                    proxy.reset()
+                run = _scan(org.id, env, args.timeout)
+                runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
+    finally:
+        for stop in (github_proxy.stop, github.stop, aws_proxy.stop, moto.stop):
+            stop()
+    w0 = runs[0.0][1]["wall"]
+    counts, run = runs[args.latency]
+    ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
+    print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}")
+    return 0 if all(ok) else 1
