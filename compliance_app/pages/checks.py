@@ -13,15 +13,14 @@ from typing import TypedDict
 import reflex as rx
 
 from compliance_app.checks.base import FRAMEWORKS, CheckMeta
-from compliance_app.checks.registry import all_checks
-from compliance_app.components.figures import PROVIDER_LABELS
+from compliance_app.components.figures import PROVIDER_LABELS, severity_badge
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
-from compliance_app.models import Severity
+from compliance_app.services import catalog
+from compliance_app.services.catalog import SEVERITY_ORDER
 from compliance_app.state.org import OrgState
 
 ALL = "all"
-SEVERITY_ORDER = [s.value for s in Severity]
 
 
 class CheckRow(TypedDict):
@@ -53,25 +52,6 @@ def _row(meta: CheckMeta) -> CheckRow:
     }
 
 
-def _matches(meta: CheckMeta, provider: str, severity: str, framework: str, search: str) -> bool:
-    if provider != ALL and str(meta.provider) != provider:
-        return False
-    if severity != ALL and str(meta.severity) != severity:
-        return False
-    if framework != ALL and not meta.frameworks.get(framework):
-        return False
-    if search:
-        haystack = " ".join((meta.key, meta.title, meta.service, meta.description, meta.rationale)).lower()
-        return all(word in haystack for word in search.lower().split())
-    return True
-
-
-def severity_badge(severity: rx.Var | str) -> rx.Component:
-    """Severity as a colored badge; shared with the risks page."""
-    color = rx.match(severity, ("critical", "red"), ("high", "orange"), ("medium", "amber"), "gray")
-    return rx.badge(severity, color_scheme=color, variant="soft")
-
-
 class ChecksState(OrgState):
     rows: list[CheckRow] = []
     total: int = 0
@@ -86,13 +66,12 @@ class ChecksState(OrgState):
     open_mappings: list[Mapping] = []
 
     def _apply(self) -> None:
-        catalog = all_checks()
-        self.total = len(catalog)
-        self.rows = [
-            _row(c.meta)
-            for c in sorted(catalog, key=lambda c: (SEVERITY_ORDER.index(str(c.meta.severity)), c.meta.key))
-            if _matches(c.meta, self.provider, self.severity, self.framework, self.search.strip())
-        ]
+        def chosen(value: str) -> str | None:
+            return None if value == ALL else value
+
+        found, self.total = catalog.list_checks(chosen(self.provider), chosen(self.severity),
+                                                chosen(self.framework), self.search)
+        self.rows = [_row(meta) for meta in found]
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
@@ -133,7 +112,7 @@ class ChecksState(OrgState):
         if self.open_key == key:
             self.open_key = ""
             return
-        meta = next((c.meta for c in all_checks() if c.meta.key == key), None)
+        meta = catalog.get_check(key)
         if meta is None:
             return
         self.open_key = key
