@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         description="Comma-separated Fernet keys, newest first, for integration secrets (key rotation); "
         "the key derived from SECRET_KEY always comes last",
     )
+    signing_key: str = Field(
+        "",
+        description="Ed25519 key snapshots are signed with (base64 of the 32-byte private key, or PEM); "
+        "empty on one machine: generated into DATA_DIR/signing_key on first use",
+    )
     port: int = Field(3000, description="Port `make run` (compliance_app serve) listens on")
     app_url: str = Field(
         "", description="Public base URL used in links; empty means http://localhost:{PORT} (this machine)"

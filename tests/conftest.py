@@ -7,6 +7,7 @@ code under test commits from threads or other processes (worker tests).
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import sys
@@ -21,6 +22,8 @@ from tests.support.github_server import github_server  # noqa: F401 - shared Git
 from tests.support.scratch_db import PG_ADMIN_URL, admin_engine, scratch_database
 
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))  # random per run, shared with subprocesses
+#: One Ed25519 snapshot-signing key per run (base64 of 32 random bytes), shared the same way.
+os.environ.setdefault("SIGNING_KEY", base64.b64encode(secrets.token_bytes(32)).decode())
 os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
 #: The GitHub and AWS stand-ins listen on 127.0.0.1; tests of the SSRF rule turn it off again.
 os.environ.setdefault("ALLOW_PRIVATE_ENDPOINTS", "true")

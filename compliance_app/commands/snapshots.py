@@ -1,11 +1,13 @@
-"""`snapshot create|verify|list` and `share create|revoke` (DESIGN.md §6)."""
+"""`snapshot create|verify|list|export` and `share create|revoke` (DESIGN.md §6)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
 from compliance_app.commands._common import actor, fail, print_json
-from compliance_app.services import shares, snapshots
+from compliance_app.services import shares, snapshot_bundles, snapshots
 from compliance_app.settings import get_settings
 
 
@@ -37,22 +39,40 @@ def register(app: typer.Typer) -> None:
         snapshot_id: int = typer.Argument(..., help="Snapshot id"),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
     ) -> None:
-        """Recompute the checksum; exits 1 when the stored data no longer matches it."""
+        """Recompute the checksum, check the signature and the organization's chain; exits 1
+        when anything does not hold."""
         result = snapshots.verify_snapshot(actor(), snapshot_id)
         if as_json:
             print_json(
                 {"id": result.snapshot_id, "valid": result.valid, "stored": result.stored,
-                 "recomputed": result.recomputed}
+                 "recomputed": result.recomputed, "signature": result.signature, "keyid": result.keyid,
+                 "sequence": result.sequence, "problems": list(result.problems)}
             )
             if not result.valid:
                 raise typer.Exit(1)
             return
         if not result.valid:
-            fail(
-                f"snapshot {result.snapshot_id} is INVALID: stored checksum {result.stored} "
-                f"!= recomputed {result.recomputed}"
-            )
-        typer.echo(f"snapshot {result.snapshot_id} is valid (sha256 {result.stored})")
+            if result.recomputed != result.stored:
+                typer.echo(f"stored checksum {result.stored} != recomputed {result.recomputed}", err=True)
+            for problem in result.problems:
+                typer.echo(f"- {problem}", err=True)
+            fail(f"snapshot {result.snapshot_id} is INVALID")
+        signed = (f"signed (key {result.keyid[:12]}…), sequence {result.sequence}, chain intact"
+                  if result.signature == "valid" else "unsigned (taken before snapshots were signed)")
+        typer.echo(f"snapshot {result.snapshot_id} is valid (sha256 {result.stored}), {signed}")
+
+    @snapshot.command("export")
+    def snapshot_export(
+        snapshot_id: int = typer.Argument(..., help="Snapshot id"),
+        out: Path = typer.Option(..., "--out", help="File to write the bundle to", dir_okay=False),
+    ) -> None:
+        """Write the signed bundle an auditor verifies offline (docs/verify.md)."""
+        bundle = snapshot_bundles.export_bundle(actor(), snapshot_id)
+        try:
+            out.write_bytes(bundle.to_bytes())
+        except OSError as exc:
+            fail(f"could not write {out}: {exc.strerror}")
+        typer.echo(f"wrote {out} (snapshot {snapshot_id}, sha256 {bundle.content['checksum']})")
 
     @snapshot.command("list")
     def snapshot_list(

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from compliance_app.models.types import JSONType, enum_column, ts_column, utcnow
@@ -22,7 +23,13 @@ class LinkDisclosure(StrEnum):
 
 
 class AuditSnapshot(SQLModel, table=True):
+    """One frozen audit. Snapshots taken since issue 19 are also links of their organization's
+    hash chain (`sequence`, `previous_checksum`, both inside `data` too) and carry a DSSE
+    `envelope` signed by the installation (services/snapshot_signing.py); older ones have
+    none of the three and are shown as unsigned."""
+
     __tablename__ = "audit_snapshot"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "sequence", name="uq_audit_snapshot_org_sequence"),)
 
     id: int | None = Field(default=None, primary_key=True)
     audit_id: uuid.UUID = Field(foreign_key="audit.id", index=True, ondelete="CASCADE")
@@ -32,6 +39,43 @@ class AuditSnapshot(SQLModel, table=True):
     is_pinned: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_by_id: uuid.UUID | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    sequence: int | None = Field(default=None)
+    previous_checksum: str | None = Field(default=None, max_length=64)
+    #: SQL NULL (not JSON null) when absent, so "unsigned" is one IS NULL away.
+    envelope: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(
+        sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"), nullable=True))
+
+
+class SnapshotTombstone(SQLModel, table=True):
+    """What retention keeps of a deleted signed snapshot, so the chain still verifies past it:
+    its checksum and predecessor, and its envelope (a tombstone cannot be forged without the
+    installation's key)."""
+
+    __tablename__ = "snapshot_tombstone"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "sequence", name="uq_snapshot_tombstone_org_sequence"),)
+
+    snapshot_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", index=True, ondelete="CASCADE")
+    sequence: int
+    checksum: str = Field(max_length=64)
+    previous_checksum: str | None = Field(default=None, max_length=64)
+    envelope: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    created_at: datetime = Field(sa_column=ts_column(nullable=False))
+    deleted_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+
+
+class SnapshotChainHead(SQLModel, table=True):
+    """The newest link of an organization's chain, written with every signed snapshot.
+
+    Its row is the per-organization lock that serializes creates (SELECT … FOR UPDATE), and
+    it remembers the head after the newest snapshot is gone, so deleting that one shows."""
+
+    __tablename__ = "snapshot_chain_head"
+
+    organization_id: uuid.UUID = Field(foreign_key="organization.id", primary_key=True, ondelete="CASCADE")
+    sequence: int = Field(default=0)
+    checksum: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 
 class PublicLink(SQLModel, table=True):

@@ -183,9 +183,12 @@ def ensure_database_keys() -> Keyring:
 
 def refuse_to_start_with_foreign_keys() -> None:
     """For process entry points (web, worker, serve): one line on stderr and exit 1 when this
-    process's keys are missing, unsafe or not the database's."""
+    process's keys (the snapshot-signing key included) are missing, unsafe or not the database's."""
+    from compliance_app.services.signing import ensure_signing_key  # it builds on this module
+
     try:
         ensure_database_keys()
+        ensure_signing_key()
     except KeyConfigError as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise SystemExit(1) from None

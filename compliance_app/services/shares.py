@@ -95,6 +95,7 @@ class PublicSnapshot:
     data: dict[str, Any]
     checksum: str
     created_at: datetime
+    snapshot_id: int = 0
 
 
 def link_status(link: PublicLink, now: datetime | None = None) -> str:
@@ -211,7 +212,7 @@ def resolve_public(token: str) -> PublicSnapshot:
                 AuditSnapshot.id == snapshot_id
             )
         ).one()
-        return PublicSnapshot(data=row.data, checksum=row.checksum, created_at=row.created_at)
+        return PublicSnapshot(data=row.data, checksum=row.checksum, created_at=row.created_at, snapshot_id=snapshot_id)
 
 
 def is_live_link(token: str) -> bool:

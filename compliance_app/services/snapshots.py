@@ -5,6 +5,10 @@ checksum = SHA-256 of `canonical_bytes(data)`. The document holds only what an o
 reader needs (no secrets, no internal ids besides the audit id). Nothing here updates
 `data` or `checksum`; PostgreSQL's `audit_snapshot_immutable` trigger refuses it anyway.
 Pinning is the one allowed change.
+
+Each new snapshot is also the next link of its organization's signed hash chain
+(services/snapshot_signing.py): its data records its sequence and the previous
+snapshot's checksum, and each proof file's SHA-256, so the signature covers them.
 """
 
 from __future__ import annotations
@@ -46,12 +50,13 @@ from compliance_app.services.authz import (
     parse_uuid,
 )
 from compliance_app.services.errors import ValidationError
+from compliance_app.services.evidence_files import evidence_dir
 from compliance_app.services.scans import MAX_PAGE
 from compliance_app.services.scoring import evidence_groups, score_audit
 from compliance_app.services.snapshot_figures import score_basis, snapshot_checks
 
 #: Bumped if the layout of `data` ever changes, so verifiers know what they read.
-SNAPSHOT_FORMAT = "compliance_app.snapshot/1"
+SNAPSHOT_FORMAT = "compliance_app.snapshot/2"  # 2: chain and proof files' SHA-256
 PAGE_SIZE = 20
 
 #: What we tell people about verifying a downloaded snapshot JSON (page, PDF, CLI).
@@ -125,6 +130,12 @@ class VerifyResult:
     valid: bool
     stored: str
     recomputed: str
+    #: "valid" | "invalid" | "unsigned" (taken before snapshots were signed)
+    signature: str = "unsigned"
+    keyid: str | None = None
+    sequence: int | None = None
+    #: What is wrong beyond the checksum: signature, signed fields, the organization's chain.
+    problems: tuple[str, ...] = ()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -206,10 +217,25 @@ def _evidence_rows(s: Session, audit_id: uuid.UUID) -> list[dict[str, Any]]:
             for r in s.execute(stmt)
         ]
     for row in rows:
+        row["screenshot_sha256"] = None
         if row["screenshot"]:
             # Only the file's name: the private storage path is nobody's business.
             row["screenshot"] = PurePath(row["screenshot"]).name
+            row["screenshot_sha256"] = _file_sha256(row["screenshot"])
     return rows
+
+
+def _file_sha256(name: str) -> str | None:
+    """The proof file's SHA-256, so the signed snapshot covers the file itself; None when the
+    file is not in storage (then nothing about it can be vouched for)."""
+    path = evidence_dir() / name
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _risk_acceptances(s: Session, audit: Audit) -> list[dict[str, Any]]:
@@ -299,36 +325,60 @@ def _summary(snapshot: AuditSnapshot, created_by: str | None, valid: bool | None
     )
 
 
-def _insert(s: Session, actor: Actor, audit: Audit, data: dict[str, Any]) -> AuditSnapshot:
-    """Write the snapshot; on PostgreSQL the canonical text that was hashed is sent as is.
+def _insert(s: Session, actor: Actor, audit: Audit, organization: Organization, data: dict[str, Any]) -> AuditSnapshot:
+    """Write the snapshot as the next signed link of its organization's chain.
 
-    Handing the ORM the dict would serialize megabytes a second time for nothing.
+    The chain head stays locked from reading the place until the commit. On PostgreSQL the
+    canonical text that was hashed is sent as is: handing the ORM the dict would serialize
+    megabytes a second time for nothing.
     """
+    from compliance_app.services import signing, snapshot_signing  # they build on this module
+
+    signer = signing.active_signer(s)
+    link = snapshot_signing.next_link(s, audit.organization_id)
+    data["chain"] = {"sequence": link.sequence, "previous_checksum": link.previous_checksum}
     canonical = canonical_bytes(data)
     snapshot = AuditSnapshot(
+        id=snapshot_signing.reserve_snapshot_id(s),
         audit_id=audit.id,
         organization_id=audit.organization_id,
         data=data,
         checksum=hashlib.sha256(canonical).hexdigest(),
         created_by_id=actor.user_id,
+        sequence=link.sequence,
+        previous_checksum=link.previous_checksum,
     )
+
+    def seal() -> None:
+        snapshot.envelope = signer.envelope(snapshot_signing.payload_bytes(
+            checksum=snapshot.checksum, previous_checksum=link.previous_checksum, sequence=link.sequence,
+            snapshot_id=snapshot.id or 0, organization_id=organization.id, organization_slug=organization.slug,
+            created_at=snapshot.created_at,
+        ))
+
     if s.get_bind().dialect.name != "postgresql":
         s.add(snapshot)
-        s.flush()
-        return snapshot
-    snapshot.id = s.execute(
-        sa.insert(AuditSnapshot)
-        .values(
-            audit_id=snapshot.audit_id,
-            organization_id=snapshot.organization_id,
-            data=sa.cast(sa.literal(canonical.decode("utf-8"), sa.Text), JSONB),
-            checksum=snapshot.checksum,
-            created_by_id=snapshot.created_by_id,
-            created_at=snapshot.created_at,
-            is_pinned=False,
+        s.flush()  # the id comes from the insert here (no trigger to refuse the envelope after it)
+        seal()
+    else:
+        seal()
+        s.execute(
+            sa.insert(AuditSnapshot)
+            .values(
+                id=snapshot.id,
+                audit_id=snapshot.audit_id,
+                organization_id=snapshot.organization_id,
+                data=sa.cast(sa.literal(canonical.decode("utf-8"), sa.Text), JSONB),
+                checksum=snapshot.checksum,
+                created_by_id=snapshot.created_by_id,
+                created_at=snapshot.created_at,
+                is_pinned=False,
+                sequence=snapshot.sequence,
+                previous_checksum=snapshot.previous_checksum,
+                envelope=snapshot.envelope,
+            )
         )
-        .returning(AuditSnapshot.id)
-    ).scalar_one()
+    snapshot_signing.advance_head(s, audit.organization_id, link.sequence, snapshot.checksum)
     return snapshot
 
 
@@ -344,7 +394,7 @@ def create_snapshot(actor: Actor, audit_id: uuid.UUID | str) -> SnapshotSummary:
                 f"Audit {audit_uuid} is {audit.status}: only a completed audit can be snapshotted."
             )
         data = build_snapshot_data(s, audit, access.organization)
-        snapshot = _insert(s, actor, audit, data)
+        snapshot = _insert(s, actor, audit, access.organization, data)
         activity.record(
             s, actor, "snapshot.create", organization_id=audit.organization_id,
             target=f"snapshot:{snapshot.id}", meta={"audit_id": str(audit.id), "checksum": snapshot.checksum},
@@ -400,11 +450,16 @@ def list_snapshots(
 
 
 def verify_snapshot(actor: Actor, snapshot_id: int) -> VerifyResult:
-    """Recompute the checksum from the stored data; any change to data shows as invalid."""
+    """Recompute the checksum from the stored data, check the signature and that the signed
+    payload names this row (checksum, place, time), and walk the organization's chain."""
+    from compliance_app.services import snapshot_signing  # it builds on this module
+
     with session_scope() as s:
         snapshot = _load_authorized(s, actor, snapshot_id, Permission.READ)
         recomputed = compute_checksum(snapshot.data)
-        return VerifyResult(snapshot.id or 0, recomputed == snapshot.checksum, snapshot.checksum, recomputed)
+        check = snapshot_signing.verify(s, snapshot)
+        return VerifyResult(snapshot.id or 0, check.valid, snapshot.checksum, recomputed, check.signature,
+                            check.keyid, check.sequence, tuple(check.problems))
 
 
 def set_pinned(actor: Actor, snapshot_id: int, pinned: bool) -> SnapshotSummary:
@@ -429,24 +484,31 @@ def apply_retention(now: datetime | None = None) -> int:
     """Delete unpinned snapshots older than their organization's retention; returns how many.
 
     A system job (worker, operator): no actor. Public links go with their snapshot through
-    the foreign key's ON DELETE CASCADE.
+    the foreign key's ON DELETE CASCADE. A signed snapshot leaves a tombstone (checksum,
+    predecessor, envelope) so the chain still verifies past it.
     """
+    from compliance_app.services import snapshot_signing  # it builds on this module
+
     now = now or utcnow()
     deleted = 0
     with session_scope() as s:
         orgs = s.exec(select(Organization.id, Organization.snapshot_retention_days)).all()
         for org_id, days in orgs:
-            result = s.execute(
+            gone = s.execute(
                 sa.delete(AuditSnapshot).where(
                     AuditSnapshot.organization_id == org_id,
                     AuditSnapshot.is_pinned == sa.false(),
                     AuditSnapshot.created_at < now - timedelta(days=days),
-                )
-            )
-            if result.rowcount:
-                deleted += result.rowcount
+                ).returning(AuditSnapshot.id, AuditSnapshot.organization_id, AuditSnapshot.sequence,
+                            AuditSnapshot.checksum, AuditSnapshot.previous_checksum, AuditSnapshot.envelope,
+                            AuditSnapshot.created_at)
+            ).all()
+            for row in gone:
+                snapshot_signing.tombstone(s, AuditSnapshot(**row._asdict(), data={}))
+            if gone:
+                deleted += len(gone)
                 activity.record(
                     s, Actor.system("retention"), "snapshot.retention", organization_id=org_id,
-                    meta={"deleted": result.rowcount, "retention_days": days},
+                    meta={"deleted": len(gone), "retention_days": days},
                 )
     return deleted

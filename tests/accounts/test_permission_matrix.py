@@ -45,6 +45,8 @@ from compliance_app.services import (
     risk,
     scans,
     shares,
+    snapshot_bundles,
+    snapshot_signing,
     snapshots,
 )
 from compliance_app.services import organizations as orgs
@@ -314,6 +316,10 @@ MATRIX += [
     Rule("snapshots.get_snapshot", lambda a, w: snapshots.get_snapshot(a, _snapshot_id(w)), "viewer"),
     Rule("snapshots.verify_snapshot", lambda a, w: snapshots.verify_snapshot(a, _snapshot_id(w)), "viewer"),
     Rule("snapshots.set_pinned", lambda a, w: snapshots.set_pinned(a, _snapshot_id(w), True), "admin"),
+    Rule("snapshot_bundles.export_bundle", lambda a, w: snapshot_bundles.export_bundle(a, _snapshot_id(w)),
+         "viewer"),
+    Rule("snapshot_signing.chain_overview",
+         lambda a, w: snapshot_signing.chain_overview(a, w.org.id, [_snapshot_id(w)]), "viewer"),
     Rule("shares.create_link", lambda a, w: shares.create_link(a, _snapshot_id(w), label="auditor"), "admin"),
     Rule("shares.revoke_link", lambda a, w: shares.revoke_link(a, _link_id(w)), "admin"),
 ]
