@@ -21,6 +21,7 @@ ORG_NAV: list[tuple[str, str, str]] = [
     ("Snapshots", "camera", "/snapshots"),
     ("Members", "users", "/members"),
     ("Activity", "history", "/activity"),
+    ("Notifications", "bell", "/notifications"),
     ("Settings", "settings", "/settings"),
     ("Billing", "credit-card", "/billing"),
 ]

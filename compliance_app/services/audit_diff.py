@@ -290,7 +290,9 @@ def summary_line(changes: Mapping[str, Any]) -> str:
                        ("added", "new in the catalog")):
         if checks[name]:
             parts.append(f"{_plural(len(checks[name]), 'check')} {text}")
-    moved = sum(1 for r in changes["resources"] if r["newly_failing"]["count"] or r["fixed"]["count"])
+    named = {c["key"] for c in (*checks["started_failing"], *checks["fixed"], *checks["accepted"])}
+    moved = sum(1 for r in changes["resources"]
+                if r["key"] not in named and (r["newly_failing"]["count"] or r["fixed"]["count"]))
     if moved:
         parts.append(f"resources changed in {_plural(moved, 'check')}")
     score = changes["score"]

@@ -85,6 +85,8 @@ def test_crafted_pair_every_kind_of_change_stored_at_completion(db: str) -> None
     line = audit_diff.summary_line(changes)
     assert line.startswith("2 checks started failing; 1 check fixed; 1 check accepted as a risk; ")
     assert f"score {first.score} → {second.score}" in line
+    # resources are counted apart only for checks the line does not already name (here: mixed)
+    assert "; resources changed in 1 check; " in line
 
 
 def test_an_unchanged_scan_is_marked_unchanged(db: str) -> None:
