@@ -62,7 +62,7 @@ class BillingState(OrgState):
         self.plan_name = plan.name
         self.subscription_status = overview.subscription_status
         self.has_billing_account = overview.has_billing_account
-        self.can_upgrade = overview.billing_enabled and overview.subscription_status in ("free", "canceled")
+        self.can_upgrade = overview.can_upgrade
         self.scan_frequency = overview.scan_frequency
         self.effective_scan_frequency = overview.effective_scan_frequency
         self.frequencies = plan.scan_frequencies

@@ -153,6 +153,12 @@ class BillingOverview:
     github_integrations: int
     aws_integrations: int
     active_public_links: int
+    #: Whether "Upgrade" is offered: billing configured and no subscription in force.
+    can_upgrade: bool = False
+
+
+#: Subscription states from which an organization may start a checkout.
+UPGRADABLE_STATUSES = frozenset({SubscriptionStatus.FREE.value, SubscriptionStatus.CANCELED.value})
 
 
 def get_billing_overview(actor: Actor, org_id: uuid.UUID) -> BillingOverview:
@@ -170,6 +176,8 @@ def get_billing_overview(actor: Actor, org_id: uuid.UUID) -> BillingOverview:
             github_integrations=plans.count_integrations(s, org, Provider.GITHUB),
             aws_integrations=plans.count_integrations(s, org, Provider.AWS),
             active_public_links=plans.count_active_links(s, org),
+            can_upgrade=plans.billing_enabled()
+            and SubscriptionStatus(org.subscription_status).value in UPGRADABLE_STATUSES,
         )
 
 

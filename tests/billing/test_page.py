@@ -54,3 +54,18 @@ def test_billing_off_page_says_not_configured(billing_off, db, monkeypatch):
     rendered = str(billing_page().render())
     assert "Billing is not configured on this installation" in rendered
     assert "every organization has all features" in rendered
+
+
+def test_who_may_upgrade_is_the_service_s_rule(billing_on, db):
+    from compliance_app.db import session_scope
+    from compliance_app.models import Organization, SubscriptionStatus
+    from compliance_app.services import billing
+
+    owner = make_user()
+    org = make_org(owner)
+    assert billing.get_billing_overview(actor_for(owner), org.id).can_upgrade
+    for status, allowed in ((SubscriptionStatus.ACTIVE, False), (SubscriptionStatus.PAST_DUE, False),
+                            (SubscriptionStatus.CANCELED, True)):
+        with session_scope() as s:
+            s.get(Organization, org.id).subscription_status = status
+        assert billing.get_billing_overview(actor_for(owner), org.id).can_upgrade is allowed, status
