@@ -57,7 +57,7 @@ from compliance_app.providers.endpoints import (
     check_url,
 )
 from compliance_app.services.audit_queue import db_now
-from compliance_app.services.crypto import decrypt_json
+from compliance_app.services.crypto import SecretDecryptionError, decrypt_json
 from compliance_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def deliver(outbox_id: int, worker_id: str) -> Outcome | None:
         channel, recipient, subject, body = row.channel, row.recipient, row.subject, row.body
         try:
             url = webhook_url(s, row.organization_id) if channel == NotificationChannel.WEBHOOK else None
-        except Exception:  # undecryptable: reported like any delivery error, never with the token
+        except SecretDecryptionError:  # other keys than the ones it was stored under: said as "no webhook"
             url = None
     error: str | None = None
     try:

@@ -287,3 +287,16 @@ def test_members_opt_in_for_themselves(db, channels) -> None:
         assert notifications.audience(s, org.id).emails == ["viewer@acme.test", "auditor@example.com"]
     ns.set_my_subscription(actor_for(viewer), org.id, False)
     assert ns.get_notification_settings(Actor.system(), org.id).subscribers == []
+
+
+def test_an_audit_the_reaper_gives_up_on_is_a_scan_problem(db, channels) -> None:
+    org = make_org(owner=make_user())
+    configure(channels, org, webhook=False)
+    past = utcnow() - timedelta(minutes=10)
+    with session_scope() as s:
+        audit = Audit(organization_id=org.id, status=AuditStatus.RUNNING, worker_id="gone:1",
+                      attempts=get_settings().audit_max_attempts, lease_expires_at=past, started_at=past)
+        s.add(audit)
+    assert audit_queue.reap_expired_leases().failed == [audit.id]
+    (row,) = outbox()
+    assert row.subject == f"[{org.name}] The scan failed" and "stopped responding" in row.body
