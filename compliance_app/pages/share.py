@@ -18,6 +18,7 @@ import reflex as rx
 
 from compliance_app.components.figures import STATUS_COLORS, score_color_css, score_ring
 from compliance_app.components.layout import centered_card
+from compliance_app.components.share_signature import share_signature_card
 from compliance_app.services.errors import NotFound
 from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
 from compliance_app.services.shares import LINK_NOT_FOUND, resolve_public
@@ -332,6 +333,7 @@ def _report() -> rx.Component:
             ),
             width="100%",
         ),
+        share_signature_card(),
         rx.heading("Evidence (", ShareState.total_evidence, ")", size="4"),
         rx.foreach(ShareState.sections, _section),
         rx.text("Shared through compliance_app. Snapshot taken ", ShareState.snapshot_date, ".",

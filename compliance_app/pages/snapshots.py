@@ -14,7 +14,7 @@ import reflex as rx
 
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
-from compliance_app.services import dashboard, shares, snapshots
+from compliance_app.services import dashboard, shares, snapshot_signing, snapshots
 from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
 from compliance_app.state.org import OrgState
@@ -37,6 +37,8 @@ def _audit_label(a: dashboard.AuditRow) -> str:
 class SnapshotsState(OrgState):
     rows: list[dict[str, str]] = []
     links: list[dict[str, str]] = []
+    #: The organization's signed chain: its newest link (the share page shows it too).
+    chain_head: str = ""
     page: int = 1
     pages: int = 1
     #: Completed audits the create form offers (newest first), and the one chosen: the newest
@@ -54,6 +56,9 @@ class SnapshotsState(OrgState):
         actor, org_id = self._actor(), self._org_uuid()
         result = snapshots.list_snapshots(actor, org_id, self.page)
         self.pages = result.pages
+        chain = snapshot_signing.chain_overview(actor, org_id, [item.id for item in result.items])
+        self.chain_head = (f"Chain head: sequence {chain.head.sequence}, sha256 {chain.head.checksum}"
+                           if chain.head else "")
         self.rows = [
             {
                 "id": str(item.id),
@@ -66,6 +71,7 @@ class SnapshotsState(OrgState):
                 "valid": "valid" if item.valid else "invalid",
                 "pinned": "yes" if item.is_pinned else "",
                 "by": item.created_by or "",
+                "signature": chain.labels.get(item.id, ""),
             }
             for item in result.items
         ]
@@ -181,6 +187,8 @@ def _snapshot_row(row: rx.Var) -> rx.Component:
         rx.table.cell(row["evidence"]),
         rx.table.cell(rx.tooltip(rx.code(row["short"]), content=row["checksum"])),
         rx.table.cell(_verification(row["valid"])),
+        rx.table.cell(rx.text(row["signature"], size="1", color_scheme="gray"), data_testid="snapshot-signature",
+                      max_width="22em"),
         rx.table.cell(rx.cond(row["pinned"] == "yes", rx.badge("pinned", color_scheme="indigo"), "")),
         rx.table.cell(
             rx.cond(
@@ -201,10 +209,13 @@ def _snapshot_row(row: rx.Var) -> rx.Component:
 
 
 def _snapshot_table() -> rx.Component:
-    headers = ["#", "Created", "Audit", "Score", "Evidence", "Checksum", "Integrity", "", ""]
+    headers = ["#", "Created", "Audit", "Score", "Evidence", "Checksum", "Integrity", "Signature", "", ""]
     return rx.cond(
         SnapshotsState.rows.length() > 0,
         rx.vstack(
+            rx.cond(SnapshotsState.chain_head != "",
+                    rx.text(SnapshotsState.chain_head, size="1", color_scheme="gray", data_testid="chain-head",
+                            style={"word-break": "break-all"})),
             rx.table.root(
                 rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
                 rx.table.body(rx.foreach(SnapshotsState.rows, _snapshot_row)),
