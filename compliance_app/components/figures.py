@@ -45,6 +45,27 @@ def when(dt: datetime | None) -> str:
     return f"{dt.day} {dt:%b %Y, %H:%M} UTC"
 
 
+def iso_utc(dt: datetime | None) -> str:
+    """ISO 8601 in UTC ('2026-11-27T14:05:00Z'): what local_time() reads, and what exports carry."""
+    if dt is None:
+        return ""
+    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
+    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def local_time(iso: rx.Var | str, utc_text: rx.Var | str, **props: object) -> rx.Component:
+    """A moment in the reader's own locale and time zone, with the UTC time on hover: every page
+    shows dates this one way. `iso` comes from iso_utc(), `utc_text` from when()."""
+    iso = rx.Var.create(iso)
+    shown = rx.Var(
+        _js_expr=f"(({iso}) ? new Date({iso}).toLocaleString(undefined, "
+        '{dateStyle: "medium", timeStyle: "short"}) : "")',
+        _var_type=str,
+        _var_data=iso._get_all_var_data(),  # keeps the state (or foreach row) it reads from
+    )
+    return rx.el.time(shown, date_time=iso, title=utc_text, **props)
+
+
 def day(dt: datetime | None) -> str:
     """'27 Nov 2026' (empty for None): a date without a time, such as an expiry."""
     if dt is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager
@@ -36,7 +37,8 @@ class ActivityState(OrgState):
         self.total = result.total
         self.rows = [
             {
-                "when": r.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                "when": when(r.created_at),
+                "when_iso": iso_utc(r.created_at),
                 "actor": r.actor,
                 "what": activity.sentence(r.action, r.actor, r.target, r.meta),
                 "ip": str(r.meta.get("ip", "")),
@@ -61,7 +63,7 @@ class ActivityState(OrgState):
 
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.text(r["when"], size="1")),
+        rx.table.cell(rx.text(local_time(r["when_iso"], r["when"]), size="1")),
         rx.table.cell(rx.text(r["what"], size="2", class_name="activity-sentence")),
         rx.table.cell(rx.text(r["ip"], size="1", color_scheme="gray")),
     )

@@ -21,6 +21,8 @@ from compliance_app.components.figures import (
     SEVERITY_COLORS,
     day,
     duration,
+    iso_utc,
+    local_time,
     severity_badge,
     status_badge,
     status_label,
@@ -112,6 +114,7 @@ class AuditDetailState(PagedListState, OrgState):
             "status_label": status_label(a.status),
             "score": "—" if a.score is None else str(a.score),
             "created": when(a.created_at),
+            "created_iso": iso_utc(a.created_at),
             "duration": duration(a.created_at, a.finished_at),
             "by": a.triggered_by or "a scheduled scan",
             "error": a.error or a.problem or "",
@@ -425,7 +428,8 @@ def _header() -> rx.Component:
         rx.flex(
             rx.vstack(
                 rx.hstack(status_badge(h["status"], h["status_label"]),
-                          rx.text(h["created"], weight="medium"), align="center", wrap="wrap"),
+                          rx.text(local_time(h["created_iso"], h["created"]), weight="medium"), align="center",
+                          wrap="wrap"),
                 rx.text("Triggered by ", h["by"], rx.cond(h["duration"] != "", " · took " + h["duration"], ""),
                         size="2", color_scheme="gray"),
                 rx.cond(h["scored"] != "", rx.text(h["scored"], size="2", weight="medium", class_name="scored-text")),

@@ -6,7 +6,7 @@ from datetime import date
 
 import reflex as rx
 
-from compliance_app.components.figures import duration, status_badge, status_label, when
+from compliance_app.components.figures import duration, iso_utc, local_time, status_badge, status_label, when
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
 from compliance_app.components.table import pager, scroll_table
@@ -49,6 +49,7 @@ class AuditsState(PagedListState, OrgState):
                 "status_label": status_label(a.status),
                 "score": "—" if a.score is None else str(a.score),
                 "created": when(a.created_at),
+                "created_iso": iso_utc(a.created_at),
                 "duration": duration(a.created_at, a.finished_at),
                 "pass": str(a.counts["PASS"]),
                 "fail": str(a.counts["FAIL"]),
@@ -95,7 +96,8 @@ class AuditsState(PagedListState, OrgState):
 def _row(row: rx.Var) -> rx.Component:
     href = "/o/" + AuditsState.org_slug + "/audits/" + row["id"]
     return rx.table.row(
-        rx.table.cell(rx.link(row["created"], href=href, weight="medium", white_space="nowrap")),
+        rx.table.cell(rx.link(local_time(row["created_iso"], row["created"]), href=href, weight="medium",
+                              white_space="nowrap")),
         rx.table.cell(status_badge(row["status"], row["status_label"])),
         rx.table.cell(rx.text(row["score"], weight="bold")),
         rx.table.cell(rx.cond(

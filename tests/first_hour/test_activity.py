@@ -21,3 +21,15 @@ def test_entries_read_as_sentences():
     assert sentence("something.new", "ann", "x:1", {}) == "ann: something.new (x:1)."
     for action in SENTENCES:  # every template formats whatever the meta holds
         assert sentence(action, "ann", "", {}).endswith(".")
+
+
+def test_dates_are_iso_utc_underneath_and_the_page_formats_them_in_the_reader_s_locale():
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from compliance_app.components.figures import iso_utc, local_time
+
+    moment = datetime(2026, 11, 27, 15, 5, 9, 123, tzinfo=timezone(timedelta(hours=1)))
+    assert iso_utc(moment) == "2026-11-27T14:05:09Z"
+    assert iso_utc(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00Z" and iso_utc(None) == ""
+    rendered = str(local_time("2026-11-27T14:05:09Z", "27 Nov 2026, 14:05 UTC").render())
+    assert "toLocaleString" in rendered and "27 Nov 2026, 14:05 UTC" in rendered  # UTC on hover
