@@ -89,6 +89,10 @@ class Audience:
     def wants(self, rule: NotificationRule) -> bool:
         return rule == NotificationRule.TEST or bool(self.rules.get(rule.value, True))
 
+    def reachable(self) -> bool:
+        """Some channel would get a message (so a digest is worth composing)."""
+        return self.has_webhook or bool(self.emails and email_enabled())
+
 
 def subscriber_emails(s: Session, organization_id: uuid.UUID) -> list[str]:
     """Active members who opted in (a member who left stops getting mail at once)."""
@@ -326,7 +330,7 @@ def enqueue_reminders(now: datetime | None = None) -> int:
         for organization in organizations:
             who = audience(s, organization.id)
             week = digest_due(who.timezone, now)
-            if week is None or not who.wants(NotificationRule.WEEKLY_DIGEST):
+            if week is None or not who.wants(NotificationRule.WEEKLY_DIGEST) or not who.reachable():
                 continue
             already = s.exec(select(NotificationOutbox.id).where(
                 NotificationOutbox.dedupe_key.startswith(f"weekly_digest:{organization.id}:{week}:"))).first()

@@ -300,3 +300,15 @@ def test_an_audit_the_reaper_gives_up_on_is_a_scan_problem(db, channels) -> None
     assert audit_queue.reap_expired_leases().failed == [audit.id]
     (row,) = outbox()
     assert row.subject == f"[{org.name}] The scan failed" and "stopped responding" in row.body
+
+
+def test_the_digest_is_queued_once_per_week_and_only_when_someone_would_get_it(db, channels) -> None:
+    org = make_org(owner=make_user())
+    ns.update_notification_settings(Actor.system(), org.id, timezone="Asia/Tokyo")
+    monday = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 10:00 in Tokyo
+    assert notifications.enqueue_reminders(monday) == 0  # nobody to send it to
+    configure(channels, org, webhook=False)
+    assert notifications.enqueue_reminders(monday) == 1
+    assert notifications.enqueue_reminders(monday + timedelta(hours=2)) == 0
+    assert [o.subject for o in outbox()] == [f"[{org.name}] Weekly digest 2026-W49"]
+    assert notifications.enqueue_reminders(monday + timedelta(days=7)) == 1  # next Monday
