@@ -18,7 +18,7 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,12 +27,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, col, select
 
 from compliance_app.db import session_scope
+from compliance_app.models.organization import Organization
 from compliance_app.models.snapshot import AuditSnapshot, SnapshotChainHead, SnapshotTombstone
 from compliance_app.models.types import utcnow
 from compliance_app.services import signing
 from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.snapshots import authorize_org, canonical_bytes, compute_checksum
 
+#: How far a tombstone's deletion time may lie ahead of this clock (machines disagree a little).
+CLOCK_SKEW = timedelta(hours=1)
 #: The fields of a signed payload, in the issue's words; nothing else may appear.
 PAYLOAD_FIELDS = ("checksum", "redacted_checksum", "previous_checksum", "sequence", "snapshot_id",
                   "organization_id", "organization_slug", "created_at")
@@ -194,9 +197,12 @@ def _entries(s: Session, organization_id: uuid.UUID, keys: dict[str, Ed25519Publ
                sa.or_(col(AuditSnapshot.sequence).is_not(None), col(AuditSnapshot.envelope).is_not(None)))
     ).all()
     tombs = s.exec(select(SnapshotTombstone).where(SnapshotTombstone.organization_id == organization_id)).all()
-    members = [(r.id, r.envelope, r.created_at, False) for r in rows] + [
-        (t.snapshot_id, t.envelope, t.created_at, True) for t in tombs]
-    for snapshot_id, envelope, created_at, tombstone in members:
+    retention_days = s.execute(sa.select(Organization.snapshot_retention_days)
+                               .where(Organization.id == organization_id)).scalar_one()
+    members = [(r.id, r.envelope, r.created_at, None) for r in rows] + [
+        (t.snapshot_id, t.envelope, t.created_at, t.deleted_at) for t in tombs]
+    for snapshot_id, envelope, created_at, deleted_at in members:
+        tombstone = deleted_at is not None
         payload, _keyid, why = _open(envelope, keys)
         what = f"tombstone of snapshot {snapshot_id}" if tombstone else f"snapshot {snapshot_id}"
         if payload is None:
@@ -208,6 +214,14 @@ def _entries(s: Session, organization_id: uuid.UUID, keys: dict[str, Ed25519Publ
         if payload["created_at"] != iso_utc(created_at):
             problems.append(f"{what}: created_at {iso_utc(created_at)} differs from the signed time "
                             f"{payload['created_at']} (backdated?)")
+        if deleted_at is not None and not (
+                datetime.fromisoformat(payload["created_at"]) + timedelta(days=retention_days) <= deleted_at
+                <= utcnow() + CLOCK_SKEW):
+            # Its envelope can be copied from the deleted row: what retention alone can do is
+            # delete a snapshot older than the retention, and the signed time says how old it was.
+            problems.append(f"{what}: signed at {payload['created_at']}, it was younger than the "
+                            f"{retention_days}-day retention when deleted ({iso_utc(deleted_at)}): it was "
+                            "deleted by hand")
         found.append(_Entry(snapshot_id, payload["sequence"], payload["checksum"], payload["previous_checksum"],
                             payload["created_at"], tombstone))
     return sorted(found, key=lambda e: (e.sequence, e.snapshot_id))
@@ -259,14 +273,14 @@ def verify(s: Session, snapshot: AuditSnapshot) -> Check:
     return result
 
 
-def tombstone(s: Session, snapshot: AuditSnapshot) -> None:
+def tombstone(s: Session, snapshot: AuditSnapshot, deleted_at: datetime) -> None:
     """Keep what the chain needs of a signed snapshot that retention deletes."""
     if snapshot.sequence is None or snapshot.envelope is None:
         return
     s.add(SnapshotTombstone(
         snapshot_id=snapshot.id, organization_id=snapshot.organization_id, sequence=snapshot.sequence,
         checksum=snapshot.checksum, previous_checksum=snapshot.previous_checksum, envelope=snapshot.envelope,
-        created_at=snapshot.created_at,
+        created_at=snapshot.created_at, deleted_at=deleted_at,
     ))
 
 

@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +24,8 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from compliance_app.db import get_engine, session_scope
-from compliance_app.models import AuditSnapshot, Evidence
+from compliance_app.models import AuditSnapshot, Evidence, Organization
 from compliance_app.models.snapshot import SnapshotTombstone
-from compliance_app.models.types import utcnow
 from compliance_app.services import shares, signing, snapshot_bundles, snapshot_signing, snapshots
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import ValidationError
@@ -288,7 +286,10 @@ def test_retention_keeps_a_tombstone_so_later_links_still_verify(db):
     actor, org, (a, b, c) = _chain()
     snapshots.set_pinned(actor, a.id, True)
     snapshots.set_pinned(actor, c.id, True)
-    assert snapshots.apply_retention(now=utcnow() + timedelta(days=400)) == 1
+    assert snapshots.apply_retention() == 0
+    with session_scope() as s:
+        s.get(Organization, org.id).snapshot_retention_days = 0  # every unpinned snapshot has expired
+    assert snapshots.apply_retention() == 1
     with session_scope() as s:
         stone = s.get(SnapshotTombstone, b.id)
         assert (stone.sequence, stone.checksum, stone.previous_checksum) == (2, b.checksum, a.checksum)
@@ -296,6 +297,21 @@ def test_retention_keeps_a_tombstone_so_later_links_still_verify(db):
     assert result.valid, result.problems
     labels = snapshot_signing.chain_overview(actor, org.id, [c.id]).labels
     assert labels[c.id].endswith(f"chained to snapshot #{b.id} (expired, tombstone kept)")
+
+
+def test_a_tombstone_forged_for_a_recent_snapshot_is_named(db):
+    """Whoever can delete a row can copy its envelope into a tombstone; retention only deletes
+    snapshots older than the retention, and the signed time tells."""
+    actor, _org, (_a, b, c) = _chain()
+    with session_scope() as s:
+        row = s.get(AuditSnapshot, b.id)
+        s.add(SnapshotTombstone(snapshot_id=row.id, organization_id=row.organization_id, sequence=row.sequence,
+                                checksum=row.checksum, previous_checksum=row.previous_checksum,
+                                envelope=row.envelope, created_at=row.created_at))
+    _sql("DELETE FROM audit_snapshot WHERE id = :b", b=b.id)
+    result = snapshots.verify_snapshot(actor, c.id)
+    assert not result.valid
+    assert any("younger than the 90-day retention when deleted" in p for p in result.problems), result.problems
 
 
 def test_a_snapshot_taken_before_signing_is_shown_unsigned_and_the_chain_starts_after_it(db):
