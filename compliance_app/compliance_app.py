@@ -10,6 +10,7 @@ import reflex as rx
 from compliance_app import pages
 from compliance_app.api import create_api
 from compliance_app.schema_version import refuse_to_start_with_another_schema
+from compliance_app.security_headers import SecurityHeaders
 from compliance_app.services.keys import refuse_to_start_with_foreign_keys
 
 
@@ -22,8 +23,9 @@ def _import_pages() -> None:
 _import_pages()
 
 app = rx.App(
-    api_transformer=create_api(),
-    head_components=[rx.el.meta(name="referrer", content="no-referrer")],
+    # The custom routes mount the Reflex app; SecurityHeaders then wraps all of it (pages,
+    # /api, Reflex's own endpoints). Referrer-Policy comes from there, per path.
+    api_transformer=[create_api(), SecurityHeaders],
     stylesheets=["/styles.css"],
 )
 #: A web process refuses to start (one line, exit 1) on a database at another migration (checked

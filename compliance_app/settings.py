@@ -7,11 +7,12 @@ No secret has a default value here.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Shares Reflex state between web processes")
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Private files (evidence uploads)")
     session_days: int = Field(14, description="Lifetime of a login session")
+    session_idle_hours: int = Field(12, description="A login session unused for this long ends")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed "
+        "(e.g. 10.0.0.0/8); empty: the connecting address is the client",
+    )
     upload_max_bytes: int = Field(10 * 1024 * 1024, description="Largest evidence file accepted")
     check_concurrency: int = Field(8, description="Checks run in parallel within one audit")
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for audits")
@@ -91,6 +98,17 @@ class Settings(BaseSettings):
         if not self.app_url.strip():
             self.app_url = f"http://localhost:{self.port}"
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        """A typo here would silently trust nobody (or everybody): refuse it at start."""
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES: '{part}' is not an IP address or CIDR network") from None
+        return value
 
 
 @lru_cache

@@ -9,17 +9,36 @@ carries the new cookie to SessionState (REFLEX.md).
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode, urlsplit
+import ipaddress
+from functools import lru_cache
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from compliance_app.security_headers import app_origins
 from compliance_app.services import accounts
-from compliance_app.services.errors import ServiceError
+from compliance_app.services.errors import RateLimited, ServiceError
 from compliance_app.settings import get_settings
 
 COOKIE_NAME = "ca_session"
+#: Behind https the cookie is `__Host-ca_session`: browsers accept that name only with
+#: Secure, Path=/ and no Domain, so neither plain http nor a sibling subdomain can set it.
+HOST_COOKIE_NAME = "__Host-" + COOKIE_NAME
+
+
+def is_https() -> bool:
+    return get_settings().app_url.strip().lower().startswith("https://")
+
+
+def session_cookie_name() -> str:
+    """The session cookie's name for this installation (see HOST_COOKIE_NAME)."""
+    return HOST_COOKIE_NAME if is_https() else COOKIE_NAME
+
+
+def session_token(request: Request) -> str | None:
+    return request.cookies.get(session_cookie_name())
 #: Only same-site paths may be redirect targets (no //evil.example, no scheme).
 #: "/" forwards to the dashboard of the organization used last (pages/home.py).
 DEFAULT_NEXT = "/"
@@ -40,27 +59,59 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def client_key(request: Request) -> str:
-    """The client address used to throttle logins (the proxy's view when behind one)."""
-    forwarded = request.headers.get("x-forwarded-for", "")
-    if forwarded:
-        return forwarded.split(",")[0].strip()[:64]
-    return request.client.host if request.client else "unknown"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _trusted_networks(spec: str) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def _is_trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_ip(request: Request) -> str:
+    """The address that sign-in throttling counts and sessions record.
+
+    X-Forwarded-For is anyone's to write, so it is read only when the connection comes from
+    one of TRUSTED_PROXIES, and then from the right: each trusted proxy appends the address
+    it saw, so the first entry from the right that is not itself a trusted proxy is the
+    client. Entries further left were written by the client and are ignored.
+    """
+    peer = request.client.host if request.client else "unknown"
+    networks = _trusted_networks(get_settings().trusted_proxies)
+    if not networks or not _is_trusted(peer, networks):
+        return peer[:64]
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            return hop[:64]
+    return (hops[0] if hops else peer)[:64]
 
 
 def same_origin(request: Request) -> bool:
-    """Refuse cross-site form posts (login CSRF).
+    """Only this site's own pages may post to the auth and upload routes (login CSRF).
 
-    Browsers send Sec-Fetch-Site on every request; the pages' no-referrer policy makes a
-    form post's Origin "null", so Origin is only compared when it names a site.
+    App pages send `Referrer-Policy: strict-origin-when-cross-origin`, so a browser's form
+    post carries the page's Origin: it must be the app's own. `Origin: null` (a sandboxed
+    frame, a data: page, a no-referrer page elsewhere) and another site's origin are
+    refused, and so is Fetch Metadata naming anything but same-origin (a sibling subdomain
+    is "same-site", not same-origin). Without an Origin only `Sec-Fetch-Site: same-origin`
+    lets a post through.
     """
-    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+    fetch_site = request.headers.get("sec-fetch-site", "").lower()
+    if fetch_site and fetch_site != "same-origin":
         return False
-    origin = request.headers.get("origin", "")
-    if not origin or origin == "null":
-        return True
-    allowed = {request.url.netloc, request.headers.get("host", ""), urlsplit(get_settings().app_url).netloc}
-    return urlsplit(origin).netloc in allowed
+    origin = request.headers.get("origin", "").strip().lower()
+    if not origin:
+        return fetch_site == "same-origin"
+    own = f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}".lower()
+    return origin in app_origins(get_settings().app_url) | {own}
 
 
 def _redirect(path: str, **query: str) -> RedirectResponse:
@@ -68,23 +119,32 @@ def _redirect(path: str, **query: str) -> RedirectResponse:
     return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
 
 
+def _refused(path: str, exc: ServiceError, **query: str) -> RedirectResponse:
+    """Back to the form with the message; a throttled caller also learns when to retry."""
+    response = _redirect(path, error=exc.message, **query)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 def _set_cookie(response: Response, token: str) -> None:
     settings = get_settings()
     response.set_cookie(
-        COOKIE_NAME,
+        session_cookie_name(),
         token,
         max_age=settings.session_days * 86400,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=settings.secure_cookies or is_https(),
     )
 
 
 def _clear_cookie(response: Response) -> None:
     settings = get_settings()
     response.delete_cookie(
-        COOKIE_NAME, path="/", httponly=True, samesite="lax", secure=settings.secure_cookies
+        session_cookie_name(), path="/", httponly=True, samesite="lax",
+        secure=settings.secure_cookies or is_https(),
     )
 
 
@@ -99,11 +159,12 @@ async def login(request: Request) -> Response:
             accounts.authenticate,
             email,
             str(form.get("password", "")),
-            client_key(request),
+            client_ip(request),
             user_agent=request.headers.get("user-agent"),
+            previous_token=session_token(request),
         )
     except ServiceError as exc:
-        return _redirect("/login", error=exc.message, email=email.strip()[:320], next=next_path)
+        return _refused("/login", exc, email=email.strip()[:320], next=next_path)
     response = _redirect(next_path)
     _set_cookie(response, token)
     return response
@@ -123,15 +184,13 @@ async def signup(request: Request) -> Response:
             email=email, name=name, next=next_path,
         )  # fmt: skip
     try:
-        await asyncio.to_thread(accounts.create_user, email, password, name)
+        await asyncio.to_thread(accounts.sign_up, email, password, name, client_ip(request))
         _user, token = await asyncio.to_thread(
-            accounts.authenticate, email, password, client_key(request),
-            user_agent=request.headers.get("user-agent"),
+            accounts.authenticate, email, password, client_ip(request),
+            user_agent=request.headers.get("user-agent"), previous_token=session_token(request),
         )  # fmt: skip
     except ServiceError as exc:
-        return _redirect(
-            "/signup", error=exc.message, field=exc.field or "", email=email, name=name, next=next_path
-        )
+        return _refused("/signup", exc, field=exc.field or "", email=email, name=name, next=next_path)
     response = _redirect(next_path)
     _set_cookie(response, token)
     return response
@@ -145,16 +204,17 @@ async def logout(request: Request) -> Response:
     """
     if not same_origin(request):
         return _redirect("/")
-    await asyncio.to_thread(accounts.logout, request.cookies.get(COOKIE_NAME))
+    await asyncio.to_thread(accounts.logout, session_token(request))
     response = _redirect("/login", notice="You have been signed out.")
     _clear_cookie(response)
     return response
 
 
 #: What a GET of the sign-out URL shows (a bookmark, a typed URL): a button, never a sign-out.
+#: No no-referrer policy here: the button's post must carry this page's Origin (same_origin).
 CONFIRM_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<meta name="referrer" content="no-referrer"><title>Sign out</title>
+<title>Sign out</title>
 <style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0}
 main{text-align:center}button{font:inherit;padding:.5em 1.2em;cursor:pointer}</style></head>
 <body><main><h1>Sign out?</h1>

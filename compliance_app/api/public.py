@@ -46,13 +46,18 @@ async def snapshot_json(request: Request) -> Response:
     found = await _resolve(request)
     if found is None:
         return _not_found()
+    body = {
+        "snapshot": found.data,
+        "checksum": found.checksum,
+        "algorithm": "sha256",
+        "created_at": found.created_at.isoformat(),
+        "disclosure": found.disclosure,
+    }
+    if found.original_checksum:
+        # A redacted or raw-less copy: its own checksum above, the frozen original's here.
+        body["original_checksum"] = found.original_checksum
     return JSONResponse(
-        {
-            "snapshot": found.data,
-            "checksum": found.checksum,
-            "algorithm": "sha256",
-            "created_at": found.created_at.isoformat(),
-        },
+        body,
         headers={**PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{_file_name(found, "json")}"'},
     )
 
@@ -62,7 +67,7 @@ async def snapshot_pdf(request: Request) -> Response:
     if found is None:
         return _not_found()
     body = await run_in_threadpool(
-        render_snapshot_pdf, found.data, found.checksum, found.created_at.isoformat()
+        render_snapshot_pdf, found.data, found.checksum, found.created_at.isoformat(), found.original_checksum
     )
     return Response(
         body,

@@ -106,16 +106,22 @@ def register(app: typer.Typer) -> None:
         snapshot_id: int = typer.Argument(..., help="Snapshot id"),
         expires_in: str = typer.Option("30d", "--expires-in", help="Lifetime: 12h, 7d, 2w (at most 365d)"),
         label: str = typer.Option("", "--label", help="Who the link is for"),
+        disclosure: str = typer.Option(
+            "redact", "--disclosure",
+            help="What the link shows: redact (identifiers masked), hide-raw (no raw proof) or full",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON document"),
     ) -> None:
         """Create a public link; the URL and token are printed once and never again."""
-        link, token = shares.create_link(actor(), snapshot_id, shares.parse_expires_in(expires_in), label)
+        link, token = shares.create_link(
+            actor(), snapshot_id, shares.parse_expires_in(expires_in), label, shares.parse_disclosure(disclosure)
+        )
         url = share_url(token)
         if as_json:
             print_json({**link.as_dict(), "url": url, "token": token})
             return
         expires = f"{link.expires_at:%Y-%m-%d %H:%M} UTC"
-        typer.echo(f"link {link.id} for snapshot {link.snapshot_id}, expires {expires}")
+        typer.echo(f"link {link.id} for snapshot {link.snapshot_id} ({link.disclosure}), expires {expires}")
         typer.echo(f"url   {url}")
         typer.echo(f"token {token}")
         typer.echo("The token is shown only now: store the URL safely.")

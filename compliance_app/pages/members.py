@@ -6,7 +6,7 @@ stored). Controls are hidden from non-admins; the services refuse them regardles
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import reflex as rx
 
@@ -18,6 +18,8 @@ from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.org import OrgState
 
 ROLES = [r.value for r in Role]
+#: The read-only field that receives a new invitation link (see MembersState.invite_shown).
+INVITE_LINK_ID = "invite-link"
 
 
 class MembersState(OrgState):
@@ -25,7 +27,9 @@ class MembersState(OrgState):
     invitations: list[dict[str, str]] = []
     invite_email: str = ""
     invite_role: str = Role.MEMBER.value
-    invite_link: str = ""
+    #: The link itself never enters the state (it would be kept with it, e.g. in Redis):
+    #: the event that creates it writes it straight into the page's read-only field.
+    invite_shown: bool = False
     invite_error: str = ""
     error: str = ""
     notice: str = ""
@@ -73,7 +77,8 @@ class MembersState(OrgState):
 
     @rx.event
     def load(self) -> rx.event.EventSpec | None:
-        self.invite_link = self.invite_error = self.error = self.notice = ""
+        self.invite_error = self.error = self.notice = ""
+        self.invite_shown = False
         return self._show()
 
     @rx.event
@@ -86,21 +91,24 @@ class MembersState(OrgState):
         self.invite_role = value
 
     @rx.event
-    def invite(self) -> rx.event.EventSpec | None:
-        self.invite_error = self.invite_link = ""
+    def invite(self) -> Iterator[rx.event.EventSpec | None]:
+        self.invite_error = ""
+        self.invite_shown = False
         try:
             _invitation, token = organizations.invite_member(
                 self._actor(), self._org_uuid(), self.invite_email, self.invite_role
             )
         except AuthenticationRequired:
-            return self._login_redirect()
+            yield self._login_redirect()
+            return
         except ServiceError as exc:
             self.invite_error = exc.message
-            return None
-        self.invite_link = organizations.invitation_url(token)
+            return
+        self.invite_shown = True
         self.invite_email = ""
         self._refresh()
-        return None
+        yield  # the field is on the page before its value arrives
+        yield rx.set_value(INVITE_LINK_ID, organizations.invitation_url(token))
 
     @rx.event
     def change_role(self, user_id: str, role: str) -> rx.event.EventSpec | None:
@@ -181,15 +189,16 @@ def _invite_form() -> rx.Component:
             ),
             field_error(MembersState.invite_error),
             rx.cond(
-                MembersState.invite_link != "",
+                MembersState.invite_shown,
                 rx.callout(
                     rx.vstack(
                         rx.text(
                             "No mail server is configured: send this link to the person yourself. "
                             "It is shown only now and expires in 7 days."
                         ),
-                        rx.code(MembersState.invite_link, data_testid="invite-link", word_break="break-all"),
+                        rx.input(id=INVITE_LINK_ID, read_only=True, width="100%", data_testid="invite-link"),
                         spacing="2",
+                        width="100%",
                     ),
                     color_scheme="green",
                     width="100%",

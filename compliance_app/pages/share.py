@@ -126,6 +126,15 @@ def build_sections(evidence: list[dict[str, Any]]) -> list[FrameworkSection]:
     return sections
 
 
+#: What a redacted or raw-less copy tells its reader about what it leaves out.
+WITHHELD = {
+    "redact": "This shared copy masks identifiers (names, account and key ids, resource names): "
+    "its checksum is its own. The organization keeps the original, whose checksum is below.",
+    "hide_raw": "This shared copy leaves out the raw proof data: its checksum is its own. "
+    "The organization keeps the original, whose checksum is below.",
+}
+
+
 class ShareState(rx.State):
     """Only the snapshot's own content, prepared for display; no user, no organization id."""
 
@@ -141,6 +150,9 @@ class ShareState(rx.State):
     sections: list[FrameworkSection] = []
     total_evidence: int = 0
     checksum: str = ""
+    #: For a link that redacts or hides raw proof: the frozen original's checksum and what was held back.
+    original_checksum: str = ""
+    withheld: str = ""
     json_url: str = ""
     pdf_url: str = ""
 
@@ -179,6 +191,8 @@ class ShareState(rx.State):
         self.sections = build_sections(evidence)
         self.total_evidence = len(evidence)
         self.checksum = snapshot.checksum
+        self.original_checksum = snapshot.original_checksum or ""
+        self.withheld = WITHHELD.get(snapshot.disclosure, "")
         quoted = quote(token, safe="")
         self.json_url = f"/api/public/snapshots/{quoted}"
         self.pdf_url = f"/api/public/snapshots/{quoted}/pdf"
@@ -323,6 +337,15 @@ def _report() -> rx.Component:
                     size="2",
                 ),
                 rx.code_block(VERIFY_ONE_LINER, language="bash", wrap_long_lines=True, font_size="0.8em"),
+                rx.cond(
+                    ShareState.original_checksum != "",
+                    rx.vstack(
+                        rx.text(ShareState.withheld, size="2"),
+                        rx.text("SHA-256 checksum of the original snapshot", size="2", color_scheme="gray"),
+                        rx.code(ShareState.original_checksum, id="share-original-checksum",
+                                style={"word-break": "break-all"}),
+                    ),
+                ),
                 rx.hstack(
                     rx.link(rx.button(rx.icon("file-json"), "Download JSON", variant="soft"),
                             href=ShareState.json_url, id="download-json", is_external=True),
@@ -357,7 +380,12 @@ def _not_found() -> rx.Component:
     )
 
 
-@rx.page(route="/share/[token]", title="Shared compliance snapshot", on_load=ShareState.load)
+@rx.page(
+    route="/share/[token]",
+    title="Shared compliance snapshot",
+    on_load=ShareState.load,
+    meta=[{"name": "referrer", "content": "no-referrer"}],  # the token in the URL never leaves as a Referer
+)
 def share_page() -> rx.Component:
     return rx.fragment(
         rx.el.meta(name="robots", content="noindex"),

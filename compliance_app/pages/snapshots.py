@@ -7,13 +7,14 @@ only hide controls: the services decide. A new link's token is shown once, right
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import reflex as rx
 
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
+from compliance_app.models.snapshot import LinkDisclosure
 from compliance_app.services import dashboard, shares, snapshot_signing, snapshots
 from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
@@ -22,6 +23,14 @@ from compliance_app.state.org import OrgState
 EXPIRY_CHOICES = ["1d", "7d", "30d", "90d", "365d"]
 #: Completed audits the "create a snapshot" form offers, newest first.
 AUDIT_CHOICES = 20
+#: The choices of what a new link shows (services/redaction.py), the default first.
+DISCLOSURE_CHOICES = [
+    (LinkDisclosure.REDACT.value, "Redact identifiers (names, account and key ids, resource names)"),
+    (LinkDisclosure.HIDE_RAW.value, "Hide raw proof (results and resources only)"),
+    (LinkDisclosure.FULL.value, "Everything, raw API data included"),
+]
+#: The read-only field that receives a new link (see SnapshotsState.link_shown).
+NEW_LINK_ID = "new-link-url"
 
 
 def _when(value: datetime | None) -> str:
@@ -50,7 +59,10 @@ class SnapshotsState(OrgState):
     share_for: str = ""
     share_expiry: str = "30d"
     share_label: str = ""
-    new_link_url: str = ""
+    share_disclosure: str = LinkDisclosure.REDACT.value
+    #: The new link itself never enters the state (it would be kept with it, e.g. in Redis):
+    #: create_link writes it straight into the dialog's read-only field.
+    link_shown: bool = False
 
     def _refresh(self) -> None:
         actor, org_id = self._actor(), self._org_uuid()
@@ -109,7 +121,8 @@ class SnapshotsState(OrgState):
     def load(self) -> rx.event.EventSpec | None:
         if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
-        self.new_link_url = self.share_for = ""
+        self.share_for = ""
+        self.link_shown = False
         self._run(lambda: None)
         return None
 
@@ -134,12 +147,13 @@ class SnapshotsState(OrgState):
         self.share_for = snapshot_id
         self.share_label = ""
         self.share_expiry = "30d"
-        self.new_link_url = ""
+        self.share_disclosure = LinkDisclosure.REDACT.value
+        self.link_shown = False
 
     @rx.event
     def close_share(self) -> None:
         self.share_for = ""
-        self.new_link_url = ""
+        self.link_shown = False
 
     @rx.event
     def set_share_expiry(self, value: str) -> None:
@@ -150,15 +164,26 @@ class SnapshotsState(OrgState):
         self.share_label = value
 
     @rx.event
-    def create_link(self) -> None:
+    def set_share_disclosure(self, value: str) -> None:
+        self.share_disclosure = value
+
+    @rx.event
+    def create_link(self) -> Iterator[rx.event.EventSpec | None]:
+        created: list[str] = []
+
         def act() -> None:
             _link, token = shares.create_link(
-                self._actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label
+                self._actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label,
+                shares.parse_disclosure(self.share_disclosure),
             )
             base = get_settings().app_url.rstrip("/") or (self.router.headers.origin or "").rstrip("/")
-            self.new_link_url = f"{base}/share/{token}"
+            created.append(f"{base}/share/{token}")
 
         self._run(act)
+        if created:
+            self.link_shown = True
+            yield  # the field is on the page before its value arrives
+            yield rx.set_value(NEW_LINK_ID, created[0])
 
     @rx.event
     def revoke(self, link_id: str) -> None:
@@ -241,14 +266,14 @@ def _share_dialog() -> rx.Component:
         rx.dialog.content(
             rx.dialog.title("Share snapshot #", SnapshotsState.share_for),
             rx.cond(
-                SnapshotsState.new_link_url != "",
+                SnapshotsState.link_shown,
                 rx.vstack(
                     rx.callout("Copy this link now: it is shown only once.", icon="key-round",
                                color_scheme="amber"),
-                    rx.code(SnapshotsState.new_link_url, data_testid="new-link-url",
-                            style={"word-break": "break-all"}),
+                    rx.input(id=NEW_LINK_ID, read_only=True, width="100%", data_testid="new-link-url"),
                     rx.hstack(
-                        rx.button(rx.icon("copy"), "Copy", on_click=rx.set_clipboard(SnapshotsState.new_link_url)),
+                        rx.button(rx.icon("copy"), "Copy", on_click=rx.set_clipboard(
+                            rx.Var(f"document.getElementById({NEW_LINK_ID!r})?.value ?? ''"))),
                         rx.button("Done", variant="soft", on_click=SnapshotsState.close_share),
                     ),
                     spacing="3",
@@ -258,6 +283,18 @@ def _share_dialog() -> rx.Component:
                     rx.text("Expires in", size="2", weight="medium"),
                     rx.select(EXPIRY_CHOICES, value=SnapshotsState.share_expiry,
                               on_change=SnapshotsState.set_share_expiry),
+                    rx.text("What it shows", size="2", weight="medium"),
+                    rx.radio_group.root(
+                        rx.vstack(
+                            *[rx.text(rx.flex(rx.radio_group.item(value=value), label, spacing="2"),
+                                      as_="label", size="2")
+                              for value, label in DISCLOSURE_CHOICES],
+                            spacing="1",
+                        ),
+                        value=SnapshotsState.share_disclosure,
+                        on_change=SnapshotsState.set_share_disclosure,
+                        data_testid="share-disclosure",
+                    ),
                     rx.text("Label (who it is for)", size="2", weight="medium"),
                     rx.input(value=SnapshotsState.share_label, on_change=SnapshotsState.set_share_label,
                              placeholder="e.g. External auditor, Q4", max_length=200),

@@ -1,14 +1,18 @@
 """Accounts: sign-up, log in/out, server-side sessions, password changes, login throttling.
 
 The browser only ever holds a random session token; the database holds its SHA-256, so
-a leaked table does not leak sessions. Failed logins are counted per account and per
-client in a sliding window; the refusal never says whether the email exists.
+a leaked table does not leak sessions. A session ends when it expires, when it has been
+idle for SESSION_IDLE_HOURS, or when the same browser signs in again.
+
+Guessing is slowed, never locked out (services/throttle.py): after a few failures per
+account, and per client, each further attempt must wait a little longer, at most
+MAX_WAIT — so nobody can keep the rightful owner out for longer than that by failing on
+purpose. The refusal never says whether the email exists.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -18,16 +22,15 @@ from sqlalchemy import delete, func, update
 from sqlmodel import Session, select
 
 from compliance_app.db import session_scope
-from compliance_app.models import LoginAttempt, User, UserSession
+from compliance_app.models import User, UserSession
 from compliance_app.models.types import utcnow
-from compliance_app.services import activity
+from compliance_app.services import activity, throttle
 from compliance_app.services.authz import Actor
 from compliance_app.services.crypto import hash_token, new_token
 from compliance_app.services.errors import (
     AuthenticationRequired,
     Conflict,
     NotFound,
-    RateLimited,
     ValidationError,
 )
 from compliance_app.services.passwords import hash_password, needs_rehash, verify_password
@@ -37,8 +40,14 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
-MAX_FAILURES = 5
-FAILURE_WINDOW = timedelta(minutes=15)
+#: The longest anyone waits before the next sign-in attempt (the right password included).
+MAX_WAIT = 60
+#: Per account: 3 free failures, then 1 s, 2 s, 4 s … up to a minute between attempts.
+ACCOUNT_BACKOFF = throttle.Backoff(free=3, base=1, cap=MAX_WAIT, window=timedelta(hours=1))
+#: Per client: more room (offices share an address), the same ceiling.
+CLIENT_BACKOFF = throttle.Backoff(free=10, base=1, cap=MAX_WAIT, window=timedelta(hours=1))
+#: Each sign-up costs an argon2 hash (64 MiB): a handful per client per hour.
+SIGNUP_QUOTA = throttle.Quota(limit=5, window=timedelta(hours=1))
 #: last_seen_at is written at most this often, so resolving a session is usually a pure read.
 TOUCH_INTERVAL = timedelta(minutes=5)
 INVALID_LOGIN = "Invalid email or password."
@@ -124,47 +133,67 @@ def find_user_id(email: str) -> uuid.UUID:
         return user.id
 
 
+def sign_up(email: str, password: str, name: str, client_key: str) -> User:
+    """Self-service sign-up: create_user, at most SIGNUP_QUOTA.limit tries per client and hour.
+
+    Every try counts (a refused duplicate too), so the quota also bounds how fast anyone
+    can probe which emails have accounts. Operators' `user create` is not throttled.
+    """
+    key = f"signup:{client_key or 'unknown'}"
+    now = utcnow()
+    with session_scope() as s:
+        wait = throttle.quota_wait(s, key, SIGNUP_QUOTA, now)
+        if wait:
+            raise throttle.refuse("sign-ups from this network", wait)
+        throttle.count(s, [key], now)
+    return create_user(email, password, name)
+
+
 def authenticate(
-    email: str, password: str, client_key: str, *, user_agent: str | None = None
+    email: str,
+    password: str,
+    client_key: str,
+    *,
+    user_agent: str | None = None,
+    previous_token: str | None = None,
 ) -> tuple[User, str]:
     """Check credentials and open a session; returns (user, token) — the token only lives in the cookie.
 
-    Throttled per account and per client; while either is locked even a correct password is
-    refused, so guessing cannot continue by luck. The failure message is the same whether
-    or not the email exists.
+    While the account or the client must still wait (ACCOUNT_BACKOFF, CLIENT_BACKOFF) the
+    attempt is refused with RateLimited.retry_after before any password is checked, and is
+    not counted. `previous_token` is the browser's earlier session cookie: signing in ends
+    that session, whoever it belonged to. The failure message is the same whether or not
+    the email exists.
     """
     email = normalize_email(email)
-    keys = [f"account:{email}", f"client:{client_key or 'unknown'}"]
+    account_key, client = f"account:{email}", f"client:{client_key or 'unknown'}"
     now = utcnow()
     with session_scope() as s:
-        locked_until = _locked_until(s, keys, now)
-        if locked_until is None:
-            user = _user_by_email(s, email) if email else None
-            ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
-            if ok and user is not None and user.is_active:
-                if needs_rehash(user.password_hash):
-                    user.password_hash = hash_password(password)
-                s.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
-                token = _open_session(s, user, client_key, user_agent, now)
-                activity.record(s, user_actor(user, {"ip": client_key}), "user.login", target=email)
-                return user, token
-            for key in keys:
-                s.add(LoginAttempt(key=key[:400], created_at=now))
-            if user is not None:
-                activity.record(s, user_actor(user, {"ip": client_key}), "user.login_failed", target=email)
-            s.flush()
-            locked_until = _locked_until(s, keys, now)
-    if locked_until is not None:
-        minutes = max(1, math.ceil((locked_until - now).total_seconds() / 60))
-        raise RateLimited(
-            f"Too many failed sign-in attempts. Sign-in is locked for {minutes} more "
-            f"minute{'s' if minutes != 1 else ''}; try again later."
+        wait = max(
+            throttle.backoff_wait(s, account_key, ACCOUNT_BACKOFF, now),
+            throttle.backoff_wait(s, client, CLIENT_BACKOFF, now),
         )
+        if wait:
+            raise throttle.refuse("failed sign-in attempts", wait)
+        user = _user_by_email(s, email) if email else None
+        ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
+        if ok and user is not None and user.is_active:
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            throttle.forget(s, account_key)
+            if previous_token:
+                _revoke_token(s, previous_token, now)
+            token = _open_session(s, user, client_key, user_agent, now)
+            activity.record(s, user_actor(user, {"ip": client_key}), "user.login", target=email)
+            return user, token
+        throttle.count(s, [account_key, client], now)
+        if user is not None:
+            activity.record(s, user_actor(user, {"ip": client_key}), "user.login_failed", target=email)
     raise AuthenticationRequired(INVALID_LOGIN)
 
 
 def resolve_session(token: str | None) -> User | None:
-    """The user behind a session token, or None if unknown, expired, revoked or deactivated."""
+    """The user behind a session token, or None if unknown, expired, idle too long, revoked or deactivated."""
     if not token:
         return None
     now = utcnow()
@@ -177,7 +206,7 @@ def resolve_session(token: str | None) -> User | None:
         if row is None:
             return None
         user_session, user = row
-        if user_session.revoked_at is not None or user_session.expires_at <= now or not user.is_active:
+        if not _usable(user_session, now) or not user.is_active:
             return None
         if user_session.last_seen_at is None or now - user_session.last_seen_at > TOUCH_INTERVAL:
             user_session.last_seen_at = now
@@ -188,15 +217,32 @@ def logout(token: str | None) -> None:
     """Revoke one session (the browser's); unknown tokens are ignored."""
     if not token:
         return
-    now = utcnow()
     with session_scope() as s:
-        user_session = s.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
-        if user_session is None or user_session.revoked_at is not None:
-            return
-        user_session.revoked_at = now
-        user = s.get(User, user_session.user_id)
+        user_session = _revoke_token(s, token, utcnow())
+        user = s.get(User, user_session.user_id) if user_session is not None else None
         if user is not None:
             activity.record(s, user_actor(user), "user.logout", target=user.email)
+
+
+def _revoke_token(s: Session, token: str, now: datetime) -> UserSession | None:
+    """Revoke the session behind a token; the row if this revoked it, None if unknown or already ended."""
+    user_session = s.exec(select(UserSession).where(UserSession.token_hash == hash_token(token))).first()
+    if user_session is None or user_session.revoked_at is not None:
+        return None
+    user_session.revoked_at = now
+    return user_session
+
+
+def _idle_limit() -> timedelta:
+    return timedelta(hours=get_settings().session_idle_hours)
+
+
+def _usable(user_session: UserSession, now: datetime) -> bool:
+    """Not revoked, not past its absolute expiry, and used within the idle limit."""
+    last_use = user_session.last_seen_at or user_session.created_at
+    return (
+        user_session.revoked_at is None and user_session.expires_at > now and now - last_use <= _idle_limit()
+    )
 
 
 def logout_everywhere(actor: Actor) -> int:
@@ -222,17 +268,19 @@ class SessionInfo:
 
 
 def list_sessions(actor: Actor, *, current_token: str | None = None) -> list[SessionInfo]:
-    """The actor's open sessions (not revoked, not expired), most recently seen first.
+    """The actor's open sessions (not revoked, not expired, not idle too long), most recently seen first.
 
     `current_token` (the browser's cookie) marks which row is the caller's own session.
     """
     current_hash = hash_token(current_token) if current_token else None
+    now = utcnow()
     with session_scope() as s:
         user = _require_user(s, actor)
         rows = s.exec(
             select(UserSession)
             .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
-                   UserSession.expires_at > utcnow())
+                   UserSession.expires_at > now,
+                   func.coalesce(UserSession.last_seen_at, UserSession.created_at) >= now - _idle_limit())
             .order_by(func.coalesce(UserSession.last_seen_at, UserSession.created_at).desc())
         ).all()
         return [
@@ -297,35 +345,15 @@ def _revoke_sessions(s: Session, user_id: uuid.UUID, keep_token: str | None) -> 
     return s.execute(stmt.values(revoked_at=utcnow())).rowcount or 0
 
 
-def _locked_until(s: Session, keys: list[str], now: datetime) -> datetime | None:
-    """When the lock on any of the keys lapses, or None if none has MAX_FAILURES in the window.
-
-    A key is locked until its MAX_FAILURES-th most recent failure leaves the window.
-    """
-    since = now - FAILURE_WINDOW
-    until: datetime | None = None
-    for key in keys:
-        recent = s.exec(
-            select(LoginAttempt.created_at)
-            .where(LoginAttempt.key == key[:400], LoginAttempt.created_at > since)
-            .order_by(LoginAttempt.created_at.desc())
-            .limit(MAX_FAILURES)
-        ).all()
-        if len(recent) >= MAX_FAILURES:
-            lapse = recent[-1] + FAILURE_WINDOW
-            until = lapse if until is None else max(until, lapse)
-    return until
-
-
 def prune_login_attempts() -> int:
-    """Drop failures older than the window (the worker may call this; correctness never needs it)."""
+    """Drop counted attempts no rule looks at any more (the worker calls this; correctness never needs it)."""
+    oldest = max(ACCOUNT_BACKOFF.window, CLIENT_BACKOFF.window, SIGNUP_QUOTA.window)
     with session_scope() as s:
-        result = s.execute(delete(LoginAttempt).where(LoginAttempt.created_at <= utcnow() - FAILURE_WINDOW))
-        return result.rowcount or 0
+        return throttle.prune(s, utcnow() - oldest)
 
 
 def prune_expired_sessions(now: datetime | None = None) -> int:
-    """Delete sessions that can no longer be used: expired, or revoked more than a day ago.
+    """Delete sessions that can no longer be used: expired, idle too long, or revoked more than a day ago.
 
     A system job (the worker); resolve_session already refuses them, this only keeps the
     table small. Recently revoked rows stay a little while so the activity around a
@@ -335,7 +363,9 @@ def prune_expired_sessions(now: datetime | None = None) -> int:
     with session_scope() as s:
         result = s.execute(
             delete(UserSession).where(
-                (UserSession.expires_at <= now) | (UserSession.revoked_at <= now - REVOKED_SESSION_GRACE)
+                (UserSession.expires_at <= now)
+                | (UserSession.revoked_at <= now - REVOKED_SESSION_GRACE)
+                | (func.coalesce(UserSession.last_seen_at, UserSession.created_at) < now - _idle_limit())
             )
         )
         return result.rowcount or 0

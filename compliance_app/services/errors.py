@@ -50,4 +50,10 @@ class LimitExceeded(ServiceError):
 
 
 class RateLimited(ServiceError):
+    """Too many attempts: try again after `retry_after` seconds (sent as HTTP Retry-After)."""
+
     status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int = 60, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

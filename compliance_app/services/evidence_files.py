@@ -79,6 +79,16 @@ def _safe_path(name: str) -> Path:
     return evidence_dir() / name
 
 
+def check_upload_allowed(actor: Actor, evidence_id: int | str) -> None:
+    """Raise (NotFound for missing or not visible) unless the actor may attach a file here.
+
+    The upload route asks this before it reads a byte of the body, so an anonymous caller
+    or another tenant cannot make the server receive and parse a large upload.
+    """
+    with session_scope() as s:
+        access_evidence(s, actor, evidence_id, Permission.UPLOAD_EVIDENCE)
+
+
 def save_evidence_file(actor: Actor, evidence_id: int | str, data: bytes, filename: str = "") -> StoredFile:
     """Validate, store under a random name, point the evidence at it; replaces an earlier file."""
     content_type = validate_file(data)

@@ -4,6 +4,9 @@ The token (256 random bits) is shown once and stored only as its SHA-256. Resolv
 token is one indexed UPDATE … RETURNING whose WHERE clause also checks expiry and
 revocation, so an expired, revoked, unknown or malformed token all cost the same work
 and end in the same NotFound: nothing tells a guesser which case they hit.
+
+Each link says how much it discloses (services/redaction.py): new links redact
+identifiers unless their creator chooses otherwise.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from sqlmodel import col, select
 
 from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot, PublicLink, User
+from compliance_app.models.snapshot import LinkDisclosure
 from compliance_app.models.types import utcnow
-from compliance_app.services import activity, crypto, plans
+from compliance_app.services import activity, crypto, plans, redaction
 from compliance_app.services.authz import ROW_ID_MAX, Actor, Permission, authorize_row, parse_uuid
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.snapshots import authorize_org
@@ -72,6 +76,7 @@ class LinkInfo:
     view_count: int
     last_viewed_at: datetime | None
     created_by: str | None
+    disclosure: str = LinkDisclosure.REDACT.value
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,16 +90,24 @@ class LinkInfo:
             "view_count": self.view_count,
             "last_viewed_at": self.last_viewed_at.isoformat() if self.last_viewed_at else None,
             "created_by": self.created_by,
+            "disclosure": self.disclosure,
         }
 
 
 @dataclass(frozen=True)
 class PublicSnapshot:
-    """Everything a public reader gets: the data and what is needed to verify it."""
+    """Everything a public reader gets: the data and what is needed to verify it.
+
+    For a link that hides or redacts, `data` is the derived copy, `checksum` its own, and
+    `original_checksum` the checksum of the snapshot it was derived from (None when the
+    link shows the snapshot itself).
+    """
 
     data: dict[str, Any]
     checksum: str
     created_at: datetime
+    disclosure: str = LinkDisclosure.FULL.value
+    original_checksum: str | None = None
     snapshot_id: int = 0
 
 
@@ -118,14 +131,35 @@ def _info(link: PublicLink, created_by: str | None = None) -> LinkInfo:
         view_count=link.view_count,
         last_viewed_at=link.last_viewed_at,
         created_by=created_by,
+        disclosure=LinkDisclosure(link.disclosure).value,
     )
 
 
+def parse_disclosure(value: LinkDisclosure | str) -> LinkDisclosure:
+    """'redact' | 'hide_raw' (or 'hide-raw') | 'full' -> LinkDisclosure; a readable error otherwise."""
+    try:
+        return LinkDisclosure(str(value).strip().lower().replace("-", "_"))
+    except ValueError:
+        choices = ", ".join(d.value for d in LinkDisclosure)
+        raise ValidationError(
+            f"Unknown disclosure '{str(value)[:40]}': choose one of {choices}.", field="disclosure"
+        ) from None
+
+
 def create_link(
-    actor: Actor, snapshot_id: int, expires_in: timedelta = DEFAULT_EXPIRY, label: str = ""
+    actor: Actor,
+    snapshot_id: int,
+    expires_in: timedelta = DEFAULT_EXPIRY,
+    label: str = "",
+    disclosure: LinkDisclosure | str = LinkDisclosure.REDACT,
 ) -> tuple[LinkInfo, str]:
-    """A new link (admins); returns it with the token, which is never retrievable again."""
+    """A new link (admins); returns it with the token, which is never retrievable again.
+
+    `disclosure` is how much of the snapshot the link shows; identifiers are redacted
+    unless the creator asks for more (or less).
+    """
     _check_expiry(expires_in)
+    disclosure = parse_disclosure(disclosure)
     label = (label or "").strip()
     if len(label) > MAX_LABEL:
         raise ValidationError(
@@ -144,12 +178,14 @@ def create_link(
             label=label,
             created_by_id=actor.user_id,
             expires_at=utcnow() + expires_in,
+            disclosure=disclosure,
         )
         s.add(link)
         s.flush()
         activity.record(
             s, actor, "share.create", organization_id=snapshot.organization_id, target=f"link:{link.id}",
-            meta={"snapshot_id": snapshot.id, "expires_at": link.expires_at.isoformat(), "label": label},
+            meta={"snapshot_id": snapshot.id, "expires_at": link.expires_at.isoformat(), "label": label,
+                  "disclosure": disclosure.value},
         )
         return _info(link, actor.label or None), token
 
@@ -195,7 +231,7 @@ def resolve_public(token: str) -> PublicSnapshot:
     token_hash = crypto.hash_token(token if isinstance(token, str) else "")
     now = utcnow()
     with session_scope() as s:
-        snapshot_id = s.execute(
+        found = s.execute(
             sa.update(PublicLink)
             .where(
                 PublicLink.token_hash == token_hash,
@@ -203,16 +239,25 @@ def resolve_public(token: str) -> PublicSnapshot:
                 PublicLink.expires_at > now,
             )
             .values(view_count=PublicLink.view_count + 1, last_viewed_at=now)
-            .returning(PublicLink.snapshot_id)
-        ).scalar_one_or_none()
-        if snapshot_id is None:
+            .returning(PublicLink.snapshot_id, PublicLink.disclosure)
+        ).one_or_none()
+        if found is None:
             raise NotFound(LINK_NOT_FOUND)
         row = s.execute(
             sa.select(AuditSnapshot.data, AuditSnapshot.checksum, AuditSnapshot.created_at).where(
-                AuditSnapshot.id == snapshot_id
+                AuditSnapshot.id == found.snapshot_id
             )
         ).one()
-        return PublicSnapshot(data=row.data, checksum=row.checksum, created_at=row.created_at, snapshot_id=snapshot_id)
+    disclosure = LinkDisclosure(found.disclosure)
+    data, checksum = redaction.disclose(row.data, row.checksum, disclosure)
+    return PublicSnapshot(
+        data=data,
+        checksum=checksum,
+        created_at=row.created_at,
+        disclosure=disclosure.value,
+        original_checksum=None if disclosure == LinkDisclosure.FULL else row.checksum,
+        snapshot_id=found.snapshot_id,
+    )
 
 
 def is_live_link(token: str) -> bool:

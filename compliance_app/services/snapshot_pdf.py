@@ -62,9 +62,22 @@ class _SnapshotPDF(FPDF):
         self.set_text_color(0, 0, 0)
 
 
-def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) -> bytes:
+def _disclosure_rows(data: dict[str, Any], original_checksum: str | None) -> list[tuple[str, str]]:
+    if not original_checksum:
+        return []
+    mode = (data.get("disclosure") or {}).get("mode")
+    shown = "identifiers redacted" if mode == "redact" else "raw proof hidden"
+    return [("Shared copy", shown), ("Original SHA-256", original_checksum)]
+
+
+def render_snapshot_pdf(
+    data: dict[str, Any], checksum: str, created_at: str, original_checksum: str | None = None
+) -> bytes:
     """The report: organization, dates, score and what it counted, readiness per control, the
-    checks (snapshots taken since scores went per check), then every evidence row."""
+    checks (snapshots taken since scores went per check), then every evidence row.
+
+    A share link's redacted or raw-less copy says so and names the original's checksum.
+    """
     pdf = _SnapshotPDF(checksum)
     pdf.add_page()
     org = data.get("organization") or {}
@@ -80,6 +93,7 @@ def render_snapshot_pdf(data: dict[str, Any], checksum: str, created_at: str) ->
         ("Audit", audit.get("id")),
         ("Audit finished", _date(audit.get("finished_at") or audit.get("created_at"))),
         ("Snapshot created", _date(created_at)),
+        *_disclosure_rows(data, original_checksum),
     ):
         pdf.cell(40, 6, t(label))
         pdf.cell(0, 6, t(value), new_x="LMARGIN", new_y="NEXT")

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.auth import session_cookie_name
 from compliance_app.services import accounts
 from compliance_app.services.authz import Actor
 
@@ -36,7 +36,7 @@ class SessionState(rx.State):
             cookie.load(self.router.headers.cookie or "")
         except CookieError:
             return None
-        morsel = cookie.get(COOKIE_NAME)
+        morsel = cookie.get(session_cookie_name())
         return morsel.value if morsel else None
 
     def _resolve_user(self) -> bool:

@@ -25,7 +25,7 @@ def test_housekeeping_prunes_old_attempts_and_dead_sessions(db: str) -> None:
     now = utcnow()
     with session_scope() as s:
         s.add_all([
-            LoginAttempt(key="email:old@example.com", created_at=now - accounts.FAILURE_WINDOW - timedelta(minutes=1)),
+            LoginAttempt(key="email:old@example.com", created_at=now - timedelta(hours=1, minutes=1)),
             LoginAttempt(key="email:recent@example.com", created_at=now - timedelta(minutes=1)),
         ])
     user = make_user()

@@ -3,9 +3,11 @@ sees no admin controls, and requests forged with the viewer's session are refuse
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from compliance_app.services import accounts
 from compliance_app.services import organizations as orgs
@@ -61,7 +63,9 @@ def test_signup_invite_accept_and_viewer_is_refused(live_app: str, chromium, db:
         page.get_by_test_id("invite-card").get_by_role("combobox").click()
         page.get_by_role("option", name="viewer").click()
         page.get_by_role("button", name="Create invite link").click()
-        link = page.get_by_test_id("invite-link").inner_text(timeout=30_000).strip()
+        link_field = page.get_by_test_id("invite-link")
+        expect(link_field).to_have_value(re.compile("/invite/"), timeout=30_000)
+        link = link_field.input_value().strip()
         assert "/invite/" in link
         page.screenshot(path=str(tmp_path / "admin-members.png"), full_page=True)
 

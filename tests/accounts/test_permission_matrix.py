@@ -271,6 +271,11 @@ MATRIX += [
         "member",
     ),
     Rule(
+        "evidence_files.check_upload_allowed",
+        lambda a, w: evidence_files.check_upload_allowed(a, _evidence_id(w)),
+        "member",
+    ),
+    Rule(
         "evidence_files.open_evidence_file",
         lambda a, w: evidence_files.open_evidence_file(a, _evidence_with_file(w)),
         "viewer",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -25,47 +25,139 @@ def fail_login(email: str, client: str) -> Exception:
     return info.value
 
 
-def test_account_locks_after_five_failures_and_says_so(db: str) -> None:
+class Clock:
+    """The accounts service's idea of now, moved by the test (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = utcnow()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(accounts, "utcnow", fake)
+    return fake
+
+
+def wait_after(email: str, password: str, client: str) -> int:
+    """The Retry-After an attempt gets now (0 when it is let through to the password check)."""
+    try:
+        accounts.authenticate(email, password, client)
+    except RateLimited as exc:
+        return exc.retry_after
+    except AuthenticationRequired:
+        return 0
+    return 0
+
+
+def test_account_wait_grows_with_consecutive_failures_up_to_a_minute(db: str, clock: Clock) -> None:
     user = make_user(email="victim@example.com")
-    errors = [fail_login(user.email, f"10.0.0.{i}") for i in range(5)]
-    assert [type(e) for e in errors] == [AuthenticationRequired] * 4 + [RateLimited]
-    assert all(str(e) == "Invalid email or password." for e in errors[:4])
-    assert "locked" in str(errors[4]) and "minute" in str(errors[4])
-    with pytest.raises(RateLimited, match="locked"):
-        accounts.authenticate(user.email, DEFAULT_PASSWORD, "10.9.9.9")  # right password, still locked
+    waits = []
+    for i in range(12):
+        fail_login(user.email, f"10.0.0.{i}")  # a new client each time: only the account counts
+        if i >= 2:  # from the third failure on, even the right password waits (a success would reset)
+            waits.append(wait_after(user.email, DEFAULT_PASSWORD, "10.9.9.9"))
+        clock.advance(61)
+    assert waits[:5] == [1, 2, 4, 8, 16]
+    assert waits == sorted(waits) and max(waits) == accounts.MAX_WAIT == 60
 
 
-def test_unknown_email_behaves_exactly_like_a_known_one(db: str) -> None:
-    make_user(email="known@example.com")
-    known = [str(fail_login("known@example.com", "1.1.1.1")) for _ in range(5)]
-    unknown = [str(fail_login("nobody@example.com", "2.2.2.2")) for _ in range(5)]
-    assert known == unknown
+def test_right_password_is_never_refused_for_more_than_a_minute(db: str, clock: Clock) -> None:
+    """Failing on purpose cannot keep the owner out: at most 60 s after the last failure."""
+    user = make_user(email="admin@example.com")
+    for i in range(40):
+        fail_login(user.email, f"203.0.113.{i}")
+        clock.advance(61)
+    fail_login(user.email, "203.0.113.250")
+    with pytest.raises(RateLimited, match="Try again in") as info:
+        accounts.authenticate(user.email, DEFAULT_PASSWORD, "198.51.100.1")
+    assert info.value.retry_after == 60
+    clock.advance(60)
+    assert accounts.authenticate(user.email, DEFAULT_PASSWORD, "198.51.100.1")[0].id == user.id
 
 
-def test_client_locks_across_accounts_but_others_still_log_in(db: str) -> None:
+def test_refused_attempts_cost_no_hash_and_do_not_extend_the_wait(
+    db: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     user = make_user()
-    for i in range(5):
+    for _ in range(7):
+        fail_login(user.email, "c")
+        clock.advance(61)
+    fail_login(user.email, "c")
+    first = wait_after(user.email, "wrong password!", "c")
+    checked = []
+    monkeypatch.setattr(accounts, "verify_password", lambda *a: checked.append(a) or False)
+    later = []
+    for _ in range(5):
+        clock.advance(1)
+        later.append(wait_after(user.email, "wrong password!", "c"))
+    assert first == 32 and later == [31, 30, 29, 28, 27]
+    assert checked == []  # no argon2 work while refused
+    with session_scope() as s:
+        assert s.exec(select(sa.func.count()).select_from(LoginAttempt)).one() == 2 * 8
+
+
+def test_unknown_email_behaves_exactly_like_a_known_one(db: str, clock: Clock) -> None:
+    make_user(email="known@example.com")
+    known = [type(fail_login("known@example.com", "1.1.1.1")).__name__ for _ in range(5)]
+    unknown = [type(fail_login("nobody@example.com", "2.2.2.2")).__name__ for _ in range(5)]
+    assert known == unknown == ["AuthenticationRequired"] * 3 + ["RateLimited"] * 2
+
+
+def test_client_waits_across_accounts_but_others_still_log_in(db: str, clock: Clock) -> None:
+    user = make_user()
+    for i in range(accounts.CLIENT_BACKOFF.free):
         fail_login(f"guess{i}@example.com", "6.6.6.6")
     with pytest.raises(RateLimited):
         accounts.authenticate(user.email, DEFAULT_PASSWORD, "6.6.6.6")
     assert accounts.authenticate(user.email, DEFAULT_PASSWORD, "7.7.7.7")[0].id == user.id
 
 
-def test_lock_lapses_after_the_window(db: str) -> None:
+def test_success_clears_the_account_counter(db: str, clock: Clock) -> None:
     user = make_user()
-    for _ in range(5):
-        fail_login(user.email, "3.3.3.3")
-    with session_scope() as s:
-        s.execute(sa.update(LoginAttempt).values(created_at=utcnow() - timedelta(minutes=15, seconds=1)))
-    assert accounts.authenticate(user.email, DEFAULT_PASSWORD, "3.3.3.3")[0].id == user.id
-
-
-def test_success_clears_the_account_counter(db: str) -> None:
-    user = make_user()
-    for _ in range(4):
+    for _ in range(2):
         fail_login(user.email, "4.4.4.4")
     accounts.authenticate(user.email, DEFAULT_PASSWORD, "5.5.5.5")
-    assert isinstance(fail_login(user.email, "5.5.5.6"), AuthenticationRequired)
+    for _ in range(3):
+        assert isinstance(fail_login(user.email, "5.5.5.6"), AuthenticationRequired)
+
+
+def test_sessions_end_after_the_idle_limit(db: str) -> None:
+    user = make_user()
+    _user, token = accounts.authenticate(user.email, DEFAULT_PASSWORD, "c")
+    with session_scope() as s:
+        s.execute(sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=11, minutes=50)))
+    assert accounts.resolve_session(token) is not None  # used recently enough (and touched again now)
+    with session_scope() as s:
+        s.execute(sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(hours=12, minutes=1)))
+    assert accounts.resolve_session(token) is None
+    assert accounts.list_sessions(actor_for(user)) == []
+    assert accounts.prune_expired_sessions() == 1
+
+
+def test_signing_in_again_ends_the_browsers_previous_session(db: str) -> None:
+    first, second = make_user(email="first@example.com"), make_user(email="second@example.com")
+    _user, old = accounts.authenticate(first.email, DEFAULT_PASSWORD, "c")
+    _user, new = accounts.authenticate(second.email, DEFAULT_PASSWORD, "c", previous_token=old)
+    assert accounts.resolve_session(old) is None
+    assert accounts.resolve_session(new).id == second.id
+
+
+def test_sign_up_is_throttled_per_client(db: str) -> None:
+    for i in range(accounts.SIGNUP_QUOTA.limit):
+        accounts.sign_up(f"new{i}@example.com", DEFAULT_PASSWORD, "", "192.0.2.10")
+    with pytest.raises(RateLimited, match="sign-ups") as info:
+        accounts.sign_up("one-more@example.com", DEFAULT_PASSWORD, "", "192.0.2.10")
+    assert 3500 < info.value.retry_after <= 3600
+    with session_scope() as s:
+        assert s.exec(select(User).where(User.email == "one-more@example.com")).first() is None
+    assert accounts.sign_up("elsewhere@example.com", DEFAULT_PASSWORD, "", "192.0.2.11").email
 
 
 def test_session_token_is_stored_hashed_and_resolves(db: str) -> None:

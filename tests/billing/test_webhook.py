@@ -16,6 +16,7 @@ from compliance_app.models import ActivityLog, Organization, StripeEvent, Subscr
 from compliance_app.services.billing import handle_webhook
 from tests.billing.conftest import PRICE_ID, event_body, sign
 from tests.factories import make_org
+from tests.support.asgi_stream import post_chunks
 
 URL = "/api/stripe/webhook"
 
@@ -262,3 +263,12 @@ def test_checkout_of_our_price_from_line_items_activates(billing_on, client, org
     )  # fmt: skip
     assert post(client, body).status_code == 200
     assert status_of(org) == SubscriptionStatus.ACTIVE
+
+
+def test_webhook_reads_no_body_without_a_plausible_signature_and_stops_at_the_limit(billing_on, db):
+    app = create_api()
+    junk = post_chunks(app, URL, lambda i: b"x" * 65536, 100, {"content-type": "application/json"})
+    assert (junk.status, junk.chunks_read) == (400, 0)
+    forged = post_chunks(app, URL, lambda i: b"x" * 65536, 100,
+                         {"content-type": "application/json", "stripe-signature": "t=1,v1=" + "ab" * 32})
+    assert forged.status == 413 and forged.chunks_read <= 9  # 512 KiB, not the 6.4 MB sent

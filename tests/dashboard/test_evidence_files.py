@@ -20,6 +20,7 @@ from compliance_app.services.evidence_files import open_evidence_file, save_evid
 from compliance_app.settings import get_settings
 from tests.dashboard.conftest import Scenario, png_bytes
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
+from tests.support.asgi_stream import post_chunks
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -101,7 +102,7 @@ def test_roles_and_tenants(scenario: Scenario, data_dir: Path) -> None:
 @pytest.fixture
 def client(db: str) -> Iterator[TestClient]:
     app: Starlette = create_api()
-    with TestClient(app, base_url="http://testserver") as c:
+    with TestClient(app, base_url="http://testserver", headers={"origin": "http://testserver"}) as c:
         yield c
 
 
@@ -121,6 +122,9 @@ def test_file_route_serves_members_only(scenario: Scenario, data_dir: Path, clie
     r = client.get(url)
     assert r.status_code == 200 and r.headers["content-type"] == "image/png" and r.content == png_bytes()
     assert "no-store" in r.headers["cache-control"]
+    # Never rendered as a page of this origin: a download, in a sandbox if opened anyway.
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert r.headers["content-security-policy"] == "sandbox"
 
     client.cookies.clear()
     assert client.get(url).status_code == 404  # anonymous
@@ -155,12 +159,65 @@ def test_upload_route_reports_bad_input_readably(scenario: Scenario, data_dir: P
     assert len(_files(data_dir)) == 1
 
 
-def test_upload_route_uses_fetch_metadata_against_cross_site_posts(
+def test_upload_route_accepts_only_the_apps_own_origin(
     scenario: Scenario, data_dir: Path, client: TestClient
 ) -> None:
     url = f"/api/evidence/{_evidence_id(scenario)}/file"
     client.cookies.update(_login(scenario.owner.email))
     files = {"file": ("a.png", png_bytes(), "image/png")}
-    assert client.post(url, files=files, headers={"sec-fetch-site": "cross-site", "origin": "null"}).status_code == 403
-    assert client.post(url, files=files, headers={"sec-fetch-site": "same-site"}).status_code == 403
-    assert client.post(url, files=files, headers={"sec-fetch-site": "same-origin", "origin": "null"}).status_code == 201
+    for headers in (
+        {"sec-fetch-site": "cross-site", "origin": "null"},
+        {"sec-fetch-site": "same-site", "origin": "https://sub.testserver"},  # a sibling subdomain
+        {"sec-fetch-site": "same-origin", "origin": "null"},  # a sandboxed or no-referrer page
+        {"origin": "null"},
+        {"origin": ""},  # no Origin and no Fetch Metadata: not a browser on our page
+    ):
+        assert client.post(url, files=files, headers=headers).status_code == 403, headers
+    assert _stored(_evidence_id(scenario)) == (None, None)
+    same = {"sec-fetch-site": "same-origin", "origin": "http://testserver"}
+    assert client.post(url, files=files, headers=same).status_code == 201
+
+
+# --- bodies are read only after the caller is known, and never past the limit ------------
+MIB = 1024 * 1024
+
+
+def _multipart_chunk(i: int) -> bytes:
+    head = (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n"
+            b"Content-Type: image/png\r\n\r\n" + png_bytes())  # fmt: skip
+    return head if i == 0 else b"\0" * MIB
+
+
+def test_upload_from_anyone_who_may_not_upload_is_refused_before_its_body_is_read(scenario: Scenario) -> None:
+    app = create_api()
+    evidence_id = _evidence_id(scenario)
+    viewer = add_member(scenario.org, role=Role.VIEWER)
+    outsider = make_user()
+    make_org(outsider)
+    answers = []
+    for cookie in ("", _cookie(viewer.email), _cookie(outsider.email)):
+        for target in (evidence_id, 99999999):
+            result = post_chunks(app, f"/api/evidence/{target}/file", _multipart_chunk, 200,
+                                 {"origin": "http://testserver", "cookie": cookie,
+                                  "content-type": "multipart/form-data; boundary=b"})  # fmt: skip
+            assert result.chunks_read == 0, (cookie, target)
+            answers.append((result.status, result.body))
+    assert set(answers) == {(404, b"Not found")}  # anonymous, viewer, other tenant; real id or not
+
+
+def test_chunked_upload_is_cut_off_at_the_limit(
+    scenario: Scenario, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UPLOAD_MAX_BYTES", str(2 * MIB))
+    get_settings.cache_clear()
+    result = post_chunks(create_api(), f"/api/evidence/{_evidence_id(scenario)}/file", _multipart_chunk, 200,
+                         {"origin": "http://testserver", "cookie": _cookie(scenario.owner.email),
+                          "content-type": "multipart/form-data; boundary=b"})  # fmt: skip
+    get_settings.cache_clear()
+    assert result.status == 413 and b"too large" in result.body
+    assert result.chunks_read <= 4  # 2 MiB + the form's envelope, not the 200 MiB sent
+    assert _stored(_evidence_id(scenario)) == (None, None) and _files(data_dir) == []
+
+
+def _cookie(email: str) -> str:
+    return f"{COOKIE_NAME}={_login(email)[COOKIE_NAME]}"

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import subprocess
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from compliance_app.db import session_scope
 from compliance_app.models import PublicLink, Role
@@ -26,7 +28,7 @@ def test_public_share_page_journey(live_app: str, chromium, db: str, tmp_path: P
     owner = make_user(name="Ada Admin")
     org = make_org(owner, name="Acme Corp")
     summary = snapshots.create_snapshot(actor_for(owner), make_completed_audit(org, approver=owner).id)
-    link, token = shares.create_link(actor_for(owner), summary.id, label="auditor")
+    link, token = shares.create_link(actor_for(owner), summary.id, label="auditor", disclosure="full")
     expired, expired_token = shares.create_link(actor_for(owner), summary.id)
     with session_scope() as s:
         s.get(PublicLink, expired.id).expires_at = expired.created_at - timedelta(seconds=1)
@@ -111,7 +113,9 @@ def test_snapshots_page_create_share_revoke(live_app: str, chromium, db: str) ->
 
         page.get_by_test_id("share-open").first.click()
         page.get_by_test_id("share-create").click()
-        url = page.get_by_test_id("new-link-url").inner_text(timeout=TIMEOUT).strip()
+        link_field = page.get_by_test_id("new-link-url")
+        expect(link_field).to_have_value(re.compile("/share/"), timeout=TIMEOUT)
+        url = link_field.input_value().strip()
         token = url.rsplit("/share/", 1)[1]
         assert url.startswith(live_app) and len(token) >= 43
         assert context.request.get(f"/api/public/snapshots/{token}").status == 200

@@ -37,7 +37,13 @@ def test_snapshot_and_share_commands(db, monkeypatch, capsys):
     assert code == 0
     link = json.loads(out)
     assert link["url"] == f"https://compliance.example.com/share/{link['token']}"
-    assert shares.resolve_public(link["token"]).checksum == created["checksum"]
+    assert link["disclosure"] == "redact"  # the default: a redacted copy naming the original
+    assert shares.resolve_public(link["token"]).original_checksum == created["checksum"]
+
+    code, out, _ = run_cli(monkeypatch, capsys, "share", "create", str(snapshot_id), "--disclosure", "full", "--json")
+    assert code == 0 and shares.resolve_public(json.loads(out)["token"]).checksum == created["checksum"]
+    code, out, err = run_cli(monkeypatch, capsys, "share", "create", str(snapshot_id), "--disclosure", "all")
+    assert code == 1 and out == "" and err.startswith("error: Unknown disclosure 'all'") and err.count("\n") == 1
 
     code, out, err = run_cli(monkeypatch, capsys, "share", "create", str(snapshot_id), "--expires-in", "7x")
     assert code == 1 and out == "" and err.startswith("error: Invalid expiry '7x'") and err.count("\n") == 1

@@ -81,7 +81,7 @@ def test_create_link_stores_only_a_hash_and_checks_roles(db):
 def test_every_invalid_token_gets_the_same_404(db, client):
     owner, _org, summary = _shared_snapshot()
     actor = actor_for(owner)
-    _live, live_token = shares.create_link(actor, summary.id)
+    _live, live_token = shares.create_link(actor, summary.id, disclosure="full")
     revoked, revoked_token = shares.create_link(actor, summary.id)
     shares.revoke_link(actor, revoked.id)
     expired, expired_token = shares.create_link(actor, summary.id, timedelta(hours=1))
@@ -91,7 +91,7 @@ def test_every_invalid_token_gets_the_same_404(db, client):
     other_owner = make_user()
     other_org = make_org(other_owner)
     other = snapshots.create_snapshot(actor_for(other_owner), make_completed_audit(other_org).id)
-    _o, other_token = shares.create_link(actor_for(other_owner), other.id)
+    _o, other_token = shares.create_link(actor_for(other_owner), other.id, disclosure="full")
     forged = crypto.new_token(32)
     bad_tokens = [
         revoked_token, expired_token, forged, "malformed", "%20", "a" * 5000, str(summary.id),
@@ -128,7 +128,8 @@ def test_public_json_contains_no_secret_and_counts_views(db, client):
     for secret in (SECRET_TOKEN, encrypted, crypto.hash_token(token), token, owner.email, str(org.id)):
         assert secret not in text
     doc = first.json()
-    assert set(doc) == {"snapshot", "checksum", "algorithm", "created_at"}
+    assert set(doc) == {"snapshot", "checksum", "algorithm", "created_at", "disclosure", "original_checksum"}
+    assert doc["disclosure"] == "redact" and doc["original_checksum"] == summary.checksum
     client.get(f"/api/public/snapshots/{token}/pdf")
     [listed] = shares.list_links(actor_for(owner), org.slug)
     assert listed.view_count == 2 and listed.last_viewed_at is not None
@@ -149,7 +150,7 @@ def test_pdf_has_the_checksum_on_every_page(db, client, tmp_path):
             "now() FROM evidence, generate_series(1, 60) g WHERE audit_id = :a LIMIT 150"),
             {"a": str(summary.audit_id)})
     big = snapshots.create_snapshot(actor_for(owner), summary.audit_id)
-    _link, token = shares.create_link(actor_for(owner), big.id)
+    _link, token = shares.create_link(actor_for(owner), big.id, disclosure="full")
     response = client.get(f"/api/public/snapshots/{token}/pdf")
     assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
     assert response.headers["x-robots-tag"] == "noindex, nofollow"

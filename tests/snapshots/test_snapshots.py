@@ -108,7 +108,7 @@ def test_public_json_recomputes_to_the_stored_checksum(db):
 
     owner, _org, audit = _org_with_audit()
     summary = snapshots.create_snapshot(actor_for(owner), audit.id)
-    _link, token = shares.create_link(actor_for(owner), summary.id)
+    _link, token = shares.create_link(actor_for(owner), summary.id, disclosure="full")
     response = TestClient(Starlette(routes=ROUTES)).get(f"/api/public/snapshots/{token}")
     doc = json.loads(response.content)
     recomputed = hashlib.sha256(
