@@ -151,6 +151,7 @@ def test_every_org_page_refuses_other_tenants_and_anonymous(live_app: str, chrom
         if audit_route:
             page.goto(fill(audit_route, world))
             wait_for_app_hydration(page)
+            page.locator(".check-row").first.click()  # the audit page shows resources inside their check
             page.get_by_text(world.markers[2]).first.wait_for(timeout=TIMEOUT)
     finally:
         context.close()
