@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     )
     upload_max_bytes: int = Field(10 * 1024 * 1024, description="Largest evidence file accepted")
     check_concurrency: int = Field(8, description="Checks run in parallel within one audit")
+    aws_pool_size: int = Field(32, ge=1, le=256, description="Per-resource AWS calls one scan makes at a time")
+    github_pool_size: int = Field(
+        8, ge=1, le=8, description="Per-repository GitHub calls one scan makes at a time (GitHub's secondary "
+        "rate limits punish bursts: at most 8)"
+    )
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for audits")
     audit_lease_seconds: int = Field(120, description="A RUNNING audit whose lease lapses is re-queued")
     audit_max_attempts: int = Field(3, description="Attempts before a re-queued audit is failed")

@@ -6,6 +6,12 @@ checks cost one branch-protection read per repository, and concurrent callers of
 key wait for the first one. PyGithub's connection object is not thread-safe (it keeps the
 pending request on the connection), so each thread gets its own `Github` client.
 
+Per-repository reads fan out on the session's bounded pool (GITHUB_POOL_SIZE, at most 8:
+GitHub's secondary rate limits punish bursts). Every request holds a slot of the session's
+`Throttle` (providers/fanout.py): a rate-limit answer (403/429 with Retry-After, or
+X-RateLimit-Remaining 0) halves how many requests may be in flight and makes every thread
+wait out GitHub's delay, instead of each thread retrying on its own.
+
 Retries are ours, not urllib3's, so they are bounded and visible: 5xx and timeouts are
 retried `max_attempts` times with exponential backoff; rate limits are waited out only
 while the total wait stays within `rate_limit_wait` seconds. Anything still failing
@@ -28,6 +34,8 @@ from github import Auth, Github, GithubException
 
 from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
+from compliance_app.providers.fanout import FanOutPool, Throttle
+from compliance_app.settings import get_settings
 
 DEFAULT_BASE_URL = "https://api.github.com"
 DEFAULT_MAX_ADMINS = 3
@@ -126,7 +134,7 @@ class GitHubSession:
     """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
 
     Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default 3),
-    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60), repo_concurrency (default 4).
+    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60).
     """
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
@@ -142,8 +150,9 @@ class GitHubSession:
         self.max_attempts = max(1, int(config.get("max_attempts", 3)))
         self.retry_backoff = float(config.get("retry_backoff", 1.0))
         self.rate_limit_wait = float(config.get("rate_limit_wait", 60.0))
-        #: Repositories a check reads in parallel; GitHub's secondary limits punish more.
-        self.repo_concurrency = max(1, int(config.get("repo_concurrency", 4)))
+        pool_size = min(8, get_settings().github_pool_size)  # GitHub's secondary limits punish more
+        self._pool = FanOutPool(pool_size, "github-call")
+        self._throttle = Throttle(pool_size)
         self._token = str(secrets["token"])
         self._local = threading.local()
         self._lock = threading.Lock()
@@ -194,6 +203,11 @@ class GitHubSession:
         if gh is not None:
             gh.close()
             self._local.gh = None
+        self._pool.close()
+
+    def fan_out(self, fn: Callable[[Any], T], items: list[Any]) -> list[T]:
+        """[fn(item) for item in items] on the session's bounded pool (independent reads, e.g. per repository)."""
+        return self._pool.map(fn, items)
 
     def call(self, what: str, fn: Callable[[], T]) -> T:
         """Run one read with bounded retries; failures become CollectionError(reason)."""
@@ -201,12 +215,15 @@ class GitHubSession:
         for attempt in range(1, self.max_attempts + 1):
             last = attempt == self.max_attempts
             try:
-                return fn()
+                with self._throttle.slot():
+                    value = fn()
+                self._throttle.succeeded()
+                return value
             except GithubException as exc:
                 if _is_rate_limited(exc):
                     delay = _rate_limit_delay(exc)
                     if not last and waited + delay <= self.rate_limit_wait:
-                        time.sleep(delay)
+                        self._throttle.throttled(delay)  # every thread waits before its next request
                         waited += delay
                         continue
                     raise CollectionError(

@@ -105,7 +105,7 @@ def test_no_buckets_means_none_public(session: AwsSession) -> None:
 
 
 def test_bucket_listing_is_paginated(session: AwsSession, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(s3_collectors, "_bucket_details", lambda s, name: {"Name": name})
+    monkeypatch.setattr(s3_collectors, "_bucket_details", lambda s, bucket: {"Name": bucket["Name"]})
     client = session.client("s3")
     with Stubber(client) as stub:
         stub.add_response("list_buckets", {"Buckets": [{"Name": "first-page"}], "ContinuationToken": "next"})

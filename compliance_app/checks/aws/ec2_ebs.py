@@ -70,6 +70,9 @@ class ec2_ebs_public_snapshot(RegionalCheck):
     def evaluate(self, snapshots: list[dict[str, Any]], region: str) -> list[Finding]:
         findings = []
         for s in snapshots:
+            if s.get("__error__"):  # its permissions could not be read (e.g. still throttled after retries)
+                findings.append(Finding.error(s["SnapshotId"], s["__error__"], region=region))
+                continue
             public = any(p.get("Group") == "all" for p in s.get("CreateVolumePermissions", []))
             findings.append(result(not public, s["SnapshotId"], f"Snapshot {s['SnapshotId']} is not public.",
                                    f"Snapshot {s['SnapshotId']} is shared with everyone.",

@@ -33,11 +33,16 @@ class iam_user_mfa_enabled_console_access(AwsCheck):
         findings = []
         for u in users:
             name = u["UserName"]
-            raw = {"UserName": name, "ConsoleAccess": u["ConsoleAccess"], "MFADevices": u["MFADevices"]}
+            if u.get("__error__"):
+                findings.append(Finding.error(u["Arn"], u["__error__"]))
+                continue
+            # From the IAM credential report: its generation time says how fresh the facts are.
+            raw = {"UserName": name, "ConsoleAccess": u["ConsoleAccess"], "MFAActive": u["MFAActive"],
+                   "CredentialReportGeneratedAt": u.get("CredentialReportGeneratedAt")}
             if not u["ConsoleAccess"]:
                 findings.append(passed(u["Arn"], f"User {name} has no console password.", raw))
                 continue
-            findings.append(result(bool(u["MFADevices"]), u["Arn"],
+            findings.append(result(bool(u["MFAActive"]), u["Arn"],
                                    f"User {name} has console access and an MFA device.",
                                    f"User {name} has console access without an MFA device.", raw))
         return findings

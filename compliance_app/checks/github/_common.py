@@ -7,8 +7,6 @@ A subclass collects through the provider session (`collect`) and decides in a pu
 
 from __future__ import annotations
 
-import contextvars
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from compliance_app.checks.base import Check, Finding
@@ -72,8 +70,8 @@ class RepositoryCheck(Check):
     skipped unless `include_archived`; `public_only` checks skip private repositories.
     `evaluate` may return None when the check does not apply (e.g. an empty repository).
     No repository in scope at all returns [] (meta.when_empty: not applicable).
-    Repositories are read `session.repo_concurrency` at a time (the session memoizes, so
-    checks sharing a read still cost one request).
+    Repositories are read concurrently on the session's bounded pool (the session memoizes,
+    so checks sharing a read still cost one request).
     """
 
     include_archived = False
@@ -103,11 +101,7 @@ class RepositoryCheck(Check):
             return self.evaluate(repo, data)
 
         targets = [r for r in repos if self.applies_to(r)]
-        workers = max(1, int(getattr(session, "repo_concurrency", 1)))
-        if workers == 1 or len(targets) < 2:
-            results = [one(r) for r in targets]
-        else:  # per-repository reads are independent; results keep the repository order
-            contexts = [contextvars.copy_context() for _ in targets]  # API call chains continue per repo
-            with ThreadPoolExecutor(max_workers=min(workers, len(targets))) as pool:
-                results = list(pool.map(lambda c, r: c.run(one, r), contexts, targets))
+        # Per-repository reads are independent: the session's bounded pool runs them (results in order).
+        fan_out = getattr(session, "fan_out", None)
+        results = fan_out(one, targets) if fan_out else [one(r) for r in targets]
         return [f for f in [*results, unseen_repositories(session, self.public_only)] if f is not None]

@@ -3,22 +3,26 @@
 Checks run concurrently in threads and many of them read the same API (every
 security-group check reads describe_security_groups), so `collect` memoizes per
 (collector, region) behind a per-key lock: one API call per collector per scan.
-`collect_regions` reads a regional collector in every scanned region at once on the
-session's own thread pool, so a scan of 24 regions is not 24 times slower than one.
+`collect_regions` reads a regional collector in every scanned region at once (8 regions
+at a time), and collectors read per-resource details through `fan_out`, a second bounded
+pool (AWS_POOL_SIZE, default 32) so that 1,300 snapshot attributes cost a few round trips
+of wall time, not 1,300. Both pools are deadlock-free when nested (providers/fanout.py);
+botocore's connection pools are sized to match. Throttling (Throttling,
+RequestLimitExceeded, ...) is retried by botocore's adaptive mode, whose client-side rate
+limiter, shared by every thread using that client, slows the calls down; a per-resource
+call still throttled after its retries is an error of that resource only.
 A collector returns raw data ([] = nothing there) or raises CollectionError with a
 reason a person can act on; the reason never contains secret values.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
 import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import boto3
@@ -31,14 +35,16 @@ from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.aws.collectors import COLLECTORS
 from compliance_app.providers.aws.errors import describe_assume_role_error, describe_error
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
+from compliance_app.providers.fanout import FanOutPool
 from compliance_app.settings import get_settings
 from compliance_app.vocabulary import CollectionError
 
 #: Global services (IAM, S3 listing, STS) are called here unless the integration restricts regions.
 DEFAULT_HOME_REGION = "us-east-1"
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
-#: Bounded timeouts and standard retries: an unreachable region fails in seconds, not minutes.
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=15)
+#: Bounded timeouts: an unreachable region fails in seconds, not minutes. Adaptive retries: throttling
+#: errors are retried with backoff and slow the client down (a token bucket shared by its threads).
+BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=15)
 SESSION_NAME = "compliance-app-scan"
 #: Regions read at the same time by one scan (each read is mostly waiting on the network).
 REGION_WORKERS = 8
@@ -84,7 +90,9 @@ class AwsSession:
         self._plan_lock = threading.Lock()
         self._plan: RegionPlan | None = None
         self._plan_depth = 0
-        self._pool: ThreadPoolExecutor | None = None
+        self._region_pool: FanOutPool | None = None
+        self._call_pool: FanOutPool | None = None
+        self._pool_size = get_settings().aws_pool_size
         self._clients: dict[tuple[str, str], Any] = {}
         self._key_locks: dict[tuple[str, str | None], threading.Lock] = {}
         #: (collector, region) -> (succeeded, data or reason, call-chain depth at which it was obtained)
@@ -92,7 +100,8 @@ class AwsSession:
 
     # -- sessions and clients -------------------------------------------------
     def _client_from(self, session: boto3.Session, service: str, region: str) -> Any:
-        config = BOTO_CONFIG
+        # Every thread that may call at once keeps its connection: fan-out helpers, their callers, regions.
+        config = BOTO_CONFIG.merge(Config(max_pool_connections=self._pool_size + REGION_WORKERS))
         if self.endpoint_url:  # a local stand-in (moto server): no {account}. host prefixes, path-style S3
             config = config.merge(Config(inject_host_prefix=False, s3={"addressing_style": "path"}))
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
@@ -174,14 +183,21 @@ class AwsSession:
         return self.region_plan().scanned
 
     def map_regions(self, fn: Callable[[str], T], regions: Iterable[str]) -> dict[str, T]:
-        """fn(region) for every region at once on the session's pool, in the order given."""
+        """fn(region) for every region at once (REGION_WORKERS at a time), in the order given."""
         regions = list(regions)
         with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=REGION_WORKERS, thread_name_prefix="aws-region")
-            pool = self._pool
-        contexts = [contextvars.copy_context() for _ in regions]  # each region continues the caller's chain
-        return dict(zip(regions, pool.map(lambda c, r: c.run(fn, r), contexts, regions), strict=True))
+            if self._region_pool is None:
+                self._region_pool = FanOutPool(REGION_WORKERS, "aws-region")
+            pool = self._region_pool
+        return dict(zip(regions, pool.map(fn, regions), strict=True))
+
+    def fan_out(self, fn: Callable[[Any], T], items: Iterable[Any]) -> list[T]:
+        """[fn(item) for item in items] on the session's per-resource pool (independent API calls)."""
+        with self._lock:
+            if self._call_pool is None:
+                self._call_pool = FanOutPool(self._pool_size, "aws-call")
+            pool = self._call_pool
+        return pool.map(fn, items)
 
     def coverage(self) -> dict[str, Any]:
         """What this scan covered, for the audit (no secrets): account, regions scanned and skipped."""
@@ -239,15 +255,16 @@ class AwsSession:
         return describe_error(exc, service, region, self._secrets)
 
     def close(self) -> None:
-        """Drop clients, the region pool and cached data (the cache can be large on big accounts)."""
+        """Drop clients, the pools and cached data (the cache can be large on big accounts)."""
         with self._lock:
-            pool, self._pool = self._pool, None
+            pools = [p for p in (self._region_pool, self._call_pool) if p is not None]
+            self._region_pool = self._call_pool = None
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
             self._cache.clear()
-        if pool is not None:
-            pool.shutdown(wait=True)
+        for pool in pools:
+            pool.close()
 
 
 class _CredentialLogFilter(logging.Filter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from compliance_app.providers.aws.collectors._registry import collector, paginate
 
@@ -23,26 +23,26 @@ def _rds_instances(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
 @collector("kms.keys")
 def _kms_keys(s: AwsSession, region: str) -> list[dict[str, Any]]:
-    """Customer-managed, enabled, symmetric keys with their rotation status."""
+    """Customer-managed, enabled, symmetric keys with their rotation status (keys read concurrently)."""
     kms = s.client("kms", region)
-    out = []
-    for k in paginate(kms, "list_keys", "Keys"):
+
+    def one(k: dict[str, Any]) -> dict[str, Any] | None:
         try:  # a key policy can deny the auditor one key; the other keys are still read
             meta = kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]
-        except ClientError as exc:
-            out.append({"KeyId": k["KeyId"], "Arn": k.get("KeyArn"), "__error__": s.describe(exc, "kms", region)})
-            continue
+        except (ClientError, BotoCoreError) as exc:
+            return {"KeyId": k["KeyId"], "Arn": k.get("KeyArn"), "__error__": s.describe(exc, "kms", region)}
         if (meta.get("KeyManager") != "CUSTOMER" or meta.get("KeyState") != "Enabled"
                 or meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT"
                 or meta.get("Origin", "AWS_KMS") != "AWS_KMS"):
-            continue
+            return None
         key = {"KeyId": meta["KeyId"], "Arn": meta.get("Arn")}
         try:  # a key policy can deny the auditor even when IAM allows it
             key["KeyRotationEnabled"] = kms.get_key_rotation_status(KeyId=k["KeyId"]).get("KeyRotationEnabled")
-        except ClientError as exc:
+        except (ClientError, BotoCoreError) as exc:
             key["__error__"] = s.describe(exc, "kms", region)
-        out.append(key)
-    return out
+        return key
+
+    return [key for key in s.fan_out(one, paginate(kms, "list_keys", "Keys")) if key is not None]
 
 
 @collector("backup.plans")
@@ -58,12 +58,12 @@ ACM_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1"
 @collector("acm.certificates")
 def _acm_certificates(s: AwsSession, region: str) -> list[dict[str, Any]]:
     acm = s.client("acm", region)
-    out = []
     # Without Includes, ListCertificates silently omits everything but RSA-1024/2048 certificates.
-    for c in paginate(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": ACM_KEY_TYPES}):
-        cert = acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"]
-        out.append({k: cert.get(k) for k in ("CertificateArn", "DomainName", "Status", "NotAfter", "InUseBy")})
-    return out
+    summaries = paginate(acm, "list_certificates", "CertificateSummaryList", Includes={"keyTypes": ACM_KEY_TYPES})
+    certs = s.fan_out(lambda c: acm.describe_certificate(CertificateArn=c["CertificateArn"])["Certificate"],
+                      summaries)
+    return [{k: cert.get(k) for k in ("CertificateArn", "DomainName", "Status", "NotAfter", "InUseBy")}
+            for cert in certs]
 
 
 @collector("secretsmanager.secrets")
@@ -76,9 +76,10 @@ def _secrets(s: AwsSession, region: str) -> list[dict[str, Any]]:
 @collector("dynamodb.tables")
 def _dynamodb_tables(s: AwsSession, region: str) -> list[dict[str, Any]]:
     ddb = s.client("dynamodb", region)
-    out = []
-    for name in paginate(ddb, "list_tables", "TableNames"):
+
+    def one(name: str) -> dict[str, Any]:
         desc = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
         pitr = desc.get("PointInTimeRecoveryDescription", {}).get("PointInTimeRecoveryStatus")
-        out.append({"TableName": name, "PointInTimeRecoveryStatus": pitr})
-    return out
+        return {"TableName": name, "PointInTimeRecoveryStatus": pitr}
+
+    return s.fan_out(one, paginate(ddb, "list_tables", "TableNames"))

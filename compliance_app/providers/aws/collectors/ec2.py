@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from compliance_app.providers.aws.collectors._registry import collector, paginate
 
 if TYPE_CHECKING:
@@ -24,12 +26,35 @@ def _ec2_volumes(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
 @collector("ec2.snapshots")
 def _ec2_snapshots(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """The account's snapshots; those restorable by everyone carry their createVolumePermission.
+
+    `RestorableByUserIds=["all"]` lets DescribeSnapshots name the public snapshots itself, so
+    on AWS one more list call replaces an attribute call per snapshot. Each candidate is still
+    confirmed by its attribute (concurrently): an endpoint that ignores the filter (moto
+    returns every snapshot) costs the old per-snapshot calls but never reports a private
+    snapshot public. A snapshot whose attribute cannot be read carries `__error__`.
+    """
     ec2 = s.client("ec2", region)
+    owned = paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
+    candidates = [x["SnapshotId"] for x in
+                  paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"], RestorableByUserIds=["all"])]
+
+    def permissions(snapshot_id: str) -> tuple[str, Any]:
+        try:
+            attr = ec2.describe_snapshot_attribute(SnapshotId=snapshot_id, Attribute="createVolumePermission")
+        except (ClientError, BotoCoreError) as exc:
+            return snapshot_id, {"__error__": s.describe(exc, "ec2", region)}
+        return snapshot_id, attr.get("CreateVolumePermissions", [])
+
+    confirmed = dict(s.fan_out(permissions, candidates))
     out = []
-    for snap in paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"]):
-        attr = ec2.describe_snapshot_attribute(SnapshotId=snap["SnapshotId"], Attribute="createVolumePermission")
-        out.append({"SnapshotId": snap["SnapshotId"], "VolumeId": snap.get("VolumeId"),
-                    "CreateVolumePermissions": attr.get("CreateVolumePermissions", [])})
+    for snap in owned:
+        found = confirmed.get(snap["SnapshotId"], [])
+        row = {"SnapshotId": snap["SnapshotId"], "VolumeId": snap.get("VolumeId"),
+               "CreateVolumePermissions": found if isinstance(found, list) else []}
+        if isinstance(found, dict):
+            row["__error__"] = found["__error__"]
+        out.append(row)
     return out
 
 

@@ -20,8 +20,8 @@ def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
     """Trails visible in `region`, including multi-region trails homed elsewhere."""
     ct = s.client("cloudtrail", region)
     trails = ct.describe_trails(includeShadowTrails=True).get("trailList", [])
-    out = []
-    for t in trails:
+
+    def one(t: dict[str, Any]) -> dict[str, Any]:
         trail = {k: t.get(k) for k in ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail",
                                        "LogFileValidationEnabled", "KmsKeyId", "S3BucketName")}
         try:  # an organization trail seen from a member account may refuse its status
@@ -35,8 +35,9 @@ def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
                                                                             "list it."})
         except CollectionError as exc:
             trail["SelectorsError"] = exc.reason
-        out.append(trail)
-    return out
+        return trail
+
+    return s.fan_out(one, trails)
 
 
 @collector("cloudtrail.event_selectors")
@@ -47,8 +48,9 @@ def _cloudtrail_event_selectors(s: AwsSession, region: str) -> dict[str, dict[st
     """
     ct = s.client("cloudtrail", region)
     out = {}
-    for t in ct.describe_trails(includeShadowTrails=False).get("trailList", []):
-        got = ct.get_event_selectors(TrailName=t["TrailARN"])
+    trails = ct.describe_trails(includeShadowTrails=False).get("trailList", [])
+    for t, got in zip(trails, s.fan_out(lambda t: ct.get_event_selectors(TrailName=t["TrailARN"]), trails),
+                      strict=True):
         out[t["TrailARN"]] = {"EventSelectors": got.get("EventSelectors") or [],
                               "AdvancedEventSelectors": got.get("AdvancedEventSelectors") or []}
     return out
@@ -68,11 +70,8 @@ def _config_recorders(s: AwsSession, region: str) -> list[dict[str, Any]]:
 @collector("guardduty.detectors")
 def _guardduty_detectors(s: AwsSession, region: str) -> list[dict[str, Any]]:
     gd = s.client("guardduty", region)
-    out = []
-    for det_id in paginate(gd, "list_detectors", "DetectorIds"):
-        det = gd.get_detector(DetectorId=det_id)
-        out.append({"DetectorId": det_id, "Status": det.get("Status")})
-    return out
+    return s.fan_out(lambda det_id: {"DetectorId": det_id, "Status": gd.get_detector(DetectorId=det_id).get("Status")},
+                     paginate(gd, "list_detectors", "DetectorIds"))
 
 
 @collector("securityhub.hub")

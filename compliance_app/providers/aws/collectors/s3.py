@@ -41,31 +41,44 @@ def _bucket_call(s: AwsSession, fn: Callable[[], Any], missing: set[str], defaul
         return {"__error__": s.describe(exc, "s3")}
 
 
-def _bucket_details(s: AwsSession, name: str) -> dict[str, Any]:
+def _bucket_region(s: AwsSession, bucket: dict[str, Any]) -> str:
+    """ListBuckets names each bucket's region (BucketRegion, since 2024); older endpoints need GetBucketLocation."""
+    if bucket.get("BucketRegion"):
+        return bucket["BucketRegion"]
+    name = bucket["Name"]
     loc = _bucket_call(s, lambda: s.client("s3").get_bucket_location(Bucket=name).get("LocationConstraint"),
                        set(), None)
     # LocationConstraint: None means us-east-1, "EU" is the legacy name of eu-west-1.
-    region = {"EU": "eu-west-1"}.get(loc, loc) if isinstance(loc, str) else ("us-east-1" if loc is None
-                                                                              else s.home_region)
+    return {"EU": "eu-west-1"}.get(loc, loc) if isinstance(loc, str) else ("us-east-1" if loc is None
+                                                                            else s.home_region)
+
+
+def _bucket_details(s: AwsSession, bucket: dict[str, Any]) -> dict[str, Any]:
+    """The bucket's attributes, read concurrently (each is one independent call in the bucket's region)."""
+    name = bucket["Name"]
+    region = _bucket_region(s, bucket)
     c = s.client("s3", region)
-    return {
-        "Name": name,
-        "Region": region,
-        "Grants": _bucket_call(s, lambda: [
+    reads: dict[str, Callable[[], Any]] = {
+        "Grants": lambda: _bucket_call(s, lambda: [
             {"Grantee": g["Grantee"].get("URI") or g["Grantee"].get("ID"), "Permission": g["Permission"]}
             for g in c.get_bucket_acl(Bucket=name).get("Grants", [])], set(), []),
-        "PolicyStatus": _bucket_call(s, lambda: c.get_bucket_policy_status(Bucket=name)["PolicyStatus"],
-                                     {"NoSuchBucketPolicy"}, {}),
-        "PublicAccessBlock": _bucket_call(
+        "PolicyStatus": lambda: _bucket_call(s, lambda: c.get_bucket_policy_status(Bucket=name)["PolicyStatus"],
+                                             {"NoSuchBucketPolicy"}, {}),
+        "PublicAccessBlock": lambda: _bucket_call(
             s, lambda: c.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
             {"NoSuchPublicAccessBlockConfiguration"}, {}),
-        "Policy": _bucket_call(s, lambda: c.get_bucket_policy(Bucket=name)["Policy"], {"NoSuchBucketPolicy"}, None),
-        "Versioning": _bucket_call(s, lambda: c.get_bucket_versioning(Bucket=name).get("Status"), set(), None),
-        "Logging": _bucket_call(s, lambda: c.get_bucket_logging(Bucket=name).get("LoggingEnabled"), set(), None),
+        "Policy": lambda: _bucket_call(s, lambda: c.get_bucket_policy(Bucket=name)["Policy"],
+                                       {"NoSuchBucketPolicy"}, None),
+        "Versioning": lambda: _bucket_call(s, lambda: c.get_bucket_versioning(Bucket=name).get("Status"), set(), None),
+        "Logging": lambda: _bucket_call(s, lambda: c.get_bucket_logging(Bucket=name).get("LoggingEnabled"),
+                                        set(), None),
     }
+    values = s.fan_out(lambda read: read(), reads.values())
+    return {"Name": name, "Region": region, **dict(zip(reads, values, strict=True))}
 
 
 @collector("s3.buckets")
 def _s3_buckets(s: AwsSession, region: str) -> list[dict[str, Any]]:
-    """Every bucket (ListBuckets is paginated since 2024: accounts may hold up to 10,000)."""
-    return [_bucket_details(s, b["Name"]) for b in paginate(s.client("s3"), "list_buckets", "Buckets")]
+    """Every bucket (ListBuckets is paginated since 2024: accounts may hold up to 10,000), read concurrently."""
+    buckets = paginate(s.client("s3"), "list_buckets", "Buckets")
+    return s.fan_out(lambda b: _bucket_details(s, b), buckets)
