@@ -28,5 +28,6 @@ class ScanHistory(SQLModel, table=True):
     #: Resources (evidence rows) beside the checks, so the trend can show both.
     resources_passing: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     resources_failing: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    audit_id: uuid.UUID | None = Field(default=None, foreign_key="audit.id", ondelete="SET NULL")
+    #: Indexed: risk acceptance and audit deletion look points up by audit (a seq scan at scale).
+    audit_id: uuid.UUID | None = Field(default=None, foreign_key="audit.id", ondelete="SET NULL", index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))

@@ -46,6 +46,24 @@ class AuditSnapshot(SQLModel, table=True):
         sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql"), nullable=True))
 
 
+class SnapshotListing(SQLModel, table=True):
+    """What the snapshots list shows of one snapshot, so a list page never loads or re-hashes
+    snapshot data: its headline figures, written once with the snapshot (snapshots are
+    immutable), and the time and result of its last verification (run on demand)."""
+
+    __tablename__ = "snapshot_listing"
+
+    snapshot_id: int = Field(foreign_key="audit_snapshot.id", primary_key=True, ondelete="CASCADE",
+                             sa_column_kwargs={"autoincrement": False})
+    score: int | None = None
+    evidence_count: int = 0
+    audit_finished_at: str | None = Field(default=None, max_length=40)
+    score_basis: str = Field(default="", max_length=200)
+    verified_at: datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    #: The verdict of that verification: checksum, signature and chain (services/snapshots.verify_snapshot).
+    valid: bool | None = None
+
+
 class SnapshotTombstone(SQLModel, table=True):
     """What retention keeps of a deleted signed snapshot, so the chain still verifies past it:
     its checksum and predecessor, and its envelope (a tombstone cannot be forged without the

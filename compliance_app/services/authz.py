@@ -7,6 +7,7 @@ before touching an organization's data. Non-members get NotFound, so ids leak no
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -181,16 +182,18 @@ def int_or_not_found(value: int | str, not_found: str) -> int:
 
 
 def authorize_row(
-    session: Session, actor: Actor, model: type[R], key: Any, permission: Permission, not_found: str
+    session: Session, actor: Actor, model: type[R], key: Any, permission: Permission, not_found: str,
+    options: Sequence[Any] = (),
 ) -> tuple[R, Access]:
     """Load a row that belongs to one organization and authorize on that organization.
 
     A missing row and another tenant's raise the same NotFound(not_found), so ids of other
     organizations cannot be probed. Integer keys outside the column's range are missing rows.
+    `options` are loader options (e.g. defer a large column the caller does not need).
     """
     if isinstance(key, int) and not 0 < key <= ROW_ID_MAX:
         raise NotFound(not_found)
-    row = session.get(model, key)
+    row = session.get(model, key, options=options)
     if row is None:
         raise NotFound(not_found)
     try:

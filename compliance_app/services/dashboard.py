@@ -219,6 +219,11 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
         return summary
 
 
+_TREND_COLUMNS = (ScanHistory.date, ScanHistory.score, ScanHistory.total_pass, ScanHistory.total_fail,
+                  ScanHistory.total_accepted, ScanHistory.total_error, ScanHistory.total_not_applicable,
+                  ScanHistory.resources_passing, ScanHistory.resources_failing)
+
+
 def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
     """Daily points of the last `days` days (today included), oldest first, from ScanHistory:
     checks per result (pass, fail, accepted, error, not_applicable) and resources beside them."""
@@ -228,7 +233,7 @@ def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | N
     with session_scope() as s:
         authorize(s, actor, org_id, Permission.READ)
         rows = s.exec(
-            select(ScanHistory)
+            select(*_TREND_COLUMNS)  # only what is plotted
             .where(ScanHistory.organization_id == org_id, ScanHistory.date > today - timedelta(days=days))
             .order_by(ScanHistory.date)
         ).all()

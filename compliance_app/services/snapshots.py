@@ -25,6 +25,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, func, select
 
 from compliance_app.db import session_scope
@@ -38,8 +39,9 @@ from compliance_app.models import (
     RiskAcceptanceException,
     User,
 )
+from compliance_app.models.snapshot import SnapshotListing
 from compliance_app.models.types import utcnow
-from compliance_app.services import activity
+from compliance_app.services import activity, snapshot_listing
 from compliance_app.services.authz import (
     Access,
     Actor,
@@ -53,7 +55,7 @@ from compliance_app.services.errors import ValidationError
 from compliance_app.services.evidence_files import evidence_dir
 from compliance_app.services.scans import MAX_PAGE
 from compliance_app.services.scoring import evidence_groups, score_audit
-from compliance_app.services.snapshot_figures import score_basis, snapshot_checks
+from compliance_app.services.snapshot_figures import snapshot_checks
 
 #: Bumped if the layout of `data` ever changes, so verifiers know what they read.
 SNAPSHOT_FORMAT = "compliance_app.snapshot/2"  # 2: chain and proof files' SHA-256
@@ -94,6 +96,8 @@ class SnapshotSummary:
     #: What the score counted: "scored n of m checks (k could not run)", or "scored per
     #: resource (before …)" for a snapshot frozen before scores went per check.
     score_basis: str = ""
+    #: When `valid` was established (None: never verified since it was first listed).
+    verified_at: datetime | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,7 @@ class SnapshotSummary:
             "evidence_count": self.evidence_count,
             "valid": self.valid,
             "score_basis": self.score_basis,
+            "verified_at": _iso(self.verified_at),
         }
 
 
@@ -152,9 +157,14 @@ def authorize_org(s: Session, actor: Actor, org: uuid.UUID | str, permission: Pe
         return authorize_slug(s, actor, org, permission)
 
 
-def _load_authorized(s: Session, actor: Actor, snapshot_id: int, permission: Permission) -> AuditSnapshot:
-    """The snapshot if the actor may act on it; a stranger cannot tell it exists."""
-    return authorize_row(s, actor, AuditSnapshot, snapshot_id, permission, f"Snapshot {snapshot_id} not found.")[0]
+def _load_authorized(s: Session, actor: Actor, snapshot_id: int, permission: Permission,
+                     *, with_data: bool = True) -> AuditSnapshot:
+    """The snapshot if the actor may act on it; a stranger cannot tell it exists.
+
+    Without `with_data` its (possibly large) data is not read (pinning does not need it)."""
+    options = () if with_data else (defer(AuditSnapshot.data),)  # type: ignore[arg-type]
+    return authorize_row(s, actor, AuditSnapshot, snapshot_id, permission, f"Snapshot {snapshot_id} not found.",
+                         options)[0]
 
 
 def _jsonb_float(text: str) -> float | int:
@@ -307,21 +317,27 @@ def build_snapshot_data(s: Session, audit: Audit, organization: Organization) ->
     }
 
 
-def _summary(snapshot: AuditSnapshot, created_by: str | None, valid: bool | None = None) -> SnapshotSummary:
-    data = snapshot.data or {}
+#: A snapshot's columns without its data (lists never load or re-hash the data).
+_LIST_COLUMNS = (AuditSnapshot.id, AuditSnapshot.audit_id, AuditSnapshot.organization_id, AuditSnapshot.checksum,
+                 AuditSnapshot.is_pinned, AuditSnapshot.created_at)
+
+
+def _summary(row: Any, listing: SnapshotListing, created_by: str | None) -> SnapshotSummary:
+    """`row`: the _LIST_COLUMNS of a snapshot; `listing`: its figures and last verification."""
     return SnapshotSummary(
-        id=snapshot.id or 0,
-        audit_id=snapshot.audit_id,
-        organization_id=snapshot.organization_id,
-        checksum=snapshot.checksum,
-        is_pinned=snapshot.is_pinned,
-        created_at=snapshot.created_at,
+        id=row.id or 0,
+        audit_id=row.audit_id,
+        organization_id=row.organization_id,
+        checksum=row.checksum,
+        is_pinned=row.is_pinned,
+        created_at=row.created_at,
         created_by=created_by,
-        audit_finished_at=(data.get("audit") or {}).get("finished_at"),
-        score=(data.get("audit") or {}).get("score"),
-        evidence_count=len(data.get("evidence") or []),
-        valid=valid,
-        score_basis=score_basis(data),
+        audit_finished_at=listing.audit_finished_at,
+        score=listing.score,
+        evidence_count=listing.evidence_count,
+        valid=listing.valid,
+        score_basis=listing.score_basis,
+        verified_at=listing.verified_at,
     )
 
 
@@ -399,7 +415,10 @@ def create_snapshot(actor: Actor, audit_id: uuid.UUID | str) -> SnapshotSummary:
             s, actor, "snapshot.create", organization_id=audit.organization_id,
             target=f"snapshot:{snapshot.id}", meta={"audit_id": str(audit.id), "checksum": snapshot.checksum},
         )
-        return _summary(snapshot, actor.label or None, valid=True)
+        snapshot_listing.record_new(s, snapshot.id or 0, data)
+        s.flush()
+        return _summary(snapshot, snapshot_listing.listings(s, [snapshot.id or 0])[snapshot.id or 0],
+                        actor.label or None)
 
 
 def latest_completed_audit(actor: Actor, org: uuid.UUID | str) -> dict[str, Any] | None:
@@ -423,10 +442,9 @@ def get_snapshot(actor: Actor, snapshot_id: int) -> AuditSnapshot:
         return _load_authorized(s, actor, snapshot_id, Permission.READ)
 
 
-def list_snapshots(
-    actor: Actor, org: uuid.UUID | str, page: int = 1, *, verify: bool = True
-) -> SnapshotPage:
-    """Newest first, PAGE_SIZE per page; with verify each row carries its checksum verdict."""
+def list_snapshots(actor: Actor, org: uuid.UUID | str, page: int = 1) -> SnapshotPage:
+    """Newest first, PAGE_SIZE per page, from columns: each row carries its last verification's
+    verdict and time (None: not verified since; verify_snapshot verifies one on demand)."""
     page = min(max(1, page), MAX_PAGE)
     with session_scope() as s:
         access = authorize_org(s, actor, org, Permission.READ)
@@ -435,17 +453,15 @@ def list_snapshots(
             select(func.count()).select_from(AuditSnapshot).where(AuditSnapshot.organization_id == org_id)
         ).one()
         rows = s.exec(
-            select(AuditSnapshot, User.email)
+            select(*_LIST_COLUMNS, User.email)
             .outerjoin(User, User.id == AuditSnapshot.created_by_id)
             .where(AuditSnapshot.organization_id == org_id)
             .order_by(col(AuditSnapshot.created_at).desc(), col(AuditSnapshot.id).desc())
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
-        items = [
-            _summary(snap, email, compute_checksum(snap.data) == snap.checksum if verify else None)
-            for snap, email in rows
-        ]
+        found = snapshot_listing.listings(s, [row.id for row in rows])
+        items = [_summary(row, found[row.id], row.email) for row in rows]
         return SnapshotPage(items=items, page=page, total=total)
 
 
@@ -458,6 +474,7 @@ def verify_snapshot(actor: Actor, snapshot_id: int) -> VerifyResult:
         snapshot = _load_authorized(s, actor, snapshot_id, Permission.READ)
         recomputed = compute_checksum(snapshot.data)
         check = snapshot_signing.verify(s, snapshot)
+        snapshot_listing.record_verification(s, snapshot.id or 0, check.valid and recomputed == snapshot.checksum)
         return VerifyResult(snapshot.id or 0, check.valid, snapshot.checksum, recomputed, check.signature,
                             check.keyid, check.sequence, tuple(check.problems))
 
@@ -465,7 +482,7 @@ def verify_snapshot(actor: Actor, snapshot_id: int) -> VerifyResult:
 def set_pinned(actor: Actor, snapshot_id: int, pinned: bool) -> SnapshotSummary:
     """Pin (keep forever) or unpin (retention applies again); admins only."""
     with session_scope() as s:
-        snapshot = _load_authorized(s, actor, snapshot_id, Permission.MANAGE_SNAPSHOTS)
+        snapshot = _load_authorized(s, actor, snapshot_id, Permission.MANAGE_SNAPSHOTS, with_data=False)
         if snapshot.is_pinned != pinned:
             # A targeted UPDATE of the one mutable column, never a rewrite of the row.
             s.execute(
@@ -475,9 +492,8 @@ def set_pinned(actor: Actor, snapshot_id: int, pinned: bool) -> SnapshotSummary:
                 s, actor, "snapshot.pin" if pinned else "snapshot.unpin",
                 organization_id=snapshot.organization_id, target=f"snapshot:{snapshot.id}",
             )
-        s.expire(snapshot)
-        s.refresh(snapshot)
-        return _summary(snapshot, None)
+        row = s.exec(select(*_LIST_COLUMNS).where(AuditSnapshot.id == snapshot.id)).one()
+        return _summary(row, snapshot_listing.listings(s, [row.id])[row.id], None)
 
 
 def apply_retention(now: datetime | None = None) -> int:
