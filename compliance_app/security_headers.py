@@ -34,8 +34,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from compliance_app.settings import get_settings
 
-#: Paths whose URL holds a bearer token: never send them as a Referer.
-TOKEN_PATHS = ("/share/", "/api/public/", "/invite/")
+#: Public share pages and their downloads: their URL is the bearer token, so no Referer at all.
+#: (Every other page's strict-origin-when-cross-origin already sends other sites only the
+#: origin; invitation pages stay on it because their sign-up and sign-in forms must post
+#: with an Origin, and a client-side navigation keeps the first page's policy.)
+TOKEN_PATHS = ("/share/", "/api/public/")
 HSTS = "max-age=31536000; includeSubDomains"
 
 

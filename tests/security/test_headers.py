@@ -38,6 +38,8 @@ def test_every_response_gets_the_headers(db: str) -> None:
     assert client.get("/api/health").headers["referrer-policy"] == "strict-origin-when-cross-origin"
     assert client.get("/api/public/snapshots/nope").headers["referrer-policy"] == "no-referrer"
     assert client.get("/share/abc").headers["referrer-policy"] == "no-referrer"
+    # An invitation page's sign-up form (reached by client-side navigation) must post with an Origin.
+    assert client.get("/invite/abc").headers["referrer-policy"] == "strict-origin-when-cross-origin"
 
 
 def test_hsts_and_host_prefixed_secure_cookie_behind_https(db: str, https: None) -> None:
