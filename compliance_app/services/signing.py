@@ -215,7 +215,7 @@ def public_key_pem(session: Session, keyid: str) -> str | None:
 
 
 def open_envelope(envelope: Any, keys: dict[str, Ed25519PublicKey]) -> tuple[bytes | None, str]:
-    """(payload bytes, "") when one signature verifies under a known key, else (None, why)."""
+    """(payload bytes, keyid) when one signature verifies under a known key, else (None, why)."""
     if not isinstance(envelope, dict) or envelope.get("payloadType") != PAYLOAD_TYPE:
         return None, "the envelope is missing or not a snapshot envelope"
     try:
@@ -230,7 +230,7 @@ def open_envelope(envelope: Any, keys: dict[str, Ed25519PublicKey]) -> tuple[byt
             key.verify(base64.b64decode(str(signature.get("sig", "")), validate=True), pae(PAYLOAD_TYPE, payload))
         except (InvalidSignature, binascii.Error, ValueError):
             continue
-        return payload, ""
+        return payload, str(signature.get("keyid"))
     return None, "no signature verifies under the installation's published keys"
 
 

@@ -137,19 +137,17 @@ class _Entry:
     checksum: str
     previous_checksum: str | None
     created_at: str
-    tombstone: bool
 
 
 def _open(envelope: Any, keys: dict[str, Ed25519PublicKey]) -> tuple[dict[str, Any] | None, str | None, str]:
     """(payload, keyid, problem): the payload only when a signature verifies and the fields are exact."""
-    raw, why = signing.open_envelope(envelope, keys)
+    raw, keyid_or_why = signing.open_envelope(envelope, keys)
     if raw is None:
-        return None, None, why
+        return None, None, keyid_or_why
     payload = json.loads(raw)
     if not isinstance(payload, dict) or set(payload) != set(PAYLOAD_FIELDS):
         return None, None, "the signed payload does not have the snapshot payload's fields"
-    keyid = next((sig.get("keyid") for sig in envelope.get("signatures") or [] if sig.get("keyid") in keys), None)
-    return payload, keyid, ""
+    return payload, keyid_or_why, ""
 
 
 def check_snapshot(snapshot: AuditSnapshot, keys: dict[str, Ed25519PublicKey]) -> Check:
@@ -202,9 +200,9 @@ def _entries(s: Session, organization_id: uuid.UUID, keys: dict[str, Ed25519Publ
     members = [(r.id, r.envelope, r.created_at, None) for r in rows] + [
         (t.snapshot_id, t.envelope, t.created_at, t.deleted_at) for t in tombs]
     for snapshot_id, envelope, created_at, deleted_at in members:
-        tombstone = deleted_at is not None
+        is_tombstone = deleted_at is not None
         payload, _keyid, why = _open(envelope, keys)
-        what = f"tombstone of snapshot {snapshot_id}" if tombstone else f"snapshot {snapshot_id}"
+        what = f"tombstone of snapshot {snapshot_id}" if is_tombstone else f"snapshot {snapshot_id}"
         if payload is None:
             problems.append(f"{what}: {why}")
             continue
@@ -223,7 +221,7 @@ def _entries(s: Session, organization_id: uuid.UUID, keys: dict[str, Ed25519Publ
                             f"{retention_days}-day retention when deleted ({iso_utc(deleted_at)}): it was "
                             "deleted by hand")
         found.append(_Entry(snapshot_id, payload["sequence"], payload["checksum"], payload["previous_checksum"],
-                            payload["created_at"], tombstone))
+                            payload["created_at"]))
     return sorted(found, key=lambda e: (e.sequence, e.snapshot_id))
 
 
