@@ -41,11 +41,16 @@ def scroll_table(headers: tuple[str, ...], rows: rx.Var, row: Callable[[rx.Var],
     )
 
 
+def _singular(noun: str) -> str:
+    return noun[:-3] + "y" if noun.endswith("ies") else noun.removesuffix("s")
+
+
 def pager(state: type, noun: str, **count_props: object) -> rx.Component:
-    """"12 audits · page 1 of 2" with Previous/Next, driving a state.paged.PagedListState."""
+    """"12 audits · page 1 of 2" ("1 audit") with Previous/Next, driving a state.paged.PagedListState;
+    `noun` is the plural."""
     return rx.hstack(
-        rx.text(state.total, f" {noun} · page ", state.page, " of ", state.pages, size="2", color_scheme="gray",
-                **count_props),
+        rx.text(state.total, rx.cond(state.total == 1, f" {_singular(noun)}", f" {noun}"), " · page ", state.page,
+                " of ", state.pages, size="2", color_scheme="gray", **count_props),
         rx.spacer(),
         rx.button(rx.icon("chevron-left", size=16), "Previous", variant="soft", size="1",
                   on_click=state.go_page(-1), disabled=state.page <= 1),

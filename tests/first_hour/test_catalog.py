@@ -19,3 +19,12 @@ def test_catalog_filters_and_orders_checks():
                              for m in two_words)
     assert catalog.list_checks(search="no-such-words-anywhere")[0] == []
     assert catalog.get_check(everything[0].key) == everything[0] and catalog.get_check("nope") is None
+
+
+def test_the_pager_says_1_audit_not_1_audits():
+    from compliance_app.components.table import _singular, pager
+    from compliance_app.pages.audits import AuditsState
+
+    assert [_singular(n) for n in ("audits", "checks", "entries")] == ["audit", "check", "entry"]
+    rendered = str(pager(AuditsState, "audits").render())
+    assert '" audit"' in rendered and '" audits"' in rendered
