@@ -15,7 +15,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot
 from compliance_app.pages.snapshots import SnapshotsState
 from compliance_app.services import shares, signing, snapshots
-from tests.conftest import login, wait_for_app_hydration
+from tests.conftest import SCREENSHOTS, login, wait_for_app_hydration
 from tests.factories import DEFAULT_PASSWORD, actor_for, make_org, make_user
 from tests.first_hour.conftest import page_state
 from tests.snapshots.factory import make_completed_audit
@@ -77,6 +77,8 @@ def test_share_page_and_snapshots_page_in_a_browser(live_app: str, chromium, db:
             timeout=TIMEOUT)
         expect(page.locator("#share-chain-head")).to_contain_text(f"sequence 2, sha256 {second.checksum}")
         expect(page.locator(".signing-key")).to_contain_text(keyid)
+        page.locator("#share-signature").scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / "share-signature.png"))
         href = page.locator("#download-bundle").get_attribute("href")
         bundle = json.loads(context.request.get(href).body())
         assert list(bundle) == ["snapshot", "checksum", "previous_checksum", "envelope", "public_key"]
