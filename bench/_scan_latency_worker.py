@@ -3,8 +3,8 @@
     DATABASE_URL=... python -m bench._scan_latency_worker ORGANIZATION_ID
 
 Prints one JSON line: wall time of the audit, the longest chain of dependent API calls and
-the calls made more than once (from providers/callchain.py), peak RSS of this process, and
-the audit's outcome. A process of its own so its peak RSS is the scan's, not the servers'.
+the calls made more than once (from providers/callchain.py), peak RSS and CPU seconds of
+this process, and the audit's outcome. A process of its own so its peak RSS is the scan's, not the servers'.
 """
 
 from __future__ import annotations
@@ -14,6 +14,14 @@ import resource
 import sys
 import time
 import uuid
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: Linux carries the forking parent's peak
+    (the bench process, holding moto's whole account) over into the child's across exec."""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def main() -> int:
@@ -36,8 +44,9 @@ def main() -> int:
     # Polling for the credential report repeats one call by design; pages differ by their token.
     repeated = {f"{svc}:{op} {key[:120]}": n for (svc, op, key), n in recorder.calls.items()
                 if n > 1 and op != "GenerateCredentialReport"}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"wall": wall, "longest": recorder.longest, "calls": sum(recorder.calls.values()),
-                      "repeated": repeated, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "repeated": repeated, "rss_mb": _peak_rss_mb(), "cpu": usage.ru_utime + usage.ru_stime,
                       "outcome": outcome}, default=str))
     return 0
 

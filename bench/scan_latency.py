@@ -24,6 +24,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -121,6 +122,8 @@ def _table(label: str, counts: dict[str, int], run: dict[str, Any], w0: float, l
     print(f"  W0 no added latency      {w0:8.2f} s   W <= 1.5 C + W0 = {bound:.2f} s: "
           f"{'yes' if wall <= bound else 'NO'}")
     print(f"  peak RSS of the scan     {run['rss_mb']:8.1f} MB (target <= {TARGET_RSS_MB:.0f})")
+    print(f"  CPU                      {run['cpu']:8.1f} s in the scan process, {run['servers_cpu']:.1f} s in moto, "
+          f"the GitHub stand-in and the proxies ({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
     repeated = run["repeated"]
     print(f"  calls made twice         {len(repeated)}")
     for call, n in sorted(repeated.items())[:10]:
@@ -175,12 +178,16 @@ def main(argv: list[str] | None = None) -> int:
                 for proxy in (aws_proxy, github_proxy):
                     proxy.latency = latency
                     proxy.reset()
+                servers_cpu = time.process_time()
                 run = _scan(org.id, env, args.timeout)
+                run["servers_cpu"] = time.process_time() - servers_cpu
                 runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
     finally:
         for stop in (github_proxy.stop, github.stop, aws_proxy.stop, moto.stop):
             stop()
     w0 = runs[0.0][1]["wall"]
+    print(f"without added latency: W0 {w0:.2f} s, CPU {runs[0.0][1]['cpu']:.1f} s in the scan process, "
+          f"{runs[0.0][1]['servers_cpu']:.1f} s in the servers")
     counts, run = runs[args.latency]
     ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
     print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}")
