@@ -24,8 +24,9 @@ from compliance_app.services.errors import ServiceError
 from compliance_app.services.keys import KeyConfigError
 
 #: Commands that work without the schema: migrating it, and reading the catalog in code.
-#: `keys` too: `keys new` only prints a key; `keys rotate` checks the schema itself.
-SCHEMA_FREE = frozenset({"db", "questions", "keys"})
+#: `keys` too: `keys new` only prints a key; `keys rotate` checks the schema itself. `gate` talks to
+#: a server over HTTP (/api/v1) from a CI machine that has no database.
+SCHEMA_FREE = frozenset({"db", "questions", "keys", "gate"})
 
 
 def _schema_guard(ctx: typer.Context) -> None:

@@ -11,7 +11,7 @@ import pkgutil
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 
 def collect_routes() -> list[BaseRoute]:
@@ -25,8 +25,13 @@ def collect_routes() -> list[BaseRoute]:
 
 
 def create_api() -> Starlette:
-    """Routes first; Reflex mounts its own app (pages, websocket) under this one afterwards,
-    so the middleware also sees the page requests (the public share page's status)."""
+    """Routes first, then the token API under /api/v1 (a FastAPI app of its own); Reflex mounts
+    its own app (pages, websocket) under this one afterwards, so the middleware also sees the page
+    requests (the public share page's status)."""
     from compliance_app.api.share_page_status import DeadShareLinkStatus
+    from compliance_app.api.v1 import PREFIX, create_v1_app
 
-    return Starlette(routes=collect_routes(), middleware=[Middleware(DeadShareLinkStatus)])
+    return Starlette(
+        routes=[*collect_routes(), Mount(PREFIX, app=create_v1_app())],
+        middleware=[Middleware(DeadShareLinkStatus)],
+    )

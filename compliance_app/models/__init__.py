@@ -1,5 +1,6 @@
 """All tables, imported here so SQLModel.metadata (and Alembic) sees every one."""
 
+from compliance_app.models.api_token import ApiToken, TokenScope
 from compliance_app.models.audit import (
     ACTIVE_AUDIT_STATUSES,
     Audit,
@@ -38,6 +39,7 @@ __all__ = [
     "ACTIVE_AUDIT_STATUSES",
     "SEVERITY_WEIGHT",
     "ActivityLog",
+    "ApiToken",
     "Audit",
     "AuditSnapshot",
     "AuditStatus",
@@ -66,6 +68,7 @@ __all__ = [
     "Severity",
     "StripeEvent",
     "SubscriptionStatus",
+    "TokenScope",
     "User",
     "UserSession",
 ]

@@ -77,6 +77,8 @@ SENTENCES: dict[str, str] = {
     "snapshot.retention": "{deleted} unpinned snapshots older than {retention_days} days were deleted",
     "share.create": "{who} created a public link to snapshot #{snapshot_id}, valid until {expires}",
     "share.revoke": "{who} revoked a public link",
+    "token.created": "{who} created the API token “{name}” (scope {scope}), valid until {expires}",
+    "token.revoked": "{who} revoked the API token “{name}”",
     "user.signed_up": "{who} created an account",
     "user.login": "{who} signed in",
     "user.login_failed": "A sign-in as {who} failed",

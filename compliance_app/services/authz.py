@@ -32,6 +32,7 @@ class Permission(StrEnum):
     MANAGE_BILLING = "manage_billing"
     VIEW_ACTIVITY = "view_activity"
     TRANSFER_OWNERSHIP = "transfer_ownership"
+    MANAGE_TOKENS = "manage_tokens"
 
 
 #: Held by the organization's owner only (an admin who is not the owner lacks them).
@@ -49,8 +50,18 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 
 @dataclass(frozen=True)
+class TokenGrant:
+    """An API token as a caller: a non-human member of exactly one organization, with the role
+    its scope maps onto (services/api_tokens.py)."""
+
+    token_id: uuid.UUID
+    organization_id: uuid.UUID
+    role: Role
+
+
+@dataclass(frozen=True)
 class Actor:
-    """The caller of a service: a signed-in user, or the system (worker, operator CLI).
+    """The caller of a service: a signed-in user, an API token, or the system (worker, operator CLI).
 
     `request` carries metadata for the activity log (ip, user agent), never secrets.
     """
@@ -59,6 +70,7 @@ class Actor:
     label: str = ""
     is_system: bool = False
     request: dict[str, Any] = field(default_factory=dict)
+    token: TokenGrant | None = None
 
     @classmethod
     def system(cls, label: str = "system") -> Actor:
@@ -96,6 +108,8 @@ def authorize(
         if organization is None:
             raise NotFound("Organization not found.")
         return Access(organization=organization, role=Role.ADMIN, is_owner=True)
+    if actor.token is not None:
+        return _authorize_token(organization, actor.token, organization_id, permission)
     if actor.user_id is None:
         raise AuthenticationRequired("Please sign in to continue.")
     membership = (
@@ -120,6 +134,19 @@ def authorize(
     return access
 
 
+def _authorize_token(
+    organization: Organization | None, grant: TokenGrant, organization_id: uuid.UUID, permission: Permission
+) -> Access:
+    """The same rule for a token: its one organization only (others are NotFound), its scope's role."""
+    if organization is None or organization_id != grant.organization_id:
+        raise NotFound("Organization not found.")
+    access = Access(organization=organization, role=grant.role)
+    if not access.can(permission):
+        action = permission.value.replace("_", " ")
+        raise PermissionDenied(f"This token's scope does not allow this action ({action}).")
+    return access
+
+
 def storable_text(text: str) -> bool:
     """False for text PostgreSQL cannot hold (NUL, lone surrogates that do not encode as UTF-8): no row has
     it, and a query naming it fails instead of finding nothing."""
@@ -138,7 +165,7 @@ def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permis
         session.exec(select(Organization).where(Organization.slug == slug)).first() if storable_text(slug) else None
     )
     if organization is None:
-        if actor.user_id is None and not actor.is_system:
+        if actor.user_id is None and not actor.is_system and actor.token is None:
             raise AuthenticationRequired("Please sign in to continue.")
         raise NotFound("Organization not found.")
     return authorize(session, actor, organization.id, permission)

@@ -34,6 +34,7 @@ from compliance_app.services.authz import (
     authorize,
     authorize_row,
     authorize_slug,
+    storable_text,
     uuid_or_not_found,
 )
 from compliance_app.services.errors import ValidationError
@@ -252,8 +253,10 @@ def list_evidence(
     sort: str = "status",
     page: int = 1,
     page_size: int = 50,
+    question_key: str | None = None,
 ) -> Page[EvidenceRow]:
-    """Evidence of one audit, filtered and sorted; failures first by default."""
+    """Evidence of one audit, filtered (`question_key`: one check's resources) and sorted; failures first
+    by default."""
     page, page_size = _page_bounds(page, page_size)
     if sort not in EVIDENCE_SORTS:
         raise ValidationError(f"Sort by one of: {', '.join(EVIDENCE_SORTS)}.", field="sort")
@@ -269,6 +272,8 @@ def list_evidence(
             raise ValidationError(f"Unknown filter value: {exc}.") from None
         if provider:
             conditions.append(Question.provider == provider)
+        if question_key:  # text no key can hold (NUL) names no check, rather than failing the query
+            conditions.append(Question.key == question_key if storable_text(question_key) else sa.false())
         if framework:
             conditions.append(Evidence.question_id.in_(_questions_in_framework(s, framework)))
         if search and search.strip():

@@ -33,6 +33,7 @@ from compliance_app.db import session_scope
 from compliance_app.models import Evidence, EvidenceStatus, Organization, Role, User
 from compliance_app.models.types import utcnow
 from compliance_app.services import (
+    api_tokens,
     audit_diff,
     audit_outcome,
     billing,
@@ -354,6 +355,18 @@ MATRIX += [
 ]
 
 
+# --- API tokens (issue 20) -------------------------------------------------------------------
+def _api_token_id(w: World) -> str:
+    return str(api_tokens.create_token(Actor.system(), w.org.slug, "matrix CI", "read")[0].id)
+
+
+MATRIX += [
+    Rule("api_tokens.create_token", lambda a, w: api_tokens.create_token(a, w.org.slug, "CI", "scan"), "admin"),
+    Rule("api_tokens.list_tokens", lambda a, w: api_tokens.list_tokens(a, w.org.slug), "admin"),
+    Rule("api_tokens.revoke_token", lambda a, w: api_tokens.revoke_token(a, _api_token_id(w)), "admin"),
+]
+
+
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Proof files written by the evidence rules land in this test's own folder."""
@@ -374,6 +387,7 @@ NON_ORG: dict[str, str] = {
     "organizations.list_my_organizations": "only the caller's own memberships",
     "organizations.accept_invitation": "authorized by the invitation token and the invited email",
     "overview.list_organization_summaries": "only the organizations the caller belongs to",
+    "api_tokens.token_organizations": "an API token's own organization; people are refused (tests/api)",
 }
 
 

@@ -21,7 +21,16 @@ from compliance_app.checks.base import Check, CheckMeta, Finding
 from compliance_app.db import get_engine, session_scope
 from compliance_app.models import Evidence, EvidenceStatus, Organization, Provider, PublicLink, Role, Severity, User
 from compliance_app.models.types import utcnow
-from compliance_app.services import accounts, evidence_files, integrations, organizations, risk, shares, snapshots
+from compliance_app.services import (
+    accounts,
+    api_tokens,
+    evidence_files,
+    integrations,
+    organizations,
+    risk,
+    shares,
+    snapshots,
+)
 from compliance_app.services.authz import Actor
 from tests.dashboard.conftest import png_bytes
 from tests.factories import DEFAULT_PASSWORD, actor_for, add_member, make_org, make_user
@@ -80,6 +89,7 @@ class World:
     exception_a: uuid.UUID
     invitation_a: uuid.UUID
     invitation_token_a: str
+    api_token_a: uuid.UUID
 
     def actor(self, role: str) -> Actor:
         return {
@@ -142,12 +152,14 @@ def build_world() -> World:
     exception = risk.accept_risk(system, org_a.id, "isolation_resource_check", "Quokka accepts it",
                                  utcnow() + timedelta(days=30), resource_id=RESOURCE_A)
     invitation, invitation_token = organizations.invite_member(system, org_a.id, "newbie@quokka.example", "viewer")
+    api_token, _secret = api_tokens.create_token(system, org_a.slug, "Quokka CI", "scan")
     world = World(
         org_a=org_a, org_b=org_b, admin_a=admin_a, viewer_a=viewer_a, user_b=user_b, audit_a=audit_a,
         evidence_a=evidence[RESOURCE_A], evidence_a_pass=evidence[f"{RESOURCE_A}-ok"], snapshot_a=snapshot_a,
         token_a=token_a, link_a=link_a.id, expired_token_a=expired_token, revoked_token_a=revoked_token,
         audit_b=audit_b, snapshot_b=snapshot_b, token_b=token_b, integration_a=integration.id,
         exception_a=exception.id, invitation_a=invitation.id, invitation_token_a=invitation_token,
+        api_token_a=api_token.id,
     )
     return world
 

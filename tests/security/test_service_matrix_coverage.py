@@ -61,6 +61,8 @@ ARGS: dict[str, Callable[[World], Any]] = {
     "expires_in": lambda w: timedelta(days=1),
     "base_id": lambda w: w.audit_a,
     "subscribed": lambda w: True,
+    "scope": lambda w: "admin",
+    "token_id": lambda w: w.api_token_a,
 }
 
 #: Optional parameters (or **changes) to pass too, so that input validation passes and the
@@ -99,6 +101,7 @@ TENANT_SCOPED = {
     "notification_settings.get_notification_settings", "notification_settings.update_notification_settings",
     "notification_settings.set_my_subscription", "notification_settings.is_subscribed",
     "notification_settings.list_notification_log", "notification_settings.send_test_notification",
+    "api_tokens.create_token", "api_tokens.list_tokens", "api_tokens.revoke_token",
 }
 
 #: Entry points not scoped to one organization, and why B's member cannot reach A through them.
@@ -112,6 +115,8 @@ NOT_TENANT_SCOPED = {
     "organizations.list_my_organizations": "the caller's memberships only (checked below)",
     "overview.list_organization_summaries": "the caller's memberships only (checked below)",
     "organizations.accept_invitation": "needs the token AND the invited email (checked below)",
+    "api_tokens.token_organizations": "an API token's own organization only; people get AuthenticationRequired "
+    "(tests/api)",
 }
 
 
@@ -202,7 +207,7 @@ def test_an_invitation_token_does_not_work_for_another_account(world: World) -> 
 
 #: Parameters that name one object of a tenant (as opposed to the organization itself).
 OBJECT_PARAMS = {"audit_id", "evidence_id", "snapshot_id", "link_id", "integration_id", "exception_id",
-                 "invitation_id", "user_id", "new_owner_id"}
+                 "invitation_id", "user_id", "new_owner_id", "token_id"}
 ORG_PARAMS = {"organization_id", "org_id", "org"}
 
 
