@@ -412,8 +412,22 @@ def _execute(
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     scope = coverage(targets)
+    if sessions is None:  # opened here: free their thread pools, clients and collected data now
+        _close_sessions(targets)
     if not _retrying(lambda: audit_queue.save_scope(audit_id, worker_id, scope), f"audit {audit_id}: saving scope"):
         raise LeaseLost
     _report_use(targets)
     return True
+
+
+def _close_sessions(targets: Sequence[Target]) -> None:
+    """A long-running worker must not keep each audit's provider pools and caches alive."""
+    for target in targets:
+        close = getattr(target.session, "close", None)
+        if close is None:
+            continue
+        try:
+            close()
+        except Exception:  # bookkeeping: the results are already saved
+            log.warning("closing the session of %s failed", _scope(target), exc_info=True)
 
