@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Shares Reflex state between web processes")
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Private files (evidence uploads)")
     session_days: int = Field(14, description="Lifetime of a login session")
-    session_idle_hours: int = Field(12, description="A login session unused for this long ends")
+    session_idle_hours: int = Field(12, ge=1, description="A login session unused for this long ends")
     trusted_proxies: str = Field(
         "",
         description="Comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed "
