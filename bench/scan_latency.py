@@ -3,9 +3,10 @@
     .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900]
 
 A moto server account (moto's default EBS snapshots, 200 buckets, 100 IAM users, 50 KMS
-keys, resources in 3 regions) and the GitHub stand-in with 200 repositories, each reached
-through a loopback proxy (bench/_latency_proxy.py) that adds `latency` to every request;
-the AWS integration is restricted to those 3 regions. The scan runs in a process of its own
+keys, resources in 3 regions; moto's server in a process of its own, as AWS is not in
+ours) and the GitHub stand-in with 200 repositories, each reached through a loopback proxy
+(bench/_latency_proxy.py) that adds `latency` to every request; the AWS integration is
+restricted to those 3 regions. The scan runs in a process of its own
 (bench/_scan_latency_worker.py), once with the latency and once without. Everything listens
 on and talks to 127.0.0.1 only; each scan is killed after `timeout` seconds.
 
@@ -22,9 +23,12 @@ import argparse
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 import uuid
 from typing import Any
 
@@ -99,6 +103,35 @@ def _populate_github(server: Any, repos: int) -> None:
         server.add_member(f"dev{i}", two_factor=i % 5 != 0, role="admin" if i < 2 else "member")
 
 
+def _start_moto() -> tuple[subprocess.Popen, str]:
+    """moto's server in a process of its own (as AWS is not in ours): it uses a core of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=2).close()
+            return proc, url
+        except urllib.error.HTTPError:  # it answers: it is up
+            return proc, url
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError("moto's server did not start") from None
+            time.sleep(0.2)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float) -> dict[str, Any]:
     """One scan in its own process; killed after `timeout` seconds."""
     done = subprocess.run([sys.executable, "-m", "bench._scan_latency_worker", str(org_id)], env=env,
@@ -138,16 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds one scan may take")
     args = parser.parse_args(argv)
 
-    from moto.server import ThreadedMotoServer
-
     from tests.support.github_server import GitHubServer
     from tests.support.scratch_db import scratch_database
 
     os.environ["ALLOW_PRIVATE_ENDPOINTS"] = "true"  # every stand-in listens on 127.0.0.1
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    moto_url = f"http://127.0.0.1:{moto._server.server_port}"
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the GitHub stand-in logs every request
+    moto, moto_url = _start_moto()
     aws_proxy = LatencyProxy(moto_url, label="aws").start()
     github = GitHubServer().start()
     github_proxy = LatencyProxy(github.base_url, label="github").start()
@@ -178,13 +207,14 @@ def main(argv: list[str] | None = None) -> int:
                 for proxy in (aws_proxy, github_proxy):
                     proxy.latency = latency
                     proxy.reset()
-                servers_cpu = time.process_time()
+                servers_cpu = time.process_time() + _cpu_seconds(moto.pid)
                 run = _scan(org.id, env, args.timeout)
-                run["servers_cpu"] = time.process_time() - servers_cpu
+                run["servers_cpu"] = time.process_time() + _cpu_seconds(moto.pid) - servers_cpu
                 runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
     finally:
-        for stop in (github_proxy.stop, github.stop, aws_proxy.stop, moto.stop):
+        for stop in (github_proxy.stop, github.stop, aws_proxy.stop, moto.terminate):
             stop()
+        moto.wait(10)
     w0 = runs[0.0][1]["wall"]
     print(f"without added latency: W0 {w0:.2f} s, CPU {runs[0.0][1]['cpu']:.1f} s in the scan process, "
           f"{runs[0.0][1]['servers_cpu']:.1f} s in the servers")

@@ -35,9 +35,12 @@ def _ec2_snapshots(s: AwsSession, region: str) -> list[dict[str, Any]]:
     snapshot public. A snapshot whose attribute cannot be read carries `__error__`.
     """
     ec2 = s.client("ec2", region)
-    owned = paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"])
-    candidates = [x["SnapshotId"] for x in
-                  paginate(ec2, "describe_snapshots", "Snapshots", OwnerIds=["self"], RestorableByUserIds=["all"])]
+    # Kept slim page by page: accounts hold thousands of snapshots, each with a dozen fields.
+    owned = [{"SnapshotId": x["SnapshotId"], "VolumeId": x.get("VolumeId")}
+             for page in ec2.get_paginator("describe_snapshots").paginate(OwnerIds=["self"])
+             for x in page.get("Snapshots", [])]
+    candidates = [x["SnapshotId"] for page in ec2.get_paginator("describe_snapshots").paginate(
+        OwnerIds=["self"], RestorableByUserIds=["all"]) for x in page.get("Snapshots", [])]
 
     def permissions(snapshot_id: str) -> tuple[str, Any]:
         try:
@@ -48,10 +51,9 @@ def _ec2_snapshots(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
     confirmed = dict(s.fan_out(permissions, candidates))
     out = []
-    for snap in owned:
-        found = confirmed.get(snap["SnapshotId"], [])
-        row = {"SnapshotId": snap["SnapshotId"], "VolumeId": snap.get("VolumeId"),
-               "CreateVolumePermissions": found if isinstance(found, list) else []}
+    for row in owned:
+        found = confirmed.get(row["SnapshotId"], [])
+        row["CreateVolumePermissions"] = found if isinstance(found, list) else []
         if isinstance(found, dict):
             row["__error__"] = found["__error__"]
         out.append(row)
