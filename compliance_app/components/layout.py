@@ -22,6 +22,7 @@ ORG_NAV: list[tuple[str, str, str]] = [
     ("Members", "users", "/members"),
     ("Activity", "history", "/activity"),
     ("Notifications", "bell", "/notifications"),
+    ("API tokens", "key-round", "/api-tokens"),
     ("Settings", "settings", "/settings"),
     ("Billing", "credit-card", "/billing"),
 ]
