@@ -83,10 +83,6 @@ def _view(row: integrations.IntegrationRow) -> IntegrationView:
     }
 
 
-def _text(form: dict[str, Any], key: str) -> str:
-    return str(form.get(key) or "").strip()
-
-
 class IntegrationsState(OrgState):
     rows: list[IntegrationView] = []
     #: "" (closed), "github" or "aws"
@@ -149,16 +145,7 @@ class IntegrationsState(OrgState):
         if row is None:
             self.error = "Integration not found."
             return
-        config = row.config
-        values = {
-            "name": row.name,
-            "github_org": config.get("github_org", ""),
-            "base_url": config.get("base_url", ""),
-            "role_arn": config.get("role_arn", ""),
-            "regions": ", ".join(config.get("regions") or []),
-            "endpoint_url": config.get("endpoint_url", ""),
-        }
-        self._open(row.provider, integration_id, values)
+        self._open(row.provider, integration_id, integrations.edit_values(row))
 
     @rx.event
     def switch_provider(self, value: str | list[str]) -> None:
@@ -173,37 +160,14 @@ class IntegrationsState(OrgState):
     def set_aws_auth(self, value: str | list[str]) -> None:
         self.aws_auth = "role" if value == "role" else "keys"
 
-    def _github_args(self, form: dict[str, Any]) -> dict[str, Any]:
-        args = {"name": _text(form, "name"), "github_org": _text(form, "github_org"),
-                "base_url": _text(form, "base_url")}
-        if _text(form, "token") or not self.editing_id:
-            args["token"] = _text(form, "token")  # blank while editing keeps the stored token
-        return args
-
-    def _aws_args(self, form: dict[str, Any]) -> dict[str, Any]:
-        args: dict[str, Any] = {"name": _text(form, "name"), "regions": _text(form, "regions") or None,
-                                "endpoint_url": _text(form, "endpoint_url")}
-        # Keys in both modes: with a role they are the identity allowed to assume it.
-        args["access_key_id"] = _text(form, "access_key_id")
-        if _text(form, "secret_access_key") or not self.editing_id:
-            args["secret_access_key"] = _text(form, "secret_access_key")
-        if self.editing_id and not args["access_key_id"]:
-            del args["access_key_id"]  # keep the stored key id unless a new one is typed
-        if self.aws_auth == "role":
-            args["role_arn"] = _text(form, "role_arn")
-            if _text(form, "external_id") or not self.editing_id:
-                args["external_id"] = _text(form, "external_id")
-        elif self.editing_id:
-            args["role_arn"] = args["external_id"] = None  # switching away from the role
-        return args
-
     @rx.event
     def save(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
         """Create or update from the submitted form; secrets go to the service, never to state."""
         self._clear_errors()
         self.notice = self.error = ""
         provider = self.form_provider
-        args = self._github_args(form) if provider == GITHUB else self._aws_args(form)
+        args = integrations.form_changes(provider, form, editing=bool(self.editing_id),
+                                         aws_role=self.aws_auth == "role")
         try:
             if self.editing_id:
                 integrations.update_integration(self._actor(), self.editing_id, **args)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -304,6 +305,55 @@ def add_aws_integration(actor: Actor, organization_id: uuid.UUID, access_key_id:
 _GITHUB_FIELDS = {"name", "token", "github_org", "base_url", "max_admins"}
 _AWS_FIELDS = {"name", "access_key_id", "secret_access_key", "role_arn", "external_id", "regions",
                "endpoint_url"}
+
+
+def edit_values(row: IntegrationRow) -> dict[str, str]:
+    """The settings an edit form starts from: only non-secret ones, since a stored secret is never
+    sent back to the browser (the form leaves secret fields blank, meaning "keep")."""
+    config = row.config
+    return {
+        "name": row.name,
+        "github_org": config.get("github_org", ""),
+        "base_url": config.get("base_url", ""),
+        "role_arn": config.get("role_arn", ""),
+        "regions": ", ".join(config.get("regions") or []),
+        "endpoint_url": config.get("endpoint_url", ""),
+    }
+
+
+def _typed(form: Mapping[str, Any], key: str) -> str:
+    return str(form.get(key) or "").strip()
+
+
+def form_changes(provider: str, form: Mapping[str, Any], *, editing: bool, aws_role: bool) -> dict[str, Any]:
+    """Keyword arguments for add_*_integration / update_integration from a submitted form.
+
+    The edit rules live here rather than in the page so every client follows the same ones:
+    while editing, a blank secret (token, secret key, external id) or a blank access key id
+    keeps the stored value, because the form never shows stored secrets; choosing access keys
+    instead of a role clears the role and its external id. Access keys are sent in both AWS
+    modes: with a role they are the identity allowed to assume it.
+    """
+    def secret(key: str, args: dict[str, Any]) -> None:
+        if _typed(form, key) or not editing:
+            args[key] = _typed(form, key)
+
+    if provider == Provider.GITHUB.value:
+        args: dict[str, Any] = {"name": _typed(form, "name"), "github_org": _typed(form, "github_org"),
+                                "base_url": _typed(form, "base_url")}
+        secret("token", args)
+        return args
+    args = {"name": _typed(form, "name"), "regions": _typed(form, "regions") or None,
+            "endpoint_url": _typed(form, "endpoint_url")}
+    if _typed(form, "access_key_id") or not editing:
+        args["access_key_id"] = _typed(form, "access_key_id")
+    secret("secret_access_key", args)
+    if aws_role:
+        args["role_arn"] = _typed(form, "role_arn")
+        secret("external_id", args)
+    elif editing:
+        args["role_arn"] = args["external_id"] = None
+    return args
 
 
 def update_integration(actor: Actor, integration_id: uuid.UUID | str, **changes: Any) -> IntegrationRow:
