@@ -40,7 +40,7 @@ class ActivityState(OrgState):
                 "when": when(r.created_at),
                 "when_iso": iso_utc(r.created_at),
                 "actor": r.actor,
-                "what": activity.sentence(r.action, r.actor, r.target, r.meta),
+                "what": activity.sentence(r.action, r.who, r.target, r.meta),
                 "ip": str(r.meta.get("ip", "")),
             }
             for r in result.rows
@@ -64,7 +64,7 @@ class ActivityState(OrgState):
 def _row(r: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(local_time(r["when_iso"], r["when"]), size="1")),
-        rx.table.cell(rx.text(r["what"], size="2", class_name="activity-sentence")),
+        rx.table.cell(rx.text(r["what"], size="2", class_name="activity-sentence", title=r["actor"])),
         rx.table.cell(rx.text(r["ip"], size="1", color_scheme="gray")),
     )
 

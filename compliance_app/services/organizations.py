@@ -79,6 +79,9 @@ class ActivityRow:
     action: str
     target: str
     meta: dict[str, Any]
+    #: how sentences name the actor ("Ann accepted …"): their current name, else `actor`, the label
+    #: kept at the time (an email, or "system" and the like for entries no person made)
+    who: str = ""
 
 
 @dataclass(frozen=True)
@@ -486,15 +489,17 @@ def list_activity(actor: Actor, organization_id: uuid.UUID, page: int = 1, page_
         )
         total = s.exec(select(func.count()).select_from(ActivityLog).where(where)).one()
         entries = s.exec(
-            select(ActivityLog)
+            select(ActivityLog, User.name)
+            .outerjoin(User, User.id == ActivityLog.actor_id)
             .where(where)
             .order_by(ActivityLog.created_at.desc(), ActivityLog.id.desc())
             .offset((page - 1) * page_size)
             .limit(page_size)
         ).all()
         rows = [
-            ActivityRow(e.id or 0, e.created_at, e.actor_label or "system", e.action, e.target, dict(e.meta))
-            for e in entries
+            ActivityRow(e.id or 0, e.created_at, e.actor_label or "system", e.action, e.target, dict(e.meta),
+                        (name or "").strip() or e.actor_label or "system")
+            for e, name in entries
         ]
         return ActivityPage(rows=rows, total=int(total), page=page, page_size=page_size)
 

@@ -33,3 +33,28 @@ def test_dates_are_iso_utc_underneath_and_the_page_formats_them_in_the_reader_s_
     assert iso_utc(datetime(2026, 1, 2, 3, 4, tzinfo=UTC)) == "2026-01-02T03:04:00Z" and iso_utc(None) == ""
     rendered = str(local_time("2026-11-27T14:05:09Z", "27 Nov 2026, 14:05 UTC").render())
     assert "toLocaleString" in rendered and "27 Nov 2026, 14:05 UTC" in rendered  # UTC on hover
+
+
+def test_the_activity_page_names_people_rather_than_emails(db):
+    """'Ann accepted the risk …', not 'ann@example.com accepted …'; a person without a name
+    keeps their email, and entries no person made keep their label."""
+    from compliance_app.db import session_scope
+    from compliance_app.services import activity, organizations
+    from compliance_app.services.authz import Actor
+    from tests.factories import actor_for, add_member, make_org, make_user
+
+    ann = make_user("ann@example.com", name="Ann")
+    org = make_org(ann)
+    nameless = make_user("bob@example.com", name="")
+    add_member(org, nameless)
+    with session_scope() as s:
+        activity.record(s, actor_for(ann), "risk.accepted", organization_id=org.id,
+                        meta={"question": "github_org_2fa_required", "expires_at": "2027-01-31T00:00:00+00:00"})
+        activity.record(s, actor_for(nameless), "scan.requested", organization_id=org.id)
+        activity.record(s, Actor.system("scheduler"), "scan.requested", organization_id=org.id)
+    rows = organizations.list_activity(actor_for(ann), org.id).rows
+    sentences = [activity.sentence(r.action, r.who, r.target, r.meta) for r in rows]
+    assert "Ann accepted the risk of github_org_2fa_required until 31 Jan 2027." in sentences
+    assert "bob@example.com ran a scan." in sentences and "scheduler ran a scan." in sentences
+    assert not any("ann@example.com" in line for line in sentences)
+    assert {r.actor for r in rows} == {"ann@example.com", "bob@example.com", "scheduler"}  # kept, shown on hover
