@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
 
+from compliance_app.api import create_api
 from compliance_app.api.v1 import PREFIX, create_v1_app
 from compliance_app.db import session_scope
 from compliance_app.models import ActivityLog, ApiToken, Audit
@@ -156,3 +157,20 @@ def test_revoked_and_expired_tokens_get_401_and_use_is_recorded(api_world: ApiWo
         expiring.expires_at = expiring.created_at
         s.add(expiring)
     assert client.get(f"{PREFIX}/orgs", headers=auth(api_world.tokens[("a", "scan")])).status_code == 401
+
+
+@pytest.mark.parametrize(("trusted", "recorded"), [("", "10.1.2.3"), ("10.0.0.0/8", "203.0.113.7")])
+def test_last_used_address_honours_trusted_proxies(api_world: ApiWorld, monkeypatch: pytest.MonkeyPatch,
+                                                   trusted: str, recorded: str) -> None:
+    """X-Forwarded-For is believed only from TRUSTED_PROXIES (api/auth.client_ip, as sign-in uses it)."""
+    monkeypatch.setenv("TRUSTED_PROXIES", trusted)
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_api(), client=("10.1.2.3", 40000)) as proxied:
+            response = proxied.get(f"{PREFIX}/orgs", headers={**auth(api_world.tokens[("a", "read")]),
+                                                                "X-Forwarded-For": "203.0.113.7"})
+    finally:
+        get_settings.cache_clear()
+    assert response.status_code == 200
+    with session_scope() as s:
+        assert s.exec(select(ApiToken).where(ApiToken.name == "read a")).one().last_used_ip == recorded
