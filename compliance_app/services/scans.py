@@ -23,6 +23,7 @@ from compliance_app.models import (
     Evidence,
     EvidenceStatus,
     Integration,
+    Provider,
     Question,
     Severity,
 )
@@ -268,10 +269,10 @@ def list_evidence(
                 conditions.append(Evidence.status == EvidenceStatus(status))
             if severity:
                 conditions.append(Question.severity == Severity(severity))
+            if provider:  # an enum column: an unknown name fails the query instead of matching nothing
+                conditions.append(Question.provider == Provider(provider))
         except ValueError as exc:
             raise ValidationError(f"Unknown filter value: {exc}.") from None
-        if provider:
-            conditions.append(Question.provider == provider)
         if question_key:  # text no key can hold (NUL) names no check, rather than failing the query
             conditions.append(Question.key == question_key if storable_text(question_key) else sa.false())
         if framework:

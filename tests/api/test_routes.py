@@ -174,3 +174,13 @@ def test_last_used_address_honours_trusted_proxies(api_world: ApiWorld, monkeypa
     assert response.status_code == 200
     with session_scope() as s:
         assert s.exec(select(ApiToken).where(ApiToken.name == "read a")).one().last_used_ip == recorded
+
+
+def test_an_unknown_provider_filter_is_refused_not_a_crash(api_world: ApiWorld) -> None:
+    """Found by the hostile-input suite with another seed: the enum column raised LookupError."""
+    from compliance_app.services import scans
+    from compliance_app.services.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="Unknown filter value"):
+        scans.list_evidence(Actor.system(), api_world.audit_a, provider="' OR '1'='1")
+    assert scans.list_evidence(Actor.system(), api_world.audit_a, provider="aws").total == 3
