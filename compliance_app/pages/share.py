@@ -242,7 +242,13 @@ def _evidence_row(item: ShareEvidence) -> rx.Component:
         rx.text(item.question_key, " · controls ", item.controls, size="1", color_scheme="gray"),
         rx.cond(
             item.remediation != "",
-            rx.callout(item.remediation, icon="wrench", color_scheme="red", size="1", margin_top="0.4em"),
+            # Markdown (code spans, lists) without raw HTML, as in the evidence drawer: remediation
+            # comes from the catalog but may quote what a provider returned.
+            rx.callout.root(
+                rx.callout.icon(rx.icon("wrench")),
+                rx.markdown(item.remediation, use_raw=False, class_name="remediation"),
+                color_scheme="red", size="1", margin_top="0.4em",
+            ),
         ),
         rx.el.details(
             rx.el.summary("Raw proof", style={"cursor": "pointer", "font-size": "0.8em"}),

@@ -13,6 +13,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from compliance_app.services.remediation_text import Block, blocks
 from compliance_app.services.snapshot_figures import snapshot_figures
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -39,11 +40,14 @@ class _SnapshotPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.checksum = checksum
         self.family = "helvetica"
+        self.mono = "courier"
         if (_FONT_DIR / "DejaVuSans.ttf").exists():
             # A Unicode font: resource names and messages are not limited to Latin-1.
             self.add_font("dejavu", "", str(_FONT_DIR / "DejaVuSans.ttf"))
             self.add_font("dejavu", "B", str(_FONT_DIR / "DejaVuSans-Bold.ttf"))
             self.family = "dejavu"
+            self.add_font("dejavu-mono", "", str(_FONT_DIR / "DejaVuSansMono.ttf"))
+            self.mono = "dejavu-mono"
         self.set_auto_page_break(auto=True, margin=18)
         self.alias_nb_pages()
 
@@ -70,11 +74,56 @@ def _disclosure_rows(data: dict[str, Any], original_checksum: str | None) -> lis
     return [("Shared copy", shown), ("Original SHA-256", original_checksum)]
 
 
+def _markdown(pdf: _SnapshotPDF, block: Block) -> None:
+    """One remediation block: list items indented with their marker hanging to the left, code
+    spans and code blocks in the monospace face (no backticks), **bold** in bold."""
+    margin = pdf.l_margin
+    indent = margin + 6 * block.depth
+    pdf.set_left_margin(indent)
+    pdf.set_x(indent)
+    if block.marker:
+        pdf.set_font(pdf.family, "", 9)
+        pdf.set_x(indent - 5)
+        pdf.cell(5, 5, pdf.text_safe(block.marker))
+    if block.preformatted:
+        pdf.set_font(pdf.mono, "", 8)
+        pdf.multi_cell(0, 4.5, pdf.text_safe(block.runs[0].text), new_x="LMARGIN", new_y="NEXT", align="L")
+    else:
+        for run in block.runs:
+            pdf.set_font(pdf.mono if run.code else pdf.family, "B" if run.bold and not run.code else "", 9)
+            pdf.write(5, pdf.text_safe(run.text))
+        pdf.ln(5)
+    pdf.ln(1)
+    pdf.set_left_margin(margin)
+    pdf.set_x(margin)
+
+
+def _remediation(pdf: _SnapshotPDF, rows: list[dict[str, Any]]) -> None:
+    """How to fix each failing check, once per check, worst first (rows are sorted already)."""
+    fixes: dict[str, tuple[str, str]] = {}
+    for e in rows:
+        key, text = str(e.get("question_key") or ""), str(e.get("remediation_steps") or "").strip()
+        if e.get("status") in ("FAIL", "ERROR") and text and key not in fixes:
+            fixes[key] = (str(e.get("title") or key), text)
+    if not fixes:
+        return
+    pdf.ln(4)
+    pdf.set_font(pdf.family, "B", 12)
+    pdf.cell(0, 7, "How to fix what failed", new_x="LMARGIN", new_y="NEXT")
+    for title, text in fixes.values():
+        pdf.ln(1)
+        pdf.set_font(pdf.family, "B", 10)
+        pdf.multi_cell(0, 5, pdf.text_safe(title), new_x="LMARGIN", new_y="NEXT")
+        for block in blocks(text):
+            _markdown(pdf, block)
+
+
 def render_snapshot_pdf(
     data: dict[str, Any], checksum: str, created_at: str, original_checksum: str | None = None
 ) -> bytes:
     """The report: organization, dates, score and what it counted, readiness per control, the
-    checks (snapshots taken since scores went per check), then every evidence row.
+    checks (snapshots taken since scores went per check), every evidence row, then how to fix
+    each failing check (its remediation Markdown laid out, not shown as source).
 
     A share link's redacted or raw-less copy says so and names the original's checksum.
     """
@@ -164,6 +213,8 @@ def render_snapshot_pdf(
             row.cell(t(e.get("title") or e.get("question_key")))
             row.cell(t(e.get("resource_id")))
             row.cell(t(e.get("region") or ""))
+
+    _remediation(pdf, rows)
 
     pdf.ln(4)
     pdf.set_font(pdf.family, "", 8)
