@@ -9,6 +9,7 @@ import typer
 from compliance_app.commands._common import actor, fail, print_json
 from compliance_app.services import shares, snapshot_bundles, snapshots
 from compliance_app.settings import get_settings
+from compliance_app.timestamps import iso_utc
 
 
 def share_url(token: str) -> str:
@@ -51,12 +52,8 @@ def register(app: typer.Typer) -> None:
             if not result.valid:
                 raise typer.Exit(1)
             return
-        if not result.valid:
-            if result.recomputed != result.stored:
-                typer.echo(f"stored checksum {result.stored} != recomputed {result.recomputed}", err=True)
-            for problem in result.problems:
-                typer.echo(f"- {problem}", err=True)
-            fail(f"snapshot {result.snapshot_id} is INVALID")
+        if not result.valid:  # one line (DESIGN.md §6): every problem, the checksum's first
+            fail(f"snapshot {result.snapshot_id} is INVALID: " + "; ".join(result.problems))
         signed = (f"signed (key {result.keyid[:12]}…), sequence {result.sequence}, chain intact"
                   if result.signature == "valid" else "unsigned (taken before snapshots were signed)")
         typer.echo(f"snapshot {result.snapshot_id} is valid (sha256 {result.stored}), {signed}")
@@ -96,7 +93,7 @@ def register(app: typer.Typer) -> None:
             pin = " pinned" if item.is_pinned else ""
             score = "-" if item.score is None else item.score
             typer.echo(
-                f"{item.id}\t{item.created_at:%Y-%m-%d %H:%M}\tscore {score}\t{item.evidence_count} evidence"
+                f"{item.id}\t{iso_utc(item.created_at)}\tscore {score}\t{item.evidence_count} evidence"
                 f"\t{verdict}{pin}\t{item.checksum}"
             )
         typer.echo(f"page {result.page}/{result.pages} ({result.total} snapshots)")
@@ -120,7 +117,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json({**link.as_dict(), "url": url, "token": token})
             return
-        expires = f"{link.expires_at:%Y-%m-%d %H:%M} UTC"
+        expires = iso_utc(link.expires_at)
         typer.echo(f"link {link.id} for snapshot {link.snapshot_id} ({link.disclosure}), expires {expires}")
         typer.echo(f"url   {url}")
         typer.echo(f"token {token}")

@@ -196,7 +196,7 @@ def test_the_product_detects_each_tampering(db, tampering, monkeypatch, capsys):
     assert any(message in p for p in result.problems), result.problems
     monkeypatch.setenv("DATABASE_URL", db)
     code, out, err = run_cli(monkeypatch, capsys, "snapshot", "verify", str(target))
-    assert code == 1 and "INVALID" in err and message in err and out == ""
+    assert code == 1 and "INVALID" in err and message in err and out == "" and err.count("\n") == 1
 
 
 def _bundles(actor: Actor, ids: list[int]) -> list[dict[str, Any]]:
