@@ -13,6 +13,7 @@ import typer
 from compliance_app.commands._common import actor, fail, print_json
 from compliance_app.services import integrations, organizations
 from compliance_app.services.integrations import IntegrationRow
+from compliance_app.timestamps import iso_utc
 
 
 def _org_id(slug: str) -> uuid.UUID:
@@ -95,7 +96,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"'{org}' has no integrations")
         for row in rows:
             tested = ("never tested" if row.last_tested_at is None
-                      else f"last test {'ok' if row.last_test_ok else 'FAILED'} {row.last_tested_at:%Y-%m-%d %H:%M}")
+                      else f"last test {'ok' if row.last_test_ok else 'FAILED'} {iso_utc(row.last_tested_at)}")
             typer.echo(f"{row.id}  {_describe(row)}  {tested}")
 
     @integration_app.command("test")

@@ -13,6 +13,7 @@ import typer
 from compliance_app.commands._common import actor, fail, print_json
 from compliance_app.models import Audit, AuditStatus
 from compliance_app.services import audit_diff, audit_queue, engine, risk, scans
+from compliance_app.timestamps import iso_utc
 
 #: How long `scan --wait` lets a worker claim the audit before running it in this process.
 CLAIM_GRACE_SECONDS = 2.0
@@ -161,7 +162,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("no audits yet")
         for s in summaries:
             score = "-" if s["score"] is None else s["score"]
-            typer.echo(f"{s['audit_id']}  {s['created_at']:%Y-%m-%d %H:%M}  {s['status']:<9}  score {score}")
+            typer.echo(f"{s['audit_id']}  {iso_utc(s['created_at'])}  {s['status']:<9}  score {score}")
 
     risk_app = typer.Typer(help="Risk acceptance exceptions.", no_args_is_help=True)
     app.add_typer(risk_app, name="risk")

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import reflex as rx
 
 from compliance_app.models.types import utcnow
+from compliance_app.timestamps import iso_utc
 from compliance_app.vocabulary import PROVIDER_LABELS
 
-__all__ = ["PROVIDER_LABELS"]  # re-exported: pages take every display vocabulary from here
+__all__ = ["PROVIDER_LABELS", "iso_utc"]  # re-exported: pages take every display format from here
 
 STATUS_COLORS: dict[str, str] = {
     "PASS": "green",
@@ -45,21 +46,16 @@ def when(dt: datetime | None) -> str:
     return f"{dt.day} {dt:%b %Y, %H:%M} UTC"
 
 
-def iso_utc(dt: datetime | None) -> str:
-    """ISO 8601 in UTC ('2026-11-27T14:05:00Z'): what local_time() reads, and what exports carry."""
-    if dt is None:
-        return ""
-    dt = dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)
-    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def local_time(iso: rx.Var | str, utc_text: rx.Var | str, **props: object) -> rx.Component:
+def local_time(iso: rx.Var | str, utc_text: rx.Var | str, *, date_only: bool = False,
+               **props: object) -> rx.Component:
     """A moment in the reader's own locale and time zone, with the UTC time on hover: every page
-    shows dates this one way. `iso` comes from iso_utc(), `utc_text` from when()."""
+    shows dates this one way. `iso` comes from iso_utc(), `utc_text` from when() (or day() with
+    `date_only`, for a day such as an expiry: written in the locale but not moved to another
+    time zone, so an expiry at midnight UTC does not read as the day before in America)."""
     iso = rx.Var.create(iso)
+    style = '{dateStyle: "medium", timeZone: "UTC"}' if date_only else '{dateStyle: "medium", timeStyle: "short"}'
     shown = rx.Var(
-        _js_expr=f"(({iso}) ? new Date({iso}).toLocaleString(undefined, "
-        '{dateStyle: "medium", timeStyle: "short"}) : "")',
+        _js_expr=f"(({iso}) ? new Date({iso}).toLocaleString(undefined, {style}) : \"\")",
         _var_type=str,
         _var_data=iso._get_all_var_data(),  # keeps the state (or foreach row) it reads from
     )

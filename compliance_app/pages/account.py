@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 import reflex as rx
 
+from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if, field_error, password_field
 from compliance_app.components.layout import shell
 from compliance_app.services import accounts
@@ -26,14 +26,12 @@ PASSWORD_FIELDS = ("old_password", "new_password", "new_password_confirm")
 
 class SessionRow(TypedDict):
     created: str
+    created_iso: str
     last_seen: str
+    last_seen_iso: str
     device: str
     ip: str
     current: bool
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else "—"
 
 
 class AccountState(SessionState):
@@ -46,7 +44,8 @@ class AccountState(SessionState):
 
     def _refresh(self) -> None:
         self.sessions = [
-            SessionRow(created=_when(r.created_at), last_seen=_when(r.last_seen_at),
+            SessionRow(created=when(r.created_at), created_iso=iso_utc(r.created_at),
+                       last_seen=when(r.last_seen_at), last_seen_iso=iso_utc(r.last_seen_at),
                        device=r.user_agent or "unknown device", ip=r.ip_address or "—", current=r.current)
             for r in accounts.list_sessions(self._actor(), current_token=self._session_token())
         ]
@@ -137,8 +136,8 @@ def _session_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(row["device"], size="2"),
                       rx.cond(row["current"], rx.badge("this browser", color_scheme="green", margin_left="0.5em"))),
         rx.table.cell(row["ip"]),
-        rx.table.cell(row["created"]),
-        rx.table.cell(row["last_seen"]),
+        rx.table.cell(local_time(row["created_iso"], row["created"])),
+        rx.table.cell(local_time(row["last_seen_iso"], row["last_seen"])),
         data_testid="session-row",
     )
 

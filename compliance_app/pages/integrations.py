@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import Any, TypedDict
 
 import reflex as rx
 
-from compliance_app.components.figures import PROVIDER_LABELS
+from compliance_app.components.figures import PROVIDER_LABELS, iso_utc, local_time, when
 from compliance_app.components.forms import callout_if, field_error, labeled
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
@@ -46,13 +45,11 @@ class IntegrationView(TypedDict):
     test_status: str
     test_message: str
     tested_at: str
+    tested_at_iso: str
     used_at: str
+    used_at_iso: str
     used_status: str
     external_id: str
-
-
-def _when(value: datetime | None) -> str:
-    return f"{value:%Y-%m-%d %H:%M} UTC" if value else ""
 
 
 def _view(row: integrations.IntegrationRow) -> IntegrationView:
@@ -76,8 +73,10 @@ def _view(row: integrations.IntegrationRow) -> IntegrationView:
         "secret": f"••••{row.secret_hint}" if row.secret_hint else "",
         "test_status": status,
         "test_message": row.last_test_message or "",
-        "tested_at": _when(row.last_tested_at),
-        "used_at": _when(row.last_used_at),
+        "tested_at": when(row.last_tested_at),
+        "tested_at_iso": iso_utc(row.last_tested_at),
+        "used_at": when(row.last_used_at),
+        "used_at_iso": iso_utc(row.last_used_at),
         "used_status": row.last_used_status or "",
         "external_id": row.external_id or "",
     }
@@ -319,13 +318,15 @@ def _integration_card(view: rx.Var) -> rx.Component:
                 "Last test",
                 rx.cond(
                     view["tested_at"] != "",
-                    rx.text.span(view["tested_at"], " — ", view["test_message"], data_testid="test-result"),
+                    rx.text.span(local_time(view["tested_at_iso"], view["tested_at"]), " — ", view["test_message"],
+                                 data_testid="test-result"),
                     "never tested",
                 ),
             ),
             _labeled_value(
                 "Last use",
-                rx.cond(view["used_at"] != "", rx.text.span(view["used_at"], " — ", view["used_status"]),
+                rx.cond(view["used_at"] != "",
+                        rx.text.span(local_time(view["used_at_iso"], view["used_at"]), " — ", view["used_status"]),
                         "not used by a scan yet"),
             ),
             spacing="2",

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 
 import reflex as rx
 
+from compliance_app.components.figures import day, iso_utc, local_time, when
 from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.org_page import org_shell
 from compliance_app.models import Role
@@ -43,13 +44,15 @@ class MembersState(OrgState):
                 "name": m.name,
                 "role": m.role,
                 "owner": "owner" if m.is_owner else "",
-                "joined": m.joined_at.strftime("%Y-%m-%d"),
+                "joined": day(m.joined_at),
+                "joined_iso": iso_utc(m.joined_at),
             }
             for m in organizations.list_members(actor, org_id)
         ]
         self.invitations = (
             [
-                {"id": i.id, "email": i.email, "role": i.role, "expires": i.expires_at.strftime("%Y-%m-%d")}
+                {"id": i.id, "email": i.email, "role": i.role, "expires": when(i.expires_at),
+                 "expires_iso": iso_utc(i.expires_at)}
                 for i in organizations.list_invitations(actor, org_id)
             ]
             if self.can_admin
@@ -147,7 +150,7 @@ def _member_row(m: rx.Var) -> rx.Component:
         rx.table.cell(
             rx.hstack(role_control, rx.cond(m["owner"] != "", rx.badge("owner", color_scheme="amber")), spacing="2")
         ),
-        rx.table.cell(m["joined"]),
+        rx.table.cell(local_time(m["joined_iso"], m["joined"], date_only=True)),
         rx.table.cell(
             rx.cond(
                 MembersState.can_admin & (m["owner"] == ""),
@@ -215,7 +218,8 @@ def _invite_form() -> rx.Component:
                         lambda i: rx.hstack(
                             rx.text(i["email"], size="2"),
                             rx.badge(i["role"]),
-                            rx.text("expires ", i["expires"], size="1", color_scheme="gray"),
+                            rx.text("expires ", local_time(i["expires_iso"], i["expires"]), size="1",
+                                    color_scheme="gray"),
                             rx.button("Resend", size="1", variant="ghost", data_testid="invite-resend",
                                       on_click=MembersState.resend(i["email"], i["role"])),
                             rx.button("Revoke", size="1", variant="ghost", on_click=MembersState.revoke(i["id"])),

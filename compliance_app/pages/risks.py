@@ -12,6 +12,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from compliance_app.components.figures import day, iso_utc, local_time
 from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_shell
@@ -32,6 +33,7 @@ class RiskRow(TypedDict):
     approver: str
     created: str
     expires: str
+    expires_iso: str
     status: str
 
 
@@ -49,8 +51,9 @@ def _row(r: risk.RiskAcceptanceRow) -> RiskRow:
         "resource": r.resource_id or "all resources",
         "reason": r.reason,
         "approver": r.approved_by or "—",
-        "created": f"{r.created_at:%Y-%m-%d}",
-        "expires": f"{r.expires_at:%Y-%m-%d}",
+        "created": day(r.created_at),
+        "expires": day(r.expires_at),
+        "expires_iso": iso_utc(r.expires_at),
         "status": r.status,
     }
 
@@ -224,7 +227,8 @@ def _risk_row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.text(row["resource"], size="2", word_break="break-all")),
         rx.table.cell(rx.text(row["reason"], size="2", max_width="320px")),
         rx.table.cell(rx.text(row["approver"], size="2")),
-        rx.table.cell(rx.text(row["expires"], size="2", white_space="nowrap")),
+        rx.table.cell(rx.text(local_time(row["expires_iso"], row["expires"], date_only=True), size="2",
+                              white_space="nowrap")),
         rx.table.cell(status_badge(row["status"])),
         rx.table.cell(rx.cond(RisksState.can_admin & (row["status"] == "active"), _revoke_button(row))),
         data_testid="risk-row",

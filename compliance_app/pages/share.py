@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.components.figures import STATUS_COLORS, score_color_css, score_ring
+from compliance_app.components.figures import STATUS_COLORS, iso_utc, local_time, score_color_css, score_ring, when
 from compliance_app.components.layout import centered_card
 from compliance_app.components.share_signature import share_signature_card
 from compliance_app.services.errors import NotFound
@@ -71,13 +71,12 @@ class FrameworkSection:
     groups: list[StatusGroup] = field(default_factory=list)
 
 
-def _date(value: str | None) -> str:
-    if not value:
-        return ""
+def _moment(value: str | None) -> datetime | None:
+    """A timestamp the frozen snapshot keeps as ISO text (None when absent or unreadable)."""
     try:
-        return datetime.fromisoformat(value).strftime("%d %b %Y, %H:%M UTC")
+        return datetime.fromisoformat(value) if value else None
     except ValueError:
-        return value
+        return None
 
 
 def _raw(value: Any) -> str:
@@ -142,7 +141,9 @@ class ShareState(rx.State):
     found: bool = False
     org_name: str = ""
     audit_date: str = ""
+    audit_date_iso: str = ""
     snapshot_date: str = ""
+    snapshot_date_iso: str = ""
     score: str = "—"
     gauge: str = ""
     counts: list[dict[str, str]] = []
@@ -175,8 +176,9 @@ class ShareState(rx.State):
         evidence = data.get("evidence") or []
         score = audit.get("score")
         self.org_name = str((data.get("organization") or {}).get("name") or "")
-        self.audit_date = _date(audit.get("finished_at") or audit.get("created_at"))
-        self.snapshot_date = _date(snapshot.created_at.isoformat())
+        audited = _moment(audit.get("finished_at") or audit.get("created_at"))
+        self.audit_date, self.audit_date_iso = when(audited), iso_utc(audited)
+        self.snapshot_date, self.snapshot_date_iso = when(snapshot.created_at), iso_utc(snapshot.created_at)
         self.score = "—" if score is None else str(score)
         self.gauge = f"conic-gradient({score_color_css(score)} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
         counts = audit.get("counts") or {}
@@ -302,7 +304,8 @@ def _report() -> rx.Component:
             rx.icon("shield-check", size=28, color=rx.color("accent", 9)),
             rx.vstack(
                 rx.heading(ShareState.org_name, size="7", id="share-org"),
-                rx.text("Compliance snapshot of the audit of ", ShareState.audit_date, color_scheme="gray"),
+                rx.text("Compliance snapshot of the audit of ",
+                        local_time(ShareState.audit_date_iso, ShareState.audit_date), color_scheme="gray"),
                 spacing="0",
             ),
             align="center",
@@ -339,7 +342,7 @@ def _report() -> rx.Component:
                 rx.text(
                     "Download the JSON and run the line below: it must print this checksum, "
                     "which proves the content is exactly what was frozen on ",
-                    ShareState.snapshot_date, ".",
+                    local_time(ShareState.snapshot_date_iso, ShareState.snapshot_date), ".",
                     size="2",
                 ),
                 rx.code_block(VERIFY_ONE_LINER, language="bash", wrap_long_lines=True, font_size="0.8em"),
@@ -365,7 +368,8 @@ def _report() -> rx.Component:
         share_signature_card(),
         rx.heading("Evidence (", ShareState.total_evidence, ")", size="4"),
         rx.foreach(ShareState.sections, _section),
-        rx.text("Shared through compliance_app. Snapshot taken ", ShareState.snapshot_date, ".",
+        rx.text("Shared through compliance_app. Snapshot taken ",
+                local_time(ShareState.snapshot_date_iso, ShareState.snapshot_date), ".",
                 size="1", color_scheme="gray"),
         spacing="5",
         width="100%",

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import reflex as rx
 
+from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_shell
 from compliance_app.models.snapshot import LinkDisclosure
@@ -33,14 +34,19 @@ DISCLOSURE_CHOICES = [
 NEW_LINK_ID = "new-link-url"
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+def _moment(value: str | None) -> datetime | None:
+    """A timestamp the snapshot listing carries as ISO text (the frozen audit's finish)."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _audit_label(a: dashboard.AuditRow) -> str:
-    """'2026-12-01 14:05 UTC — score 72', or why it has none: the user sees what they freeze."""
+    """'1 Dec 2026, 14:05 UTC — score 72', or why it has none: the user sees what they freeze
+    (a select option is plain text, so it shows the UTC form rather than local_time)."""
     outcome = f"score {a.score}" if a.score is not None else "nothing scored"
-    return f"{_when(a.finished_at or a.created_at)} UTC — {outcome}"
+    return f"{when(a.finished_at or a.created_at)} — {outcome}"
 
 
 class SnapshotsState(OrgState):
@@ -74,8 +80,10 @@ class SnapshotsState(OrgState):
         self.rows = [
             {
                 "id": str(item.id),
-                "created_at": _when(item.created_at),
-                "audit_date": (item.audit_finished_at or "")[:16].replace("T", " "),
+                "created_at": when(item.created_at),
+                "created_at_iso": iso_utc(item.created_at),
+                "audit_date": when(_moment(item.audit_finished_at)),
+                "audit_date_iso": iso_utc(_moment(item.audit_finished_at)),
                 "score": "—" if item.score is None else str(item.score),
                 "evidence": str(item.evidence_count),
                 "checksum": item.checksum,
@@ -99,9 +107,11 @@ class SnapshotsState(OrgState):
                     "snapshot_id": str(link.snapshot_id),
                     "label": link.label,
                     "status": link.status,
-                    "expires_at": _when(link.expires_at),
+                    "expires_at": when(link.expires_at),
+                    "expires_at_iso": iso_utc(link.expires_at),
                     "views": str(link.view_count),
-                    "last_viewed": _when(link.last_viewed_at) or "never",
+                    "last_viewed": when(link.last_viewed_at),
+                    "last_viewed_iso": iso_utc(link.last_viewed_at),
                 }
                 for link in shares.list_links(actor, org_id)
             ]
@@ -206,8 +216,8 @@ def _verification(value: rx.Var) -> rx.Component:
 def _snapshot_row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(row["id"]),
-        rx.table.cell(row["created_at"]),
-        rx.table.cell(row["audit_date"]),
+        rx.table.cell(local_time(row["created_at_iso"], row["created_at"])),
+        rx.table.cell(local_time(row["audit_date_iso"], row["audit_date"])),
         rx.table.cell(row["score"]),
         rx.table.cell(row["evidence"]),
         rx.table.cell(rx.tooltip(rx.code(row["short"]), content=row["checksum"])),
@@ -348,9 +358,10 @@ def _links_table() -> rx.Component:
                     rx.table.cell(link["snapshot_id"]),
                     rx.table.cell(link["label"]),
                     rx.table.cell(rx.badge(link["status"], color_scheme=status_color(link["status"]))),
-                    rx.table.cell(link["expires_at"]),
+                    rx.table.cell(local_time(link["expires_at_iso"], link["expires_at"])),
                     rx.table.cell(link["views"]),
-                    rx.table.cell(link["last_viewed"]),
+                    rx.table.cell(rx.cond(link["last_viewed_iso"] != "",
+                                          local_time(link["last_viewed_iso"], link["last_viewed"]), "never")),
                     rx.table.cell(rx.cond(
                         link["status"] == "active",
                         _revoke_button(link),

@@ -6,7 +6,6 @@ printed page can be tied back to the verifiable JSON.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from fpdf.fonts import FontFace
 
 from compliance_app.services.remediation_text import Block, blocks
 from compliance_app.services.snapshot_figures import snapshot_figures
+from compliance_app.timestamps import iso_utc_text
 
 _FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 _STATUS_ORDER = {"FAIL": 0, "ERROR": 1, "RISK_ACCEPTED": 2, "PASS": 3, "NOT_APPLICABLE": 4}  # worst first
@@ -26,13 +26,6 @@ _STATUS_COLOR = {
     "ERROR": (110, 110, 110),
     "NOT_APPLICABLE": (110, 110, 110),
 }
-
-
-def _date(value: str | None) -> str:
-    try:
-        return datetime.fromisoformat(value or "").astimezone(UTC).strftime("%d %b %Y, %H:%M UTC")
-    except ValueError:
-        return value or ""
 
 
 class _SnapshotPDF(FPDF):
@@ -140,8 +133,8 @@ def render_snapshot_pdf(
     for label, value in (
         ("Organization", f"{org.get('name', '')} ({org.get('slug', '')})"),
         ("Audit", audit.get("id")),
-        ("Audit finished", _date(audit.get("finished_at") or audit.get("created_at"))),
-        ("Snapshot created", _date(created_at)),
+        ("Audit finished", iso_utc_text(audit.get("finished_at") or audit.get("created_at"))),
+        ("Snapshot created", iso_utc_text(created_at)),
         *_disclosure_rows(data, original_checksum),
     ):
         pdf.cell(40, 6, t(label))
