@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 from compliance_app.api import collect_routes, create_api
 from compliance_app.api.auth import COOKIE_NAME
 from compliance_app.db import session_scope
-from compliance_app.models import Evidence, Organization
+from compliance_app.models import AuditSnapshot, Evidence, Organization
 from compliance_app.services import shares
 from compliance_app.services.authz import Actor
 from compliance_app.settings import get_settings
@@ -98,6 +98,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/public/snapshots/{token}"): Spec.same("share", get, {200}),
     ("GET", "/api/public/snapshots/{token}/pdf"): Spec.same("share", get, {200}),
     ("GET", "/api/public/snapshots/{rest:path}"): Spec.same("public", get, {404}),
+    ("GET", "/api/public/bundles/{token}"): Spec.same("share", get, {200}),
+    ("GET", "/api/public/keys"): Spec.same("public", get, {200}),
     ("POST", "/api/stripe/webhook"): Spec.same("webhook", post_unsigned_event, {400, 503}),
 }
 
@@ -209,13 +211,17 @@ def _share(client: TestClient, token: str, suffix: str = "") -> httpx.Response:
 
 
 def test_share_link_opens_its_own_snapshot_for_anyone(world: World) -> None:
+    """token_a is a link made with the default disclosure: A's snapshot, identifiers redacted."""
+    with session_scope() as s:
+        checksum = s.get(AuditSnapshot, world.snapshot_a).checksum
     for role in ROLES:
         client = client_for(world, role)
         response = _share(client, world.token_a)
         assert response.status_code == 200, role
         data = response.json()
         assert data["snapshot"]["organization"]["name"] == ORG_A_NAME
-        assert RESOURCE_A in response.text
+        assert data["original_checksum"] == checksum
+        assert RESOURCE_A not in response.text
         assert response.headers["x-robots-tag"] == "noindex, nofollow"
         pdf = _share(client, world.token_a, "/pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
