@@ -1,8 +1,13 @@
-"""The frame of every /o/{slug}/… page: app shell, organization switcher, not-found guard."""
+"""The frame of every /o/{slug}/… page: app shell, organization switcher, not-found guard, and
+the `org_page` decorator that registers such a page with its route and title."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import reflex as rx
+from reflex.event import EventType
 
 from compliance_app.components.layout import centered_card, shell
 from compliance_app.state.org import OrgState
@@ -51,3 +56,24 @@ def org_shell(title: str, *children: rx.Component) -> rx.Component:
         ),
         not_found(),
     )
+
+
+ORG_ROUTE = "/o/[slug]"
+APP_NAME = "compliance_app"
+
+
+def org_page(
+    path: str, title: str, on_load: EventType[()] | None = None
+) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
+    """Registers an organization page: its route under /o/[slug] (`path` "" for the dashboard),
+    the browser title "<title> · compliance_app", and the shared frame (org_shell, headed by
+    `title`) around what the view returns, so the organization pages do not each repeat them."""
+
+    def register(view: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+        @functools.wraps(view)
+        def page() -> rx.Component:
+            return org_shell(title, view())
+
+        return rx.page(route=ORG_ROUTE + path, title=f"{title} · {APP_NAME}", on_load=on_load)(page)
+
+    return register

@@ -6,7 +6,7 @@ import reflex as rx
 
 from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.components.table import pager
 from compliance_app.services import activity, organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -69,28 +69,25 @@ def _row(r: rx.Var) -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/activity", title="Activity · compliance_app", on_load=ActivityState.load)
+@org_page("/activity", "Activity", on_load=ActivityState.load)
 def activity_page() -> rx.Component:
-    return org_shell(
-        "Activity",
-        rx.cond(
-            ActivityState.can_admin,
-            rx.vstack(
-                callout_if(ActivityState.error, color_scheme="red"),
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[rx.table.column_header_cell(h) for h in ("When", "What happened", "From")]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(ActivityState.rows, _row)),
-                    width="100%",
-                    data_testid="activity-table",
+    return rx.cond(
+        ActivityState.can_admin,
+        rx.vstack(
+            callout_if(ActivityState.error, color_scheme="red"),
+            rx.table.root(
+                rx.table.header(
+                    rx.table.row(
+                        *[rx.table.column_header_cell(h) for h in ("When", "What happened", "From")]
+                    )
                 ),
-                pager(ActivityState, "entries"),
+                rx.table.body(rx.foreach(ActivityState.rows, _row)),
                 width="100%",
-                spacing="3",
+                data_testid="activity-table",
             ),
-            rx.callout("Only admins can see the activity log.", color_scheme="gray"),
+            pager(ActivityState, "entries"),
+            width="100%",
+            spacing="3",
         ),
+        rx.callout("Only admins can see the activity log.", color_scheme="gray"),
     )

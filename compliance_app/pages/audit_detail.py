@@ -30,7 +30,7 @@ from compliance_app.components.figures import (
 )
 from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.models.types import utcnow
 from compliance_app.services import audit_outcome, check_results, dashboard, risk
@@ -619,6 +619,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/audits/[audit_id]", title="Audit · compliance_app", on_load=AuditDetailState.load)
+@org_page("/audits/[audit_id]", "Audit", on_load=AuditDetailState.load)
 def audit_detail_page() -> rx.Component:
-    return org_shell("Audit", _content())
+    return _content()

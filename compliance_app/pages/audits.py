@@ -8,7 +8,7 @@ import reflex as rx
 
 from compliance_app.components.figures import duration, iso_utc, local_time, status_badge, status_label, when
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.services import dashboard
 from compliance_app.services.errors import ServiceError
@@ -153,6 +153,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/audits", title="Audits · compliance_app", on_load=AuditsState.load)
+@org_page("/audits", "Audits", on_load=AuditsState.load)
 def audits_page() -> rx.Component:
-    return org_shell("Audits", _content())
+    return _content()

@@ -15,7 +15,7 @@ import reflex as rx
 import stripe
 
 from compliance_app.components.forms import callout_if
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.services import billing
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import NotFound, PermissionDenied, ServiceError
@@ -263,17 +263,14 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/billing", title="Billing · compliance_app", on_load=BillingState.load)
+@org_page("/billing", "Billing", on_load=BillingState.load)
 def billing_page() -> rx.Component:
-    return org_shell(
-        "Billing",
+    return rx.cond(
+        BillingState.loaded,
         rx.cond(
-            BillingState.loaded,
-            rx.cond(
-                BillingState.allowed,
-                _content(),
-                rx.callout("Only administrators can manage billing.", icon="lock"),
-            ),
-            rx.spinner(),
+            BillingState.allowed,
+            _content(),
+            rx.callout("Only administrators can manage billing.", icon="lock"),
         ),
+        rx.spinner(),
     )

@@ -15,7 +15,7 @@ import reflex as rx
 from compliance_app.checks.base import FRAMEWORKS, CheckMeta
 from compliance_app.components.figures import PROVIDER_LABELS, severity_badge
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.services import catalog
 from compliance_app.services.catalog import SEVERITY_ORDER
 from compliance_app.state.org import OrgState
@@ -229,28 +229,25 @@ def _check_card(row: rx.Var) -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/checks", title="Checks · compliance_app", on_load=ChecksState.load)
+@org_page("/checks", "Checks", on_load=ChecksState.load)
 def checks_page() -> rx.Component:
-    return org_shell(
-        "Checks",
-        rx.vstack(
-            rx.text(
-                "Every rule a scan evaluates. Open a check to see why it matters, how to fix it, "
-                "and which framework controls it covers.",
-                color_scheme="gray",
-            ),
-            _filters(),
-            rx.cond(
-                ChecksState.rows.length() > 0,
-                rx.vstack(rx.foreach(ChecksState.rows, _check_card), spacing="2", width="100%"),
-                empty_state(
-                    "search-x",
-                    "No check matches these filters",
-                    "Try another provider, severity or framework, or clear the search.",
-                    rx.button("Clear filters", variant="soft", on_click=ChecksState.clear_filters),
-                ),
-            ),
-            spacing="4",
-            width="100%",
+    return rx.vstack(
+        rx.text(
+            "Every rule a scan evaluates. Open a check to see why it matters, how to fix it, "
+            "and which framework controls it covers.",
+            color_scheme="gray",
         ),
+        _filters(),
+        rx.cond(
+            ChecksState.rows.length() > 0,
+            rx.vstack(rx.foreach(ChecksState.rows, _check_card), spacing="2", width="100%"),
+            empty_state(
+                "search-x",
+                "No check matches these filters",
+                "Try another provider, severity or framework, or clear the search.",
+                rx.button("Clear filters", variant="soft", on_click=ChecksState.clear_filters),
+            ),
+        ),
+        spacing="4",
+        width="100%",
     )

@@ -28,7 +28,7 @@ from compliance_app.components.figures import (
     when,
 )
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.services import dashboard, scans
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import ServiceError
@@ -682,6 +682,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]", title="Dashboard · compliance_app", on_load=DashboardState.load)
+@org_page("", "Dashboard", on_load=DashboardState.load)
 def dashboard_page() -> rx.Component:
-    return org_shell("Dashboard", _content())
+    return _content()

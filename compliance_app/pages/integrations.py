@@ -18,7 +18,7 @@ import reflex as rx
 from compliance_app.components.figures import PROVIDER_LABELS, iso_utc, local_time, when
 from compliance_app.components.forms import callout_if, field_error, labeled
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.models import Provider
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
@@ -523,6 +523,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/integrations", title="Integrations · compliance_app", on_load=IntegrationsState.load)
+@org_page("/integrations", "Integrations", on_load=IntegrationsState.load)
 def integrations_page() -> rx.Component:
-    return org_shell("Integrations", _content())
+    return _content()

@@ -12,7 +12,7 @@ import reflex as rx
 
 from compliance_app.components.figures import day, iso_utc, local_time, when
 from compliance_app.components.forms import callout_if, field_error
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.models import Role
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -239,27 +239,24 @@ def _invite_form() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/members", title="Members · compliance_app", on_load=MembersState.load)
+@org_page("/members", "Members", on_load=MembersState.load)
 def members_page() -> rx.Component:
-    return org_shell(
-        "Members",
-        rx.vstack(
-            callout_if(MembersState.error, color_scheme="red", width="100%", data_testid="members-error"),
-            rx.cond(MembersState.can_admin, _invite_form()),
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        rx.table.column_header_cell("Member"),
-                        rx.table.column_header_cell("Role"),
-                        rx.table.column_header_cell("Joined"),
-                        rx.table.column_header_cell(""),
-                    )
-                ),
-                rx.table.body(rx.foreach(MembersState.members, _member_row)),
-                width="100%",
-                data_testid="members-table",
+    return rx.vstack(
+        callout_if(MembersState.error, color_scheme="red", width="100%", data_testid="members-error"),
+        rx.cond(MembersState.can_admin, _invite_form()),
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    rx.table.column_header_cell("Member"),
+                    rx.table.column_header_cell("Role"),
+                    rx.table.column_header_cell("Joined"),
+                    rx.table.column_header_cell(""),
+                )
             ),
-            spacing="4",
+            rx.table.body(rx.foreach(MembersState.members, _member_row)),
             width="100%",
+            data_testid="members-table",
         ),
+        spacing="4",
+        width="100%",
     )

@@ -17,7 +17,7 @@ import reflex as rx
 
 from compliance_app.components.figures import when
 from compliance_app.components.forms import callout_if, field_error
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.components.table import scroll_table
 from compliance_app.services import notification_settings as ns
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -304,19 +304,16 @@ def _log() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/notifications", title="Notifications · compliance_app", on_load=NotificationsState.load)
+@org_page("/notifications", "Notifications", on_load=NotificationsState.load)
 def notifications_page() -> rx.Component:
-    return org_shell(
-        "Notifications",
-        rx.cond(
-            S.loaded,
-            rx.vstack(
-                callout_if(S.error, color_scheme="red", width="100%", max_width="720px"),
-                _opt_in(),
-                rx.cond(S.can_admin, rx.fragment(_settings(), _log())),
-                spacing="4",
-                width="100%",
-            ),
-            rx.skeleton(height="200px", width="100%"),
+    return rx.cond(
+        S.loaded,
+        rx.vstack(
+            callout_if(S.error, color_scheme="red", width="100%", max_width="720px"),
+            _opt_in(),
+            rx.cond(S.can_admin, rx.fragment(_settings(), _log())),
+            spacing="4",
+            width="100%",
         ),
+        rx.skeleton(height="200px", width="100%"),
     )

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from compliance_app.components.forms import callout_if, org_fields
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.org import OrgState
@@ -171,16 +171,13 @@ def _leave() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/settings", title="Settings · compliance_app", on_load=OrgSettingsState.load)
+@org_page("/settings", "Settings", on_load=OrgSettingsState.load)
 def org_settings_page() -> rx.Component:
-    return org_shell(
-        "Settings",
-        rx.vstack(
-            callout_if(OrgSettingsState.error, color_scheme="red", width="100%", max_width="560px"),
-            _details(),
-            rx.cond(OrgSettingsState.is_owner, _ownership()),
-            _leave(),
-            spacing="4",
-            width="100%",
-        ),
+    return rx.vstack(
+        callout_if(OrgSettingsState.error, color_scheme="red", width="100%", max_width="560px"),
+        _details(),
+        rx.cond(OrgSettingsState.is_owner, _ownership()),
+        _leave(),
+        spacing="4",
+        width="100%",
     )

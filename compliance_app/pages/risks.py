@@ -15,7 +15,7 @@ import reflex as rx
 from compliance_app.components.figures import day, iso_utc, local_time
 from compliance_app.components.forms import callout_if, field_error
 from compliance_app.components.layout import empty_state
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.models.types import utcnow
 from compliance_app.services import questions, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
@@ -370,6 +370,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/risks", title="Risk acceptances · compliance_app", on_load=RisksState.load)
+@org_page("/risks", "Risk acceptances", on_load=RisksState.load)
 def risks_page() -> rx.Component:
-    return org_shell("Risk acceptances", _content())
+    return _content()

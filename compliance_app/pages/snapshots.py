@@ -14,7 +14,7 @@ import reflex as rx
 
 from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
-from compliance_app.components.org_page import org_shell
+from compliance_app.components.org_page import org_page
 from compliance_app.models.snapshot import LinkDisclosure
 from compliance_app.services import dashboard, shares, snapshot_signing, snapshots
 from compliance_app.services.errors import ServiceError
@@ -412,6 +412,6 @@ def _content() -> rx.Component:
     )
 
 
-@rx.page(route="/o/[slug]/snapshots", title="Snapshots · compliance_app", on_load=SnapshotsState.load)
+@org_page("/snapshots", "Snapshots", on_load=SnapshotsState.load)
 def snapshots_page() -> rx.Component:
-    return org_shell("Snapshots", _content())
+    return _content()
