@@ -114,3 +114,4 @@ def for_annotation(annotation: Any) -> st.SearchStrategy[Any]:
         if annotation is kind:
             return strategy
     return hostile_value
+
