@@ -114,4 +114,3 @@ def for_annotation(annotation: Any) -> st.SearchStrategy[Any]:
         if annotation is kind:
             return strategy
     return hostile_value
-
