@@ -217,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         moto.wait(10)
     w0 = runs[0.0][1]["wall"]
     print(f"without added latency: W0 {w0:.2f} s, CPU {runs[0.0][1]['cpu']:.1f} s in the scan process, "
-          f"{runs[0.0][1]['servers_cpu']:.1f} s in the servers")
+          f"{runs[0.0][1]['servers_cpu']:.1f} s in the servers, peak RSS {runs[0.0][1]['rss_mb']:.1f} MB "
+          f"(the organization's first audit: nothing to compare with)")
     counts, run = runs[args.latency]
     ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
     print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}")
