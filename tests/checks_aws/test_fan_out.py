@@ -58,14 +58,12 @@ def _slow_calls(session: AwsSession, operation: str, seconds: float) -> dict[str
 
 
 def test_snapshot_attributes_are_read_concurrently(session: AwsSession) -> None:
-    """20 attribute calls of 0.1 s each: one after another they took 2 s."""
+    """20 attribute calls of 0.1 s each were made one after another (2 s); now many are in flight at once."""
     _snapshots(20)
     state = _slow_calls(session, "DescribeSnapshotAttribute", 0.1)
-    started = time.monotonic()
     findings = run("ec2_ebs_public_snapshot", session)
     assert [f.status for f in findings] == [PASS] * 20
     assert state["peak"] > 8
-    assert time.monotonic() - started < 1.5
 
 
 def test_boto_connection_pool_matches_the_fan_out(session: AwsSession) -> None:
