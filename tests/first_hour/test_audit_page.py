@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from compliance_app.models.types import utcnow
-from compliance_app.pages.audit_detail import AuditDetailState
+from compliance_app.pages.audit_detail import AuditDetailState, EvidenceDrawerState
 from tests.factories import actor_for
 from tests.first_hour.conftest import page_state
 
@@ -14,28 +15,43 @@ def _audit_state(monkeypatch, scenario) -> AuditDetailState:
     state = page_state(monkeypatch, AuditDetailState, actor_for(scenario.owner), str(scenario.org.id),
                        scenario.org.slug)
     state.audit_key = str(scenario.audit.id)
-    AuditDetailState.open_evidence.fn(state, str(scenario.evidence["t_high_logging:trail-1"].id))
+    EvidenceDrawerState.open_evidence.fn(_drawer(state), str(scenario.evidence["t_high_logging:trail-1"].id))
     return state
+
+
+def _drawer(state: AuditDetailState) -> EvidenceDrawerState:
+    """The drawer is a sibling of the page's state (STYLE "Large Reflex pages"), not its child."""
+    return asyncio.run(state.get_state(EvidenceDrawerState))
+
+
+def test_the_drawer_is_a_sibling_state_not_a_child():
+    assert EvidenceDrawerState.get_parent_state() is AuditDetailState.get_parent_state()
+    assert EvidenceDrawerState not in AuditDetailState.get_substates()
+    assert "ev" not in AuditDetailState.vars and "ev" in EvidenceDrawerState.vars
 
 
 def test_accepting_a_risk_says_until_when(monkeypatch, scenario):
     state = _audit_state(monkeypatch, scenario)
+    drawer = _drawer(state)
+    state._load_rows()
     until = (utcnow() + timedelta(days=30)).date()
-    state.accept_reason, state.accept_until = "Compensating control: trail mirrored elsewhere", until.isoformat()
-    events = AuditDetailState.accept_risk.fn(state)
+    drawer.accept_reason, drawer.accept_until = "Compensating control: trail mirrored elsewhere", until.isoformat()
+    events = asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer))
     assert None not in events, "a None event makes Reflex show 'An error occurred'"
     assert len(events) == 1 and f"Risk accepted until {until.day} {until:%b %Y}." in str(events[0])
-    assert state.ev["status"] == "RISK_ACCEPTED" and state.accept_error == ""
+    assert drawer.ev["status"] == "RISK_ACCEPTED" and drawer.accept_error == ""
+    # The page's list (a sibling state) was refreshed: the check is no longer failing on every resource.
+    assert {r["key"]: r for r in state.rows}["t_high_logging"]["resources"] == "1 of 2 resources failing"
 
 
 def test_accept_risk_refusal_shows_at_the_field(monkeypatch, scenario):
-    state = _audit_state(monkeypatch, scenario)
-    state.accept_reason = ""
-    assert AuditDetailState.accept_risk.fn(state) is None
-    assert "reason" in state.accept_error.lower()
-    state.accept_reason, state.accept_until = "ok", "not a date"
-    AuditDetailState.accept_risk.fn(state)
-    assert state.accept_error == "Enter the expiry as a date."
+    drawer = _drawer(_audit_state(monkeypatch, scenario))
+    drawer.accept_reason = ""
+    assert asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer)) is None
+    assert "reason" in drawer.accept_error.lower()
+    drawer.accept_reason, drawer.accept_until = "ok", "not a date"
+    asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer))
+    assert drawer.accept_error == "Enter the expiry as a date."
 
 
 def test_dashboard_says_how_many_checks_were_scored_and_how(monkeypatch, scenario):

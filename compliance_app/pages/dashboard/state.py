@@ -175,6 +175,8 @@ class DashboardState(OrgState):
         self.trend_caption = trend_caption(self.trend, RANGE_LABELS[self.range_days])
 
     def _refresh(self) -> None:
+        if self.range_days not in RANGE_LABELS:  # a browser can set any text
+            self.range_days = "30"
         actor, org_id = self._actor(), self._org_uuid()
         self._apply_summary(dashboard.dashboard_summary(actor, org_id))
         self._apply_trend(dashboard.score_trend(actor, org_id, int(self.range_days)))

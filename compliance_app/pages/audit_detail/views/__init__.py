@@ -1,0 +1,1 @@
+"""The audit page's sections, one module each; the package's __init__ assembles them."""
