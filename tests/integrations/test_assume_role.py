@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from compliance_app.db import session_scope
 from compliance_app.models import Integration, Provider
-from compliance_app.pages.integrations import _view
+from compliance_app.pages.integrations import integration_view
 from compliance_app.providers.aws import session as aws_provider
 from compliance_app.services import integrations
 from compliance_app.services.crypto import encrypt_json
@@ -141,7 +141,7 @@ def test_integration_list_shows_the_external_id(host_credentials, monkeypatch, c
     assert code == 0 and json.loads(out)[0]["external_id"] == org.aws_external_id
     assert integrations.server_role_external_id(admin, org.id) == org.aws_external_id
     [row] = integrations.list_integrations(admin, org.id)
-    assert _view(row)["external_id"] == org.aws_external_id  # the Integrations page's card
+    assert integration_view(row)["external_id"] == org.aws_external_id  # the Integrations page's card
 
 
 def test_without_host_credentials_no_server_external_id_is_offered(db) -> None:

@@ -1,0 +1,1 @@
+"""The Integrations page's sections, one module each; the package's __init__ assembles them."""
