@@ -16,7 +16,7 @@ from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_page
 from compliance_app.models.snapshot import LinkDisclosure
-from compliance_app.services import dashboard, shares, snapshot_signing, snapshots
+from compliance_app.services import authz, dashboard, shares, snapshot_signing, snapshots
 from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
 from compliance_app.state.org import OrgState
@@ -150,7 +150,8 @@ class SnapshotsState(OrgState):
 
     @rx.event
     def toggle_pin(self, snapshot_id: str, pinned: str) -> None:
-        self._run(lambda: snapshots.set_pinned(self._actor(), int(snapshot_id), pinned != "yes"))
+        self._run(lambda: snapshots.set_pinned(
+            self._actor(), authz.int_or_not_found(snapshot_id, "Snapshot not found."), pinned != "yes"))
 
     @rx.event
     def open_share(self, snapshot_id: str) -> None:
@@ -183,7 +184,8 @@ class SnapshotsState(OrgState):
 
         def act() -> None:
             _link, token = shares.create_link(
-                self._actor(), int(self.share_for), shares.parse_expires_in(self.share_expiry), self.share_label,
+                self._actor(), authz.int_or_not_found(self.share_for, "Snapshot not found."),
+                shares.parse_expires_in(self.share_expiry), self.share_label,
                 shares.parse_disclosure(self.share_disclosure),
             )
             base = get_settings().app_url.rstrip("/") or (self.router.headers.origin or "").rstrip("/")

@@ -269,7 +269,8 @@ class AuditDetailState(PagedListState, OrgState):
 
     def _filters_query(self) -> str:
         pairs = {param: getattr(self, name) for param, name in URL_FILTERS.items()}
-        return urlencode({k: v for k, v in pairs.items() if v not in ("", "all")})
+        # errors="replace": browser text UTF-8 cannot carry (a lone surrogate) matches nothing anyway.
+        return urlencode({k: v for k, v in pairs.items() if v not in ("", "all")}, errors="replace")
 
     def _set_and_reload(self, name: str, value: str):
         setattr(self, name, value)

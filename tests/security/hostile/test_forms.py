@@ -46,15 +46,7 @@ FORM_KEYS = ["name", "token", "github_org", "base_url", "max_admins", "access_ke
 FORM_EXAMPLES = 10
 #: Crashes this suite found in page handlers that were being rewritten at the time (issue 13): left to
 #: the pages' owner, so each is named here until fixed. Remove a line to fuzz that handler again.
-FOUND_NOT_FIXED = {
-    "AuditDetailState.set_framework_filter": "UnicodeEncodeError: a lone surrogate in the filter",
-    "AuditDetailState.set_provider_filter": "UnicodeEncodeError: a lone surrogate in the filter",
-    "AuditDetailState.set_search": "UnicodeEncodeError: a lone surrogate in the search text",
-    "AuditDetailState.set_severity_filter": "UnicodeEncodeError: a lone surrogate in the filter",
-    "AuditDetailState.set_status_filter": "UnicodeEncodeError: a lone surrogate in the filter",
-    "SnapshotsState.create_link": "ValueError: int(self.share_for) of a browser-set text field ('' too)",
-    "SnapshotsState.toggle_pin": "ValueError: int(snapshot_id) of the handler's text argument",
-}
+FOUND_NOT_FIXED: dict[str, str] = {}
 
 
 def _argument(annotation: Any) -> st.SearchStrategy[Any]:
