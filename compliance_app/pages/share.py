@@ -22,6 +22,7 @@ from compliance_app.components.share_signature import share_signature_card
 from compliance_app.services.errors import NotFound
 from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
 from compliance_app.services.shares import LINK_NOT_FOUND, resolve_public
+from compliance_app.services.snapshot_figures import snapshot_figures
 from compliance_app.services.snapshots import VERIFY_ONE_LINER
 
 #: Rows shown per (framework, status) group; the downloads have all of them.
@@ -119,7 +120,7 @@ def build_sections(evidence: list[dict[str, Any]]) -> list[FrameworkSection]:
         sections.append(FrameworkSection(
             framework=framework,
             readiness="n/a" if r.percent is None else f"{r.percent}%",
-            summary=f"{r.passing} of {r.passing + r.failing} mapped checks passing",
+            summary=f"{r.passing} of {r.passing + r.failing} controls passing",
             groups=groups,
         ))
     return sections
@@ -145,6 +146,8 @@ class ShareState(rx.State):
     snapshot_date: str = ""
     snapshot_date_iso: str = ""
     score: str = "—"
+    #: What the score counted: "scored n of m checks (k could not run)", or per resource for old snapshots.
+    score_basis: str = ""
     gauge: str = ""
     counts: list[dict[str, str]] = []
     readiness: list[ReadinessCard] = []
@@ -180,6 +183,7 @@ class ShareState(rx.State):
         self.audit_date, self.audit_date_iso = when(audited), iso_utc(audited)
         self.snapshot_date, self.snapshot_date_iso = when(snapshot.created_at), iso_utc(snapshot.created_at)
         self.score = "—" if score is None else str(score)
+        self.score_basis = snapshot_figures(data).basis
         self.gauge = f"conic-gradient({score_color_css(score)} {(score or 0) * 3.6}deg, var(--gray-4) 0deg)"
         counts = audit.get("counts") or {}
         self.counts = [
@@ -312,7 +316,12 @@ def _report() -> rx.Component:
             spacing="3",
         ),
         rx.hstack(
-            _gauge(),
+            rx.vstack(
+                _gauge(),
+                rx.text(ShareState.score_basis, size="1", color_scheme="gray", id="share-score-basis"),
+                align="center",
+                spacing="1",
+            ),
             rx.foreach(ShareState.counts, lambda c: _stat(c["label"], c["value"], c["color"])),
             align="center",
             wrap="wrap",
@@ -327,7 +336,7 @@ def _report() -> rx.Component:
                         rx.text(r.framework, weight="bold"),
                         rx.heading(r.percent, size="6"),
                         rx.progress(value=r.value, max=100, width="160px"),
-                        rx.text(r.detail, " mapped checks passing", size="1", color_scheme="gray"),
+                        rx.text(r.detail, " controls passing", size="1", color_scheme="gray"),
                     )
                 ),
             ),

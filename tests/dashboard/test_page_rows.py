@@ -24,8 +24,8 @@ def test_readiness_rows_label_missing_data_and_errors():
     rows = readiness_rows([FrameworkReadiness("SOC 2", 8, 2, 1, 80), FrameworkReadiness("CIS", 0, 0, 0, None)])
     assert rows == [
         {"framework": "SOC 2", "percent": 80, "label": "80%",
-         "detail": "8 of 10 mapped checks passing · 1 could not run"},
-        {"framework": "CIS", "percent": 0, "label": "No data", "detail": "0 of 0 mapped checks passing"},
+         "detail": "8 of 10 controls passing · 1 could not run"},
+        {"framework": "CIS", "percent": 0, "label": "No data", "detail": "0 of 0 controls passing"},
     ]
 
 

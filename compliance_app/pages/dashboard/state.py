@@ -62,7 +62,7 @@ def readiness_rows(frameworks: Iterable[dashboard.FrameworkReadiness]) -> list[R
             framework=r.framework,
             percent=r.percent or 0,
             label="No data" if r.percent is None else f"{r.percent}%",
-            detail=f"{r.passing} of {r.passing + r.failing} mapped checks passing"
+            detail=f"{r.passing} of {r.passing + r.failing} controls passing"
             + (f" · {r.errors} could not run" if r.errors else ""),
         )
         for r in frameworks
