@@ -24,6 +24,7 @@ def _figures() -> rx.Component:
     return rx.vstack(
         rx.grid(score_card(), counts_card(), readiness_card(),
                 columns=rx.breakpoints(initial="1", sm="2", lg="3"), spacing="4", width="100%"),
+        since_last_scan(),
         trend_card(),
         failing_card(),
         spacing="4",
@@ -51,7 +52,6 @@ def _content() -> rx.Component:
             scan_bar(),
             rx.cond(S.is_demo, demo_banner(),
                     rx.cond(~S.has_integrations & (S.audit_count > 0), no_integrations_banner())),
-            since_last_scan(),
             rx.cond(S.has_score | (S.trend.length() > 0), _figures(), empty()),
             spacing="4",
             width="100%",
