@@ -29,6 +29,13 @@ os.environ["REFLEX_TELEMETRY_ENABLED"] = "false"
 os.environ.setdefault("ALLOW_PRIVATE_ENDPOINTS", "true")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps an event loop running on the main thread
+    for the rest of the session once the chromium fixture starts, so any later test that calls
+    asyncio.run (page handlers, streaming ASGI bodies) would fail depending on file order."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """Create ca_test_<random>, migrate it, point DATABASE_URL at it, drop it at the end."""

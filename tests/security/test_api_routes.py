@@ -85,7 +85,7 @@ class Spec:
 ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/health"): Spec.same("public", get, {200}),
     ("POST", "/api/auth/login"): Spec.same(
-        "public", post_form({"email": "ada@quokka.example", "password": "wrong password!"}), {303}),
+        "public", post_form({"email": "mallory@quokka.example", "password": "wrong password!"}), {303}),
     ("POST", "/api/auth/signup"): Spec.same(
         "public", post_form({"email": "x@example.com", "password": "long enough 1", "password_confirm": "nope"}),
         {303}),
