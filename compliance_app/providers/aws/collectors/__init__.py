@@ -1,9 +1,17 @@
 """Collectors: the raw AWS reads the checks evaluate, one module per group of services.
 
-Importing this package registers every collector in COLLECTORS.
+Importing this package imports every module in it, which registers each collector in
+COLLECTORS; a new module needs no list to be edited (so two people adding collectors for
+different services never touch the same file).
 """
 
-from compliance_app.providers.aws.collectors import data, ec2, iam, monitoring, s3
+import importlib
+import pkgutil
+
 from compliance_app.providers.aws.collectors._registry import COLLECTORS
 
-__all__ = ["COLLECTORS", "data", "ec2", "iam", "monitoring", "s3"]
+for _info in pkgutil.iter_modules(__path__):
+    if not _info.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_info.name}")
+
+__all__ = ["COLLECTORS"]
