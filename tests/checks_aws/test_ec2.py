@@ -7,6 +7,7 @@ import pytest
 
 from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
+from tests.catalog_cases import covers
 from tests.checks_aws.helpers import FAIL, PASS, REGION, evaluate, run, status_of
 
 AMI = "ami-12c6146b"
@@ -17,6 +18,7 @@ def ec2(session: AwsSession):
     return boto3.client("ec2", region_name=REGION)
 
 
+@covers("ec2_ebs_default_encryption", "pass", "fail")
 def test_ebs_default_encryption(session: AwsSession, ec2) -> None:
     [off] = run("ec2_ebs_default_encryption", session)
     assert off.status == FAIL and off.resource_id == f"region/{REGION}" and off.region == REGION
@@ -26,6 +28,7 @@ def test_ebs_default_encryption(session: AwsSession, ec2) -> None:
     assert on.status == PASS
 
 
+@covers("ec2_ebs_volume_encryption", "pass", "fail")
 def test_volume_encryption(session: AwsSession, ec2) -> None:
     good = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=1, Encrypted=True)["VolumeId"]
     bad = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=1)["VolumeId"]
@@ -34,6 +37,7 @@ def test_volume_encryption(session: AwsSession, ec2) -> None:
     assert status_of(findings, bad) == FAIL
 
 
+@covers("ec2_ebs_public_snapshot", "pass", "fail")
 def test_public_snapshot_fails_private_passes(session: AwsSession, ec2) -> None:
     vol = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=1)["VolumeId"]
     private = ec2.create_snapshot(VolumeId=vol)["SnapshotId"]
@@ -63,6 +67,9 @@ def _tcp(port: int, cidr: str = "0.0.0.0/0", to: int | None = None) -> dict:
     return {"IpProtocol": "tcp", "FromPort": port, "ToPort": to or port, **rng}
 
 
+@covers(["ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22",
+         "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
+         "ec2_securitygroup_allow_ingress_from_internet_to_all_ports"], "pass", "fail")
 def test_security_group_internet_ports(session: AwsSession, ec2) -> None:
     ssh = _sg(ec2, "ssh-open", [_tcp(22)])
     rdp6 = _sg(ec2, "rdp-open-v6", [_tcp(3389, "::/0")])
@@ -85,6 +92,7 @@ def test_no_security_groups_is_an_empty_result() -> None:
     assert evaluate("ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22", [], REGION) == []
 
 
+@covers("ec2_securitygroup_default_restrict_traffic", "pass", "fail")
 def test_default_security_group_must_be_empty(session: AwsSession, ec2) -> None:
     default = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]
     [f] = run("ec2_securitygroup_default_restrict_traffic", session)
@@ -97,6 +105,7 @@ def test_default_security_group_must_be_empty(session: AwsSession, ec2) -> None:
     assert f.status == PASS
 
 
+@covers("ec2_instance_imdsv2_enabled", "pass", "fail")
 def test_imdsv2_required(session: AwsSession, ec2) -> None:
     v2 = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1,
                            MetadataOptions={"HttpTokens": "required"})["Instances"][0]["InstanceId"]
@@ -112,6 +121,7 @@ def test_terminated_instances_are_ignored() -> None:
     assert evaluate("ec2_instance_imdsv2_enabled", data, REGION) == []
 
 
+@covers("vpc_flow_logs_enabled", "pass", "fail")
 def test_vpc_flow_logs(session: AwsSession, ec2) -> None:
     boto3.client("s3", region_name=REGION).create_bucket(Bucket="flow-logs-bucket")
     logged = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
