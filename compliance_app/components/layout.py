@@ -10,6 +10,7 @@ import reflex as rx
 
 from compliance_app import __version__
 from compliance_app.components.forms import post_form
+from compliance_app.state.offloop import DatabaseState
 
 #: (label, icon, path below /o/{slug}) — one list so every page shows the same navigation.
 ORG_NAV: list[tuple[str, str, str]] = [
@@ -181,6 +182,27 @@ def footer() -> rx.Component:
     )
 
 
+def database_notice() -> rx.Component:
+    """Shown on every page while PostgreSQL cannot be reached (state/offloop.py retries and
+    reloads the page's data when it answers again)."""
+    return rx.cond(
+        DatabaseState.unavailable,
+        rx.callout(
+            rx.cond(
+                DatabaseState.gave_up,
+                "The database is still unavailable. Reload the page to try again.",
+                "The database is unavailable, retrying…",
+            ),
+            icon="database-zap",
+            color_scheme="amber",
+            role="alert",
+            id="database-unavailable",
+            width="100%",
+        ),
+        rx.fragment(),
+    )
+
+
 def shell(
     title: str | rx.Var,
     *children: rx.Component,
@@ -192,6 +214,7 @@ def shell(
         sidebar(slug),
         rx.vstack(
             header(title, user_label, slug),
+            database_notice(),
             rx.box(*children, width="100%", min_width="0"),
             rx.spacer(),
             footer(),
@@ -213,7 +236,8 @@ def shell(
 def centered_card(*children: rx.Component, max_width: str = "420px") -> rx.Component:
     """Auth pages and public error pages: one card in the middle of the screen."""
     return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), width="100%", max_width=max_width, size="3"),
+        rx.card(rx.vstack(database_notice(), *children, spacing="4", width="100%"), width="100%",
+                max_width=max_width, size="3"),
         min_height="100vh",
         padding="1em",
         background=rx.color("gray", 2),

@@ -1,0 +1,159 @@
+"""Blocking work (database, files, crypto, network) runs off the backend's event loop.
+
+Reflex runs every event handler of every connected user on ONE asyncio loop. A synchronous
+handler that waits 50 ms on PostgreSQL freezes every other user of the process for 50 ms; a
+snapshots page that verifies 200,000 evidence rows freezes them for seconds. So every handler
+that reaches a service is written as plain code and decorated with `off_loop`:
+
+    class MembersState(OrgState):
+        rows: list[MemberRow] = []
+
+        @rx.event
+        @off_loop
+        def load(self) -> rx.event.EventSpec | None:
+            if (redirect := self._enter_org()) is not None or not self.org_found:
+                return redirect
+            self.rows = member_rows(members.list_members(self._actor(), self._org_uuid()))
+
+The body runs in a worker thread while the loop serves everyone else. That is safe because
+Reflex processes one (foreground) event per client at a time and holds that client's state
+lock for the whole handler: nothing on the loop reads or writes this state until the body
+returns; the delta is computed afterwards, on the loop, from the vars the body set. (A
+generator handler's yields still reach the page one by one: each step runs in the thread.)
+Background events (`@rx.event(background=True)`, for work longer than a page load) do NOT hold
+the lock: they call services with `await run(service.fn, *args)` outside `async with self`,
+and assign the results inside it. Handlers that touch only their own vars (a setter) stay
+plain `def` (tests/foundation/test_event_loop.py decides which is which).
+
+When PostgreSQL cannot be reached, the handler's error becomes the page's message "The
+database is unavailable, retrying…" (components/layout.py shows `DatabaseState.unavailable`
+on every page), and a background event pings the database with backoff and, once it answers,
+clears the message and runs the page's on_load events again: the page recovers by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import reflex as rx
+from reflex.state import OnLoadInternalState
+
+from compliance_app.db import DatabaseConfigError, check_database
+from compliance_app.db_retry import describe, is_connection_error
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Worker threads for page work: below the database pool (10 + 20 overflow, db.py), so a burst
+#: of page loads queues here rather than timing out on the pool.
+WORKERS = 16
+#: Backoff between database pings while it is unavailable (seconds), and when to stop trying
+#: (the page then asks for a reload: a browser left open on a dead server should not ping forever).
+FIRST_DELAY = 0.5
+MAX_DELAY = 5.0
+GIVE_UP_AFTER = 600.0
+
+_executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="offloop")
+
+
+async def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` in a worker thread (with this task's context variables)."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(_executor, call)
+
+
+def _step(gen: Iterator[Any]) -> tuple[bool, Any]:
+    """(finished, value): the generator's next value, or its return value (a StopIteration
+    cannot cross a Future)."""
+    try:
+        return False, next(gen)
+    except StopIteration as stop:
+        return True, stop.value
+
+
+def off_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a plain event handler run its body in a worker thread (see the module docstring)."""
+    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+        raise TypeError(f"{fn.__qualname__} is already async: call services in it with `await run(...)`")
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        async def steps(self: rx.State, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            gen = fn(self, *args, **kwargs)
+            while True:
+                try:
+                    finished, item = await run(_step, gen)
+                except Exception as exc:
+                    yield await _unavailable(self, exc)
+                    return
+                yield item
+                if finished:
+                    return
+
+        steps.__off_loop__ = True  # type: ignore[attr-defined]
+        return steps
+
+    @functools.wraps(fn)
+    async def handler(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await run(fn, self, *args, **kwargs)
+        except Exception as exc:
+            return await _unavailable(self, exc)
+
+    handler.__off_loop__ = True  # type: ignore[attr-defined]
+    return handler
+
+
+async def _unavailable(state: rx.State, exc: Exception) -> Any:
+    """A lost database becomes the page's message and a retry; anything else propagates."""
+    if not is_connection_error(exc):
+        raise exc
+    log.warning("database unavailable during %s: %s", type(state).__name__, describe(exc))
+    status = await state.get_state(DatabaseState)
+    status.unavailable = True
+    return DatabaseState.wait_for_database
+
+
+class DatabaseState(rx.State):
+    """Whether this page's last database call failed because PostgreSQL could not be reached."""
+
+    unavailable: bool = False
+    gave_up: bool = False
+    _waiting: bool = False
+
+    @rx.event(background=True)
+    async def wait_for_database(self) -> AsyncIterator[Any]:
+        """Ping with backoff until the database answers, then reload the page's data (on_load)."""
+        async with self:
+            if self._waiting:
+                return
+            self._waiting, self.gave_up = True, False
+        delay, deadline = FIRST_DELAY, time.monotonic() + GIVE_UP_AFTER
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    await run(check_database)
+                    break
+                except DatabaseConfigError:
+                    delay = min(delay * 2, MAX_DELAY)
+                if time.monotonic() > deadline:
+                    async with self:
+                        self.gave_up = True
+                    return
+        finally:
+            async with self:
+                self._waiting = False
+        async with self:
+            self.unavailable = False
+        yield OnLoadInternalState.on_load_internal
