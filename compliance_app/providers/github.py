@@ -35,16 +35,14 @@ from github import Auth, Github, GithubException
 from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
 from compliance_app.providers.fanout import FanOutPool, Throttle
+from compliance_app.providers.github_scopes import REQUIRED, SATISFIED_BY, checks_lacking
+from compliance_app.providers.github_supply_chain import SupplyChainReads
 from compliance_app.settings import get_settings
 
 DEFAULT_BASE_URL = "https://api.github.com"
 DEFAULT_MAX_ADMINS = 3
-#: Classic-token scopes the checks need, each satisfied by any scope of its set.
-REQUIRED_SCOPES: dict[str, set[str]] = {
-    "read:org": {"read:org", "write:org", "admin:org"},
-    "repo": {"repo"},
-    "security_events": {"security_events"},
-}
+#: Classic-token scopes most checks need, each satisfied by any scope of its set (github_scopes.py).
+REQUIRED_SCOPES: dict[str, set[str]] = {s: set(SATISFIED_BY[s]) for s in REQUIRED}
 #: Least-privilege scope to name first when GitHub accepts several.
 _SCOPE_PREFERENCE = ("read:org", "repo", "security_events", "admin:org_hook", "public_repo")
 #: What GitHub says for classic protection of a branch that has none, when the token may read it.
@@ -130,7 +128,7 @@ def describe_error(exc: GithubException, what: str) -> str:
     return f"GitHub answered HTTP {status} reading {what}: {_github_message(exc)}"
 
 
-class GitHubSession:
+class GitHubSession(SupplyChainReads):
     """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
 
     Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default 3),
@@ -431,7 +429,8 @@ class GitHubSession:
                 "admin rights: the token needs admin access to the repository, or the fine-grained "
                 "permission 'Administration: read')") from None
         keep = ("required_status_checks", "enforce_admins", "required_pull_request_reviews",
-                "required_signatures", "allow_force_pushes", "allow_deletions")
+                "required_signatures", "allow_force_pushes", "allow_deletions",
+                "required_conversation_resolution")
         return {k: data.get(k) for k in keep}
 
     def _rules(self, repo: str, branch: str) -> list[dict[str, Any]]:
@@ -551,9 +550,14 @@ def test_connection(config: dict[str, Any], secrets: dict[str, Any]) -> Connecti
                                                   "is unreachable (connection failed).")
     finally:
         session.close()
-    return ConnectionResult(
-        ok=True, details=details,
-        message=f"Connected to GitHub organization '{session.org_login}' as '{details['login']}'.")
+    message = f"Connected to GitHub organization '{session.org_login}' as '{details['login']}'."
+    if "scopes" in details:  # classic token: say which checks its scopes leave unreadable
+        lacking = checks_lacking(details["scopes"])
+        details["checks_lacking_scope"] = lacking
+        for scope, keys in lacking.items():
+            message += (f" Without the {scope} scope {len(keys)} check(s) cannot run and will show ERROR: "
+                        f"{', '.join(keys)}.")
+    return ConnectionResult(ok=True, details=details, message=message)
 
 
 test_connection.__test__ = False  # not a pytest test when imported into a test module
