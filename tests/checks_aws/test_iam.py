@@ -11,6 +11,7 @@ import pytest
 from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
 from compliance_app.providers.base import CollectionError
+from tests.catalog_cases import covers
 from tests.checks_aws.helpers import (
     CREDS,
     ERROR,
@@ -40,11 +41,13 @@ def _root_row(**overrides: str) -> dict[str, str]:
 
 
 # -- root ------------------------------------------------------------------------
+@covers("iam_root_mfa_enabled", "pass")
 def test_root_mfa_enabled_passes_on_summary_fixture() -> None:
     [f] = evaluate("iam_root_mfa_enabled", {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}, [])
     assert f.status == PASS and f.resource_id == "root"
 
 
+@covers("iam_root_mfa_enabled", "fail")
 def test_root_mfa_missing_fails_end_to_end(session: AwsSession) -> None:
     [f] = run("iam_root_mfa_enabled", session)  # moto's root has no MFA
     assert f.status == FAIL and f.raw_data["AccountMFAEnabled"] == 0
@@ -70,11 +73,13 @@ def test_root_with_a_credential_and_no_mfa_fails(row: dict) -> None:
     assert f.status == FAIL
 
 
+@covers("iam_no_root_access_key", "pass")
 def test_no_root_access_key_passes_end_to_end(session: AwsSession) -> None:
     [f] = run("iam_no_root_access_key", session)
     assert f.status == PASS
 
 
+@covers("iam_no_root_access_key", "fail")
 def test_root_access_key_present_fails() -> None:
     [f] = evaluate("iam_no_root_access_key", {"AccountAccessKeysPresent": 1}, [_root_row(access_key_1_active="true")])
     assert f.status == FAIL and f.message == "The root account has 1 active access key(s)."
@@ -86,17 +91,20 @@ def test_inactive_root_access_key_is_not_called_active() -> None:
     assert f.status == FAIL and "none of them active" in f.message and "has active" not in f.message
 
 
+@covers("iam_root_mfa_enabled", "error")
 def test_root_summary_unreadable_is_error(session: AwsSession) -> None:
     break_client(session, "iam", client_error("AccessDenied", "GetAccountSummary"))
     [f] = run("iam_root_mfa_enabled", session)
     assert f.status == ERROR and "Access denied calling iam:GetAccountSummary" in f.message
 
 
+@covers("iam_avoid_root_usage", "pass")
 def test_avoid_root_usage_passes_when_root_idle() -> None:
     [f] = evaluate("iam_avoid_root_usage", [_root_row(password_last_used=_ago(200))])
     assert f.status == PASS
 
 
+@covers("iam_avoid_root_usage", "fail")
 def test_avoid_root_usage_fails_on_recent_password_or_key_use() -> None:
     [f] = evaluate("iam_avoid_root_usage", [_root_row(password_last_used=_ago(3))])
     assert f.status == FAIL and "password_last_used" in f.message
@@ -109,6 +117,7 @@ def test_avoid_root_usage_without_root_row_is_error(session: AwsSession) -> None
     assert f.status == ERROR
 
 
+@covers("iam_avoid_root_usage", "error")
 def test_avoid_root_usage_collector_failure_is_error() -> None:
     fake = FakeSession({"iam.credential_report": CollectionError("Access denied calling iam:GetCredentialReport")})
     [f] = run("iam_avoid_root_usage", fake)
@@ -116,6 +125,7 @@ def test_avoid_root_usage_collector_failure_is_error() -> None:
 
 
 # -- users ----------------------------------------------------------------------
+@covers("iam_user_mfa_enabled_console_access", "pass", "fail")
 def test_console_users_need_mfa(session: AwsSession) -> None:
     iam = boto3.client("iam")
     for name in ("with-mfa", "no-mfa", "api-only"):
@@ -141,6 +151,7 @@ def _key(created_days: int, last_used_days: int | None, status: str = "Active") 
             "LastUsedDate": None if last_used_days is None else _ago(last_used_days)}
 
 
+@covers(["iam_rotate_access_key_90_days", "iam_user_accesskey_unused"], "pass")
 def test_new_access_key_passes_rotation_and_usage(session: AwsSession) -> None:
     iam = boto3.client("iam")
     iam.create_user(UserName="alice")
@@ -151,17 +162,20 @@ def test_new_access_key_passes_rotation_and_usage(session: AwsSession) -> None:
     assert rot.resource_id == key_id and "SecretAccessKey" not in json.dumps(rot.raw_data)
 
 
+@covers("iam_rotate_access_key_90_days", "fail")
 def test_old_access_key_fails_rotation() -> None:
     findings = evaluate("iam_rotate_access_key_90_days", [_key(120, 1), _key(10, 1), _key(300, 1, "Inactive")])
     assert [f.status for f in findings] == [FAIL, PASS]
 
 
+@covers("iam_user_accesskey_unused", "fail")
 def test_unused_access_key_fails() -> None:
     findings = evaluate("iam_user_accesskey_unused", [_key(400, 120), _key(100, None), _key(400, 5)])
     assert [f.status for f in findings] == [FAIL, FAIL, PASS]
     assert "never used" in findings[1].message
 
 
+@covers("iam_policy_attached_only_to_group_or_roles", "pass", "fail")
 def test_directly_attached_user_policies_fail(session: AwsSession) -> None:
     iam = boto3.client("iam")
     arn = iam.create_policy(PolicyName="read", PolicyDocument=json.dumps(READ_DOC))["Policy"]["Arn"]
@@ -180,6 +194,7 @@ def _doc(**statement: object) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **statement}]})
 
 
+@covers("iam_policy_no_administrative_privileges", "pass", "fail")
 def test_admin_policy_fails_and_narrow_policy_passes(session: AwsSession) -> None:
     iam = boto3.client("iam")
     iam.create_policy(PolicyName="god-mode", PolicyDocument=json.dumps(ADMIN_DOC))
@@ -222,6 +237,7 @@ def test_no_customer_policies_passes_as_nothing_to_fix(session: AwsSession) -> N
     assert get_check("iam_policy_no_administrative_privileges").meta.when_empty == PASS
 
 
+@covers("iam_inline_policy_no_administrative_privileges", "pass", "fail")
 def test_inline_admin_policies_of_users_groups_and_roles_fail(session: AwsSession) -> None:
     iam = boto3.client("iam")
     iam.create_user(UserName="alice")
@@ -238,6 +254,7 @@ def test_inline_admin_policies_of_users_groups_and_roles_fail(session: AwsSessio
     assert any("inline policy all of user alice grants" in f.message for f in findings)
 
 
+@covers("iam_aws_attached_policy_no_administrative_privileges", "pass", "fail")
 def test_attached_aws_managed_admin_policy_fails(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     iam = boto3.client("iam")
@@ -253,12 +270,14 @@ def test_attached_aws_managed_admin_policy_fails(aws: None, monkeypatch: pytest.
 
 
 # -- password policy ------------------------------------------------------------
+@covers(["iam_password_policy_minimum_length_14", "iam_password_policy_reuse_24"], "pass")
 def test_strong_password_policy_passes(session: AwsSession) -> None:
     boto3.client("iam").update_account_password_policy(MinimumPasswordLength=14, PasswordReusePrevention=24)
     assert run("iam_password_policy_minimum_length_14", session)[0].status == PASS
     assert run("iam_password_policy_reuse_24", session)[0].status == PASS
 
 
+@covers(["iam_password_policy_minimum_length_14", "iam_password_policy_reuse_24"], "fail")
 def test_weak_password_policy_fails(session: AwsSession) -> None:
     boto3.client("iam").update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=5)
     [length] = run("iam_password_policy_minimum_length_14", session)

@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
 from compliance_app.providers.aws.collectors import s3 as s3_collectors
+from tests.catalog_cases import covers
 from tests.checks_aws.helpers import ERROR, FAIL, PASS, REGION, evaluate, run, status_of
 
 ACCOUNT_ID = "123456789012"
@@ -36,6 +37,7 @@ def s3(session: AwsSession):
 
 
 # -- account and bucket Block Public Access ---------------------------------------
+@covers("s3_account_level_public_access_blocks", "pass")
 def test_account_public_access_block_on_passes(session: AwsSession) -> None:
     boto3.client("s3control", region_name=REGION).put_public_access_block(
         AccountId=ACCOUNT_ID, PublicAccessBlockConfiguration=ALL_ON)
@@ -43,6 +45,7 @@ def test_account_public_access_block_on_passes(session: AwsSession) -> None:
     assert f.status == PASS
 
 
+@covers("s3_account_level_public_access_blocks", "fail")
 def test_account_public_access_block_missing_or_partial_fails(session: AwsSession) -> None:
     [f] = run("s3_account_level_public_access_blocks", session)
     assert f.status == FAIL and "BlockPublicAcls" in f.message
@@ -50,6 +53,7 @@ def test_account_public_access_block_missing_or_partial_fails(session: AwsSessio
     assert f.status == FAIL and "RestrictPublicBuckets" in f.message
 
 
+@covers("s3_bucket_level_public_access_block", "pass", "fail")
 def test_bucket_level_public_access_block(session: AwsSession, s3) -> None:
     s3.create_bucket(Bucket="blocked-bucket")
     s3.create_bucket(Bucket="open-bucket")
@@ -60,6 +64,7 @@ def test_bucket_level_public_access_block(session: AwsSession, s3) -> None:
 
 
 # -- public buckets --------------------------------------------------------------
+@covers("s3_bucket_public_access", "pass", "fail")
 def test_private_bucket_passes_public_ones_fail(session: AwsSession, s3) -> None:
     s3.create_bucket(Bucket="private-bucket")
     s3.create_bucket(Bucket="acl-bucket")
@@ -113,6 +118,7 @@ def test_bucket_listing_is_paginated(session: AwsSession, monkeypatch: pytest.Mo
         assert [b["Name"] for b in session.collect("s3.buckets")] == ["first-page", "second-page"]
 
 
+@covers(["s3_bucket_public_access", "s3_bucket_versioning_enabled"], "error")
 def test_unreadable_bucket_attribute_is_error_not_pass() -> None:
     bucket = {"Name": "b", "Region": REGION, "Grants": {"__error__": "Access denied calling s3:GetBucketAcl"},
               "PolicyStatus": {}, "PublicAccessBlock": {}, "Versioning": {"__error__": "Access denied"}}
@@ -123,6 +129,7 @@ def test_unreadable_bucket_attribute_is_error_not_pass() -> None:
 
 
 # -- bucket settings -------------------------------------------------------------
+@covers("s3_bucket_secure_transport_policy", "pass", "fail")
 def test_secure_transport_policy(session: AwsSession, s3) -> None:
     s3.create_bucket(Bucket="tls-bucket")
     s3.put_bucket_policy(Bucket="tls-bucket", Policy=_tls_policy("tls-bucket"))
@@ -140,6 +147,7 @@ def test_secure_transport_condition_key_is_case_insensitive() -> None:
     assert f.status == PASS
 
 
+@covers("s3_bucket_versioning_enabled", "pass", "fail")
 def test_versioning(session: AwsSession, s3) -> None:
     s3.create_bucket(Bucket="versioned-bucket")
     s3.put_bucket_versioning(Bucket="versioned-bucket", VersioningConfiguration={"Status": "Enabled"})
@@ -150,6 +158,7 @@ def test_versioning(session: AwsSession, s3) -> None:
     assert status_of(findings, "suspended-bucket") == FAIL
 
 
+@covers("s3_bucket_server_access_logging_enabled", "pass", "fail")
 def test_server_access_logging(session: AwsSession, s3) -> None:
     s3.create_bucket(Bucket="log-target")
     s3.put_bucket_acl(Bucket="log-target", ACL="log-delivery-write")
@@ -162,6 +171,10 @@ def test_server_access_logging(session: AwsSession, s3) -> None:
 
 
 # -- CloudTrail ---------------------------------------------------------------------
+CLOUDTRAIL_CHECKS = ("cloudtrail_multi_region_enabled", "cloudtrail_log_file_validation_enabled",
+                     "cloudtrail_kms_encryption_enabled", "cloudtrail_logs_s3_bucket_is_not_publicly_accessible")
+
+
 def _trail(s3, name: str, bucket: str, *, multi: bool, validation: bool, kms: str | None, logging: bool) -> None:
     s3.create_bucket(Bucket=bucket)
     ct = boto3.client("cloudtrail", region_name=REGION)
@@ -174,15 +187,16 @@ def _trail(s3, name: str, bucket: str, *, multi: bool, validation: bool, kms: st
         ct.start_logging(Name=name)
 
 
+@covers(CLOUDTRAIL_CHECKS, "pass")
 def test_good_trail_passes_all_cloudtrail_checks(session: AwsSession, s3) -> None:
     key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["Arn"]
     _trail(s3, "main-trail", "trail-logs-private", multi=True, validation=True, kms=key, logging=True)
-    for key_name in ("cloudtrail_multi_region_enabled", "cloudtrail_log_file_validation_enabled",
-                     "cloudtrail_kms_encryption_enabled", "cloudtrail_logs_s3_bucket_is_not_publicly_accessible"):
+    for key_name in CLOUDTRAIL_CHECKS:
         findings = run(key_name, session)
         assert [f.status for f in findings] == [PASS], (key_name, findings)
 
 
+@covers(CLOUDTRAIL_CHECKS, "fail")
 def test_weak_trail_fails_all_cloudtrail_checks(session: AwsSession, s3) -> None:
     _trail(s3, "weak-trail", "trail-logs-public", multi=False, validation=False, kms=None, logging=True)
     s3.put_bucket_policy(Bucket="trail-logs-public", Policy=_public_policy("trail-logs-public"))
@@ -206,12 +220,14 @@ def test_no_trail_fails_multi_region_and_others_not_applicable(session: AwsSessi
     assert run("cloudtrail_log_file_validation_enabled", session) == []
 
 
+@covers("cloudtrail_logs_s3_bucket_is_not_publicly_accessible", "error")
 def test_trail_bucket_in_other_account_is_error() -> None:
     trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "S3BucketName": "central-logs"}
     [f] = evaluate("cloudtrail_logs_s3_bucket_is_not_publicly_accessible", {REGION: [trail]}, [], {})
     assert f.status == ERROR and "central-logs" in f.message
 
 
+@covers("cloudtrail_multi_region_enabled", "error")
 def test_unreadable_trail_status_is_error_not_fail() -> None:
     trail = {"Name": "org", "TrailARN": "arn:aws:cloudtrail:us-east-1:1:trail/org", "IsMultiRegionTrail": True,
              "IsLogging": None, "StatusError": "Access denied calling cloudtrail:GetTrailStatus in us-east-1"}

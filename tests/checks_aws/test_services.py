@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from compliance_app.providers.aws import AwsSession
+from tests.catalog_cases import covers
 from tests.checks_aws.helpers import (
     CREDS,
     ERROR,
@@ -25,19 +26,22 @@ from tests.checks_aws.helpers import (
     status_of,
 )
 
-
 # -- RDS ----------------------------------------------------------------------------
+RDS_CHECKS = ("rds_instance_storage_encrypted", "rds_instance_no_public_access", "rds_instance_backup_enabled")
+
+
 def _db(rds, name: str, **kwargs) -> None:
     rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="postgres",
                            MasterUsername="admin", MasterUserPassword="Passw0rd-long!", AllocatedStorage=20,
                            **kwargs)
 
 
+@covers(RDS_CHECKS, "pass", "fail")
 def test_rds_checks(session: AwsSession) -> None:
     rds = boto3.client("rds", region_name=REGION)
     _db(rds, "good-db", StorageEncrypted=True, PubliclyAccessible=False, BackupRetentionPeriod=7)
     _db(rds, "bad-db", StorageEncrypted=False, PubliclyAccessible=True, BackupRetentionPeriod=1)
-    for key in ("rds_instance_storage_encrypted", "rds_instance_no_public_access", "rds_instance_backup_enabled"):
+    for key in RDS_CHECKS:
         findings = run(key, session)
         assert (status_of(findings, "good-db"), status_of(findings, "bad-db")) == (PASS, FAIL), key
 
@@ -58,6 +62,7 @@ def test_rds_none_is_not_applicable(session: AwsSession) -> None:
 
 
 # -- KMS ----------------------------------------------------------------------------
+@covers("kms_cmk_rotation_enabled", "pass", "fail")
 def test_kms_rotation(session: AwsSession) -> None:
     kms = boto3.client("kms", region_name=REGION)
     rotating = kms.create_key()["KeyMetadata"]["KeyId"]
@@ -70,6 +75,7 @@ def test_kms_rotation(session: AwsSession) -> None:
     assert status_of(findings, static) == FAIL
 
 
+@covers("kms_cmk_rotation_enabled", "error")
 def test_kms_describe_key_denied_errs_that_key_not_the_region(session: AwsSession,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     kms = boto3.client("kms", region_name=REGION)
@@ -97,6 +103,7 @@ def test_kms_key_policy_denial_is_error_for_that_key_only() -> None:
 
 
 # -- CloudWatch Logs -------------------------------------------------------------------
+@covers("cloudwatch_log_group_retention_policy_specific_days_enabled", "pass", "fail")
 def test_log_group_retention(session: AwsSession) -> None:
     logs = boto3.client("logs", region_name=REGION)
     for name, days in (("/app/year", 400), ("/app/month", 30), ("/app/forever", None)):
@@ -119,6 +126,7 @@ def _recorder(region: str = REGION, **group: object) -> None:
     cfg.start_configuration_recorder(ConfigurationRecorderName="default")
 
 
+@covers("config_recorder_all_regions_enabled", "pass", "fail")
 def test_config_recorder(session: AwsSession) -> None:
     [f] = run("config_recorder_all_regions_enabled", session)
     assert f.status == FAIL and "No AWS Config recorder" in f.message
@@ -153,6 +161,7 @@ def test_config_without_global_resource_types_anywhere_fails(aws: None) -> None:
     assert status_of(findings, "account") == FAIL
 
 
+@covers("guardduty_is_enabled", "pass", "fail")
 def test_guardduty(session: AwsSession) -> None:
     [f] = run("guardduty_is_enabled", session)
     assert f.status == FAIL
@@ -177,6 +186,7 @@ FSBP = "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-
     ({**HUB, "Standards": [{"StandardsArn": FSBP, "StandardsStatus": "FAILED"}]}, FAIL),
     ({**HUB, "StandardsError": "Access denied calling securityhub:GetEnabledStandards in us-east-1"}, ERROR),
 ])
+@covers("securityhub_enabled", "pass", "fail", "error")
 def test_securityhub_needs_an_enabled_standard(hub: dict, expected: str) -> None:
     [f] = evaluate("securityhub_enabled", hub, REGION)
     assert f.status == expected, f.message
@@ -191,6 +201,7 @@ def test_securityhub_standards_unreadable_on_moto_is_error_not_pass(session: Aws
     assert f.status == ERROR and "standards could not be read" in f.message
 
 
+@covers("accessanalyzer_enabled", "pass", "fail")
 def test_access_analyzer_fixtures() -> None:
     active = [{"name": "default", "arn": "arn:aws:access-analyzer:us-east-1:1:analyzer/default",
                "type": "ACCOUNT", "status": "ACTIVE"}]
@@ -211,6 +222,7 @@ def test_unused_access_analyzer_does_not_count() -> None:
     assert f.status == PASS
 
 
+@covers("accessanalyzer_enabled", "error")
 def test_access_analyzer_denied_is_error(session: AwsSession) -> None:
     break_client(session, "accessanalyzer", client_error("AccessDeniedException", "ListAnalyzers"))
     [f] = run("accessanalyzer_enabled", session)
@@ -219,6 +231,7 @@ def test_access_analyzer_denied_is_error(session: AwsSession) -> None:
 
 
 # -- data protection -------------------------------------------------------------------
+@covers("backup_plans_exist", "pass", "fail")
 def test_backup_plans(session: AwsSession) -> None:
     [f] = run("backup_plans_exist", session)
     assert f.status == FAIL
@@ -241,6 +254,7 @@ def _certificate(days: int) -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), pem_key
 
 
+@covers("acm_certificates_expiration_check", "pass", "fail")
 def test_acm_expiring_certificate_fails(session: AwsSession) -> None:
     acm = boto3.client("acm", region_name=REGION)
     arns = {}
@@ -261,12 +275,14 @@ def test_acm_expired_certificate_fails() -> None:
     assert f.status == FAIL and "expired" in f.message
 
 
+@covers("secretsmanager_automatic_rotation_enabled", "fail")
 def test_secret_without_rotation_fails(session: AwsSession) -> None:
     boto3.client("secretsmanager", region_name=REGION).create_secret(Name="db-password", SecretString="hunter2")
     [f] = run("secretsmanager_automatic_rotation_enabled", session)
     assert f.status == FAIL and "db-password" in f.message and "hunter2" not in str(f.raw_data)
 
 
+@covers("secretsmanager_automatic_rotation_enabled", "pass")
 def test_secret_with_rotation_passes() -> None:
     # moto cannot rotate without invoking a Lambda; this is list_secrets' shape for a rotating secret.
     secret = {"Name": "db-password", "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:db-password-abc",
@@ -275,6 +291,7 @@ def test_secret_with_rotation_passes() -> None:
     assert f.status == PASS
 
 
+@covers("dynamodb_tables_pitr_enabled", "pass", "fail")
 def test_dynamodb_pitr(session: AwsSession) -> None:
     ddb = boto3.client("dynamodb", region_name=REGION)
     for name in ("with-pitr", "without-pitr"):
