@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from compliance_app.models import EvidenceStatus
+from tests.catalog_cases import covers
 from tests.checks_github.helpers import run
 from tests.support.github_server import GitHubServer, days_ago, dependabot_alert
 
@@ -115,6 +116,7 @@ def test_every_github_check_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
+@covers(CASES, "pass")
 def test_check_passes(key: str, github_server: GitHubServer) -> None:
     resource, setup, _ = CASES[key]
     setup(github_server)
@@ -124,6 +126,7 @@ def test_check_passes(key: str, github_server: GitHubServer) -> None:
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
+@covers(CASES, "fail")
 def test_check_fails(key: str, github_server: GitHubServer) -> None:
     resource, _, setup = CASES[key]
     setup(github_server)
