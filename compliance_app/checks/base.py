@@ -33,6 +33,9 @@ class CheckMeta:
     #: row (DESIGN.md §4): NOT_APPLICABLE for "RDS is encrypted" with no RDS instance (shown,
     #: never scored); PASS where nothing there means the account-level setting is fine.
     when_empty: EvidenceStatus = EvidenceStatus.NOT_APPLICABLE
+    #: How long uploaded proof for this check stays valid after its evidence date (a yearly
+    #: review by default; a check whose proof ages faster, like a quarterly access review, says so).
+    proof_valid_days: int = 365
 
     def validate(self) -> None:
         """Called when the catalog loads, so a malformed check fails at import, not mid-scan."""
@@ -47,6 +50,8 @@ class CheckMeta:
             problems.append(f"unknown frameworks {sorted(unknown)}")
         if self.when_empty not in (EvidenceStatus.NOT_APPLICABLE, EvidenceStatus.PASS):
             problems.append("when_empty must be NOT_APPLICABLE or PASS")
+        if self.proof_valid_days < 1:
+            problems.append("proof_valid_days must be at least 1")
         if "SOC 2" not in self.frameworks or "ISO 27001" not in self.frameworks:
             problems.append("SOC 2 and ISO 27001 mappings are required")
         if problems:

@@ -30,6 +30,7 @@ from compliance_app.models.organization import (
     ScanFrequency,
     SubscriptionStatus,
 )
+from compliance_app.models.proof import Proof
 from compliance_app.models.question import SEVERITY_WEIGHT, Question, Severity
 from compliance_app.models.risk import RiskAcceptanceException
 from compliance_app.models.snapshot import AuditSnapshot, PublicLink
@@ -58,6 +59,7 @@ __all__ = [
     "NotificationSettings",
     "NotificationSubscription",
     "Organization",
+    "Proof",
     "Provider",
     "PublicLink",
     "Question",

@@ -57,3 +57,15 @@ class RateLimited(ServiceError):
     def __init__(self, message: str, *, retry_after: int = 60, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.retry_after = retry_after
+
+
+class StorageFull(ServiceError):
+    """The server could not write a file (disk or file-size limit full); nothing was saved."""
+
+    status_code = 507
+
+
+class FileMissing(ServiceError):
+    """The database names a file that is no longer in storage (deleted behind the app's back)."""
+
+    status_code = 410

@@ -1,4 +1,7 @@
-"""Proof files (screenshots, PDFs) attached to an evidence row, kept private.
+"""Proof files (screenshots, PDFs) uploaded from an evidence row, kept private.
+
+An upload becomes the organization's current proof for the evidence's check and resource
+(models/proof.py, services/proof.py), so later audits show it without a new upload.
 
 Files are checked by their CONTENT (magic bytes through `filetype`), never by the name
 or the browser's content type, and stored under settings.data_dir/evidence/ with a
@@ -8,23 +11,34 @@ way to read one is the authorized route in api/evidence_files.py.
 
 from __future__ import annotations
 
-import contextlib
-import os
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import filetype
+from sqlmodel import Session
 
 from compliance_app.db import session_scope
+from compliance_app.models import Audit, Evidence, Proof, Question
+from compliance_app.models.types import utcnow
 from compliance_app.services import activity
 from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.dashboard import access_evidence
-from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.errors import FileMissing, NotFound, ValidationError
+from compliance_app.services.proof import (
+    current_proof,
+    parse_evidence_date,
+    replace_current,
+    valid_days_for,
+    write_atomically,
+)
 from compliance_app.settings import get_settings
 
 #: Accepted content types and the extension the stored file gets.
 ALLOWED_TYPES: dict[str, str] = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
+PROOF_MISSING = "The proof file is missing on the server; upload it again (the operator may restore it from a backup)."
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,8 @@ class StoredFile:
     name: str
     content_type: str
     size: int
+    proof_id: int
+    evidence_date: date
 
 
 @dataclass(frozen=True)
@@ -89,48 +105,71 @@ def check_upload_allowed(actor: Actor, evidence_id: int | str) -> None:
         access_evidence(s, actor, evidence_id, Permission.UPLOAD_EVIDENCE)
 
 
-def save_evidence_file(actor: Actor, evidence_id: int | str, data: bytes, filename: str = "") -> StoredFile:
-    """Validate, store under a random name, point the evidence at it; replaces an earlier file."""
+def save_evidence_file(
+    actor: Actor, evidence_id: int | str, data: bytes, filename: str = "", evidence_date: date | str | None = None
+) -> StoredFile:
+    """Validate, store under a random name, and make it the organization's current proof for the
+    evidence's check and resource (later audits show it too); the proof it replaces is kept.
+
+    Every check (file, date, access) happens before a byte is written; the file is written
+    whole or not at all (StorageFull when the disk is full), and the record pointing at it is
+    committed after the file is in place, so no record ever names a missing file.
+    """
     content_type = validate_file(data)
+    today = utcnow().date()
+    proven_on = parse_evidence_date(evidence_date, today)
     name = f"{secrets.token_hex(16)}.{ALLOWED_TYPES[content_type]}"
-    folder = evidence_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    tmp = folder / f".{name}.part"
+    path: Path | None = None
     try:
         with session_scope() as s:
             evidence, audit = access_evidence(s, actor, evidence_id, Permission.UPLOAD_EVIDENCE)
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            previous = evidence.screenshot
-            evidence.screenshot = name
-            evidence.screenshot_content_type = content_type
+            key = s.get(Question, evidence.question_id).key
+            path = write_atomically(evidence_dir(), name, data)
+            record = Proof(
+                organization_id=audit.organization_id, question_key=key, resource_id=evidence.resource_id,
+                file_name=name, content_type=content_type, size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(), evidence_date=proven_on, valid_days=valid_days_for(key),
+                uploaded_by_id=actor.user_id,
+            )
+            replace_current(s, audit.organization_id, key, evidence.resource_id, record)
             activity.record(
                 s, actor, "evidence.file_uploaded", organization_id=audit.organization_id, target=str(evidence.id),
-                meta={"content_type": content_type, "size": len(data), "filename": filename[:200]},
+                meta={"content_type": content_type, "size": len(data), "filename": filename[:200],
+                      "evidence_date": proven_on.isoformat(), "proof_id": record.id},
             )
+            proof_id = int(record.id or 0)
     except BaseException:
         # Nothing stored unless the database points at it (the commit is the last step).
-        tmp.unlink(missing_ok=True)
-        path.unlink(missing_ok=True)
+        if path is not None:
+            path.unlink(missing_ok=True)
         raise
-    if previous and previous != name:
-        with contextlib.suppress(NotFound):
-            _safe_path(previous).unlink(missing_ok=True)
-    return StoredFile(int(evidence.id), name, content_type, len(data))
+    return StoredFile(int(evidence.id or 0), name, content_type, len(data), proof_id, proven_on)
+
+
+def proof_for_evidence(s: Session, evidence: Evidence, audit: Audit) -> Proof | None:
+    """The organization's current proof for this evidence's check and resource (any audit's)."""
+    key = s.get(Question, evidence.question_id).key
+    return current_proof(s, audit.organization_id, key, evidence.resource_id)
+
+
+def file_present(name: str) -> bool:
+    """Whether a stored proof file is still on disk (an operator may have deleted it)."""
+    try:
+        return _safe_path(name).is_file()
+    except NotFound:
+        return False
 
 
 def open_evidence_file(actor: Actor, evidence_id: int | str) -> EvidenceFile:
-    """The proof file of an evidence the actor may read; NotFound otherwise (or when absent)."""
+    """The current proof file for an evidence the actor may read; NotFound when there is none
+    (or the caller may not see it), FileMissing when the record names a file no longer on disk."""
     with session_scope() as s:
-        evidence, _ = access_evidence(s, actor, evidence_id, Permission.READ)
-        if not evidence.screenshot:
+        evidence, audit = access_evidence(s, actor, evidence_id, Permission.READ)
+        proof = proof_for_evidence(s, evidence, audit)
+        if proof is None:
             raise NotFound("This evidence has no file.")
-        path = _safe_path(evidence.screenshot)
-        content_type = evidence.screenshot_content_type or "application/octet-stream"
+        path = _safe_path(proof.file_name)
+        content_type = proof.content_type
     if not path.is_file():
-        raise NotFound("File not found.")
+        raise FileMissing(PROOF_MISSING)
     return EvidenceFile(path, content_type)
