@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from compliance_app.providers.aws.session import AwsSession
 
 
+#: What CloudTrail reports of its deliveries to CloudWatch Logs (absent until it has tried one).
+_CLOUDWATCH_DELIVERY = ("LatestCloudWatchLogsDeliveryTime", "LatestCloudWatchLogsDeliveryError")
+
+
 @collector("cloudtrail.trails")
 def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
     """Trails visible in `region`, including multi-region trails homed elsewhere."""
@@ -23,9 +27,12 @@ def _cloudtrail_trails(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
     def one(t: dict[str, Any]) -> dict[str, Any]:
         trail = {k: t.get(k) for k in ("Name", "TrailARN", "HomeRegion", "IsMultiRegionTrail",
-                                       "LogFileValidationEnabled", "KmsKeyId", "S3BucketName")}
+                                       "LogFileValidationEnabled", "KmsKeyId", "S3BucketName",
+                                       "CloudWatchLogsLogGroupArn")}
         try:  # an organization trail seen from a member account may refuse its status
-            trail["IsLogging"] = bool(ct.get_trail_status(Name=t["TrailARN"]).get("IsLogging"))
+            status = ct.get_trail_status(Name=t["TrailARN"])
+            trail["IsLogging"] = bool(status.get("IsLogging"))
+            trail.update({k: status.get(k) for k in _CLOUDWATCH_DELIVERY if status.get(k)})
         except ClientError as exc:
             trail["IsLogging"] = None
             trail["StatusError"] = s.describe(exc, "cloudtrail", region)
@@ -97,7 +104,7 @@ def _securityhub_hub(s: AwsSession, region: str) -> dict[str, Any]:
 def _log_groups(s: AwsSession, region: str) -> list[dict[str, Any]]:
     groups = paginate(s.client("logs", region), "describe_log_groups", "logGroups")
     return [{"logGroupName": g["logGroupName"], "arn": g.get("arn"),
-             "retentionInDays": g.get("retentionInDays")} for g in groups]
+             "retentionInDays": g.get("retentionInDays"), "kmsKeyId": g.get("kmsKeyId")} for g in groups]
 
 
 @collector("accessanalyzer.analyzers")
