@@ -2,10 +2,13 @@
 
 Reflex's own /_upload is public, so proof files never go through it. The drawer posts a
 plain multipart form here; the file is checked and stored by services/evidence_files.py.
-Both routes answer the same 404 to anyone who may not use the evidence (anonymous, other
-tenants, a viewer uploading) as for a missing one, so ids leak nothing. An upload is
-authorized BEFORE its body is read, and the body is counted as it arrives (chunked
-included) and cut off at the limit.
+The form's evidence_date field (the day the proof was true) is checked by the service. A
+full disk answers 507 with "nothing was saved"; a download whose file was deleted from
+disk behind the app's back answers 410 "the proof file is missing on the server" (to
+those who may read it; others get the 404). Both routes answer the same 404 to anyone
+who may not use the evidence (anonymous, other tenants, a viewer uploading) as for a
+missing one, so ids leak nothing. An upload is authorized BEFORE its body is read, and
+the body is counted as it arrives (chunked included) and cut off at the limit.
 
 Downloads are attachments under `Content-Security-Policy: sandbox`: a proof file opened
 from the app can never run as a page of the app's origin, whatever its bytes are.
@@ -26,7 +29,7 @@ from compliance_app.api._body import BodyTooLarge, limited
 from compliance_app.api.auth import client_ip, safe_next, same_origin, session_token
 from compliance_app.services import accounts
 from compliance_app.services.authz import Actor
-from compliance_app.services.errors import NotFound, ServiceError, ValidationError
+from compliance_app.services.errors import FileMissing, NotFound, ServiceError, ValidationError
 from compliance_app.services.evidence_files import (
     check_upload_allowed,
     human_size,
@@ -52,6 +55,8 @@ async def download(request: Request) -> Response:
     actor = await asyncio.to_thread(_actor, request)
     try:
         found = await asyncio.to_thread(open_evidence_file, actor, request.path_params["evidence_id"])
+    except FileMissing as exc:  # only after authorization: the caller may know the proof exists
+        return Response(exc.message, status_code=exc.status_code, media_type="text/plain")
     except ServiceError:
         return _not_found()
     return FileResponse(
@@ -104,14 +109,17 @@ async def upload(request: Request) -> Response:
         if not isinstance(upload_file, UploadFile):
             raise ValidationError("Choose a PNG, JPEG or PDF file to upload.", field="file")
         data = await upload_file.read(limit + 1)
-        stored = await asyncio.to_thread(save_evidence_file, actor, evidence_id, data, upload_file.filename or "")
+        proven_on = form.get("evidence_date")
+        stored = await asyncio.to_thread(save_evidence_file, actor, evidence_id, data, upload_file.filename or "",
+                                         proven_on if isinstance(proven_on, str) else None)
     except NotFound:
         return _not_found()
     except ServiceError as exc:
         return _answer(next_path, evidence_id, exc.status_code, exc.message)
     finally:
         await form.close()
-    return _answer(next_path, evidence_id, 201, f"Proof file uploaded ({human_size(stored.size)}).")
+    return _answer(next_path, evidence_id, 201,
+                   f"Proof file uploaded ({human_size(stored.size)}, dated {stored.evidence_date.isoformat()}).")
 
 
 ROUTES = [

@@ -20,6 +20,7 @@ from compliance_app.components.figures import STATUS_COLORS, iso_utc, local_time
 from compliance_app.components.layout import centered_card
 from compliance_app.components.share_signature import share_signature_card
 from compliance_app.services.errors import NotFound
+from compliance_app.services.proof import frozen_proof_text
 from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
 from compliance_app.services.shares import LINK_NOT_FOUND, resolve_public
 from compliance_app.services.snapshot_figures import snapshot_figures
@@ -44,6 +45,8 @@ class ShareEvidence:
     controls: str = ""
     remediation: str = ""
     raw: str = ""
+    #: "Proof dated …, valid until …" for rows with uploaded proof, else "".
+    proof: str = ""
 
 
 @dataclass
@@ -98,6 +101,7 @@ def _item(row: dict[str, Any], framework: str) -> ShareEvidence:
         controls=", ".join((row.get("frameworks") or {}).get(framework) or []),
         remediation=str(row.get("remediation_steps") or "") if failing else "",
         raw=_raw(row.get("raw_data") or {}),
+        proof=frozen_proof_text(row),
     )
 
 
@@ -246,6 +250,8 @@ def _evidence_row(item: ShareEvidence) -> rx.Component:
         ),
         rx.text(item.message, size="2", color_scheme="gray"),
         rx.text(item.question_key, " · controls ", item.controls, size="1", color_scheme="gray"),
+        rx.cond(item.proof != "", rx.hstack(rx.icon("paperclip", size=12), rx.text(item.proof, size="1"),
+                                            align="center", spacing="1", class_name="share-proof")),
         rx.cond(
             item.remediation != "",
             # Markdown (code spans, lists) without raw HTML, as in the evidence drawer: remediation

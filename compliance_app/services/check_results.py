@@ -24,9 +24,9 @@ from compliance_app.services.scans import (
     EVIDENCE_SORTS,
     EvidenceRow,
     Page,
-    _evidence_row,
     _page_bounds,
     access_audit,
+    evidence_rows,
 )
 from compliance_app.services.scoring import AuditScore, CheckResult, score_audit
 from compliance_app.vocabulary import SEVERITY_WEIGHT
@@ -157,4 +157,4 @@ def list_check_resources(
             .offset((page - 1) * page_size)
             .limit(page_size)
         ).all()
-        return Page(items=[_evidence_row(e, q) for e, q in rows], total=total, page=page, page_size=page_size)
+        return Page(items=evidence_rows(s, audit, rows), total=total, page=page, page_size=page_size)

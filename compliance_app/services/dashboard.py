@@ -34,6 +34,7 @@ from compliance_app.services.audit_outcome import why_unscored
 from compliance_app.services.authz import Actor, Permission, authorize, int_or_not_found
 from compliance_app.services.check_results import CheckRow, audit_score, check_rows
 from compliance_app.services.errors import NotFound, ValidationError
+from compliance_app.services.proof import ProofDue, ProofInfo, current_proof, proof_due, proof_info
 from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
 from compliance_app.services.scans import (
     EvidenceRow,
@@ -101,6 +102,8 @@ class DashboardSummary:
     active: ActiveScan | None = None
     top_failing: list[FailingCheck] = field(default_factory=list)
     readiness: list[FrameworkReadiness] = field(default_factory=list)
+    #: Uploaded proof that is stale or expires within 30 days, the soonest first.
+    proof_due: list[ProofDue] = field(default_factory=list)
 
     @property
     def delta(self) -> int | None:
@@ -139,7 +142,8 @@ class EvidenceDetail:
     rationale: str
     remediation: str
     frameworks: dict[str, list[str]]
-    screenshot_content_type: str | None
+    #: The organization's current proof for this check and resource (None: none uploaded).
+    proof: ProofInfo | None
     created_at: datetime
 
 
@@ -184,7 +188,7 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
         )
         audit_count = s.exec(select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id)).one()
         summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
-                                   is_demo=organization.is_demo)
+                                   is_demo=organization.is_demo, proof_due=proof_due(s, org_id, utcnow().date()))
         newest = s.exec(
             select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
         ).first()
@@ -328,8 +332,9 @@ def get_evidence_detail(actor: Actor, evidence_id: int | str) -> EvidenceDetail:
     with session_scope() as s:
         evidence, audit = access_evidence(s, actor, evidence_id, Permission.READ)
         question = s.get(Question, evidence.question_id)
+        proof = current_proof(s, audit.organization_id, question.key, evidence.resource_id)
         return EvidenceDetail(
-            row=_evidence_row(evidence, question),
+            row=_evidence_row(evidence, question, proof),
             audit_id=str(audit.id),
             organization_id=str(audit.organization_id),
             question_title=question.title,
@@ -337,6 +342,6 @@ def get_evidence_detail(actor: Actor, evidence_id: int | str) -> EvidenceDetail:
             rationale=question.rationale,
             remediation=question.remediation,
             frameworks=question.frameworks or {},
-            screenshot_content_type=evidence.screenshot_content_type,
+            proof=proof_info(s, proof, utcnow().date()) if proof else None,
             created_at=evidence.created_at,
         )

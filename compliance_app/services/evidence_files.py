@@ -28,17 +28,17 @@ from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.dashboard import access_evidence
 from compliance_app.services.errors import FileMissing, NotFound, ValidationError
 from compliance_app.services.proof import (
+    ALLOWED_TYPES,
+    PROOF_MISSING,
     current_proof,
+    evidence_dir,
     parse_evidence_date,
     replace_current,
+    stored_path,
     valid_days_for,
     write_atomically,
 )
 from compliance_app.settings import get_settings
-
-#: Accepted content types and the extension the stored file gets.
-ALLOWED_TYPES: dict[str, str] = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
-PROOF_MISSING = "The proof file is missing on the server; upload it again (the operator may restore it from a backup)."
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,6 @@ class StoredFile:
 class EvidenceFile:
     path: Path
     content_type: str
-
-
-def evidence_dir() -> Path:
-    return get_settings().data_dir / "evidence"
 
 
 def human_size(n: int) -> str:
@@ -85,14 +81,6 @@ def validate_file(data: bytes) -> str:
             f"Only PNG, JPEG or PDF files are accepted, checked by their content{found}.", field="file"
         )
     return kind.mime
-
-
-def _safe_path(name: str) -> Path:
-    """Stored names are ours (hex + extension); refuse anything else read back from the database."""
-    stem, _, ext = name.partition(".")
-    if not stem or not all(c in "0123456789abcdef" for c in stem) or ext not in ALLOWED_TYPES.values():
-        raise NotFound("File not found.")
-    return evidence_dir() / name
 
 
 def check_upload_allowed(actor: Actor, evidence_id: int | str) -> None:
@@ -152,14 +140,6 @@ def proof_for_evidence(s: Session, evidence: Evidence, audit: Audit) -> Proof | 
     return current_proof(s, audit.organization_id, key, evidence.resource_id)
 
 
-def file_present(name: str) -> bool:
-    """Whether a stored proof file is still on disk (an operator may have deleted it)."""
-    try:
-        return _safe_path(name).is_file()
-    except NotFound:
-        return False
-
-
 def open_evidence_file(actor: Actor, evidence_id: int | str) -> EvidenceFile:
     """The current proof file for an evidence the actor may read; NotFound when there is none
     (or the caller may not see it), FileMissing when the record names a file no longer on disk."""
@@ -168,7 +148,7 @@ def open_evidence_file(actor: Actor, evidence_id: int | str) -> EvidenceFile:
         proof = proof_for_evidence(s, evidence, audit)
         if proof is None:
             raise NotFound("This evidence has no file.")
-        path = _safe_path(proof.file_name)
+        path = stored_path(proof.file_name)
         content_type = proof.content_type
     if not path.is_file():
         raise FileMissing(PROOF_MISSING)

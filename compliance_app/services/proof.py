@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -32,16 +33,40 @@ from sqlmodel import Session, select
 from compliance_app.checks.registry import get_check
 from compliance_app.models import Proof, Question, User
 from compliance_app.models.types import utcnow
-from compliance_app.services.errors import StorageFull, ValidationError
+from compliance_app.services.errors import NotFound, StorageFull, ValidationError
+from compliance_app.settings import get_settings
 
 #: Proof whose validity ends within this many days is "expiring" (dashboard, notifications).
 DUE_DAYS = 30
 DEFAULT_VALID_DAYS = 365
 #: Nothing this product could prove predates it; an earlier date is a typing mistake.
 EARLIEST_EVIDENCE_DATE = date(2000, 1, 1)
+#: Accepted content types and the extension the stored file gets.
+ALLOWED_TYPES: dict[str, str] = {"image/png": "png", "image/jpeg": "jpg", "application/pdf": "pdf"}
+PROOF_MISSING = "The proof file is missing on the server; upload it again (the operator may restore it from a backup)."
 DISK_FULL = "The server's disk is full; nothing was saved. Ask the operator to free space, then upload again."
 #: Write errors that mean "no room" (disk, quota, or the process's file-size limit).
 _NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def evidence_dir() -> Path:
+    return get_settings().data_dir / "evidence"
+
+
+def stored_path(name: str) -> Path:
+    """Stored names are ours (hex + extension); refuse anything else read back from the database."""
+    stem, _, ext = name.partition(".")
+    if not stem or not all(c in "0123456789abcdef" for c in stem) or ext not in ALLOWED_TYPES.values():
+        raise NotFound("File not found.")
+    return evidence_dir() / name
+
+
+def file_present(name: str) -> bool:
+    """Whether a stored proof file is still on disk (an operator may have deleted it)."""
+    try:
+        return stored_path(name).is_file()
+    except NotFound:
+        return False
 
 
 class Freshness:
@@ -211,3 +236,42 @@ def organizations_with_proof_due(s: Session, today: date) -> list[uuid.UUID]:
     return list(s.exec(
         select(Proof.organization_id).where(Proof.replaced_at.is_(None), Proof.evidence_date <= horizon).distinct()
     ).all())
+
+
+@dataclass(frozen=True)
+class ProofInfo:
+    """A proof as the evidence drawer shows it: what, as of when, until when, and whether the
+    file is still on disk."""
+
+    id: int
+    content_type: str
+    size: int
+    evidence_date: date
+    expires_on: date
+    state: str
+    uploaded_at: datetime
+    uploaded_by: str | None
+    file_missing: bool
+
+
+def proof_info(s: Session, proof: Proof, today: date) -> ProofInfo:
+    uploader = s.get(User, proof.uploaded_by_id) if proof.uploaded_by_id else None
+    expiry = expires_on(proof.evidence_date, proof.valid_days)
+    return ProofInfo(int(proof.id or 0), proof.content_type, proof.size, proof.evidence_date, expiry,
+                     freshness(expiry, today), proof.uploaded_at, uploader.name or uploader.email if uploader else None,
+                     not file_present(proof.file_name))
+
+
+def frozen_proof_text(row: dict[str, Any]) -> str:
+    """How a snapshot's evidence row names its proof (share page, PDF): '' without proof.
+
+    Rows frozen before proof had dates carry only the file; rows whose file was gone when
+    frozen say so rather than vouch for it.
+    """
+    if not row.get("screenshot"):
+        return ""
+    if not row.get("proof_date"):
+        return "Proof file attached (date not recorded)"
+    text = f"Proof dated {row['proof_date']}, valid until {row.get('proof_expires_on') or 'unknown'}"
+    return text + (" — the file was missing on the server when this snapshot was taken"
+                   if row.get("proof_file_missing") else "")

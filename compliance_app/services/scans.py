@@ -6,6 +6,7 @@ The worker side of the lifecycle (claim, lease, complete, reap) is in audit_queu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -23,6 +24,7 @@ from compliance_app.models import (
     Evidence,
     EvidenceStatus,
     Integration,
+    Proof,
     Provider,
     Question,
     Severity,
@@ -39,6 +41,7 @@ from compliance_app.services.authz import (
     uuid_or_not_found,
 )
 from compliance_app.services.errors import ValidationError
+from compliance_app.services.proof import current_proofs, expires_on
 from compliance_app.services.readiness import FRAMEWORKS
 from compliance_app.services.scoring import resources_summary, scored_text_of
 from compliance_app.settings import get_settings
@@ -87,7 +90,12 @@ class EvidenceRow:
     message: str
     remediation_steps: str
     raw_data: dict[str, Any] = field(default_factory=dict)
+    #: Stored name of the organization's current proof for this check and resource (any
+    #: audit's upload: proof is carried into later audits), None when there is none.
     screenshot: str | None = None
+    #: That proof's evidence date and the day it goes stale (ISO dates), None without proof.
+    proof_date: str | None = None
+    proof_expires_on: str | None = None
 
 
 def _page_bounds(page: int, page_size: int) -> tuple[int, int]:
@@ -300,9 +308,7 @@ def list_evidence(
             .offset((page - 1) * page_size)
             .limit(page_size)
         ).all()
-        return Page(
-            items=[_evidence_row(e, q) for e, q in rows], total=total, page=page, page_size=page_size
-        )
+        return Page(items=evidence_rows(s, audit, rows), total=total, page=page, page_size=page_size)
 
 
 def _questions_in_framework(s: Session, framework: str) -> list[int]:
@@ -312,7 +318,14 @@ def _questions_in_framework(s: Session, framework: str) -> list[int]:
     return [qid for qid, fws in s.exec(select(Question.id, Question.frameworks)).all() if framework in (fws or {})]
 
 
-def _evidence_row(e: Evidence, q: Question) -> EvidenceRow:
+def evidence_rows(s: Session, audit: Audit, rows: Iterable[tuple[Evidence, Question]]) -> list[EvidenceRow]:
+    """Evidence rows of one audit with the organization's current proof of each (one query)."""
+    rows = list(rows)
+    proofs = current_proofs(s, audit.organization_id, [(q.key, e.resource_id) for e, q in rows])
+    return [_evidence_row(e, q, proofs.get((q.key, e.resource_id))) for e, q in rows]
+
+
+def _evidence_row(e: Evidence, q: Question, proof: Proof | None = None) -> EvidenceRow:
     return EvidenceRow(
         id=e.id or 0,
         question_key=q.key,
@@ -326,7 +339,9 @@ def _evidence_row(e: Evidence, q: Question) -> EvidenceRow:
         message=e.message,
         remediation_steps=e.remediation_steps,
         raw_data=e.raw_data,
-        screenshot=e.screenshot,
+        screenshot=proof.file_name if proof else None,
+        proof_date=proof.evidence_date.isoformat() if proof else None,
+        proof_expires_on=expires_on(proof.evidence_date, proof.valid_days).isoformat() if proof else None,
     )
 
 

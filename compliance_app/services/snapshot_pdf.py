@@ -12,6 +12,7 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from compliance_app.services.proof import frozen_proof_text
 from compliance_app.services.remediation_text import Block, blocks
 from compliance_app.services.snapshot_figures import snapshot_figures
 from compliance_app.timestamps import iso_utc_text
@@ -89,6 +90,21 @@ def _markdown(pdf: _SnapshotPDF, block: Block) -> None:
     pdf.ln(1)
     pdf.set_left_margin(margin)
     pdf.set_x(margin)
+
+
+def _proof(pdf: _SnapshotPDF, rows: list[dict[str, Any]]) -> None:
+    """Each uploaded proof with its date and expiry (or that its file was missing when frozen)."""
+    proved = [(e, frozen_proof_text(e)) for e in rows if frozen_proof_text(e)]
+    if not proved:
+        return
+    pdf.ln(4)
+    pdf.set_font(pdf.family, "B", 12)
+    pdf.cell(0, 7, f"Uploaded proof ({len(proved)})", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.family, "", 8)
+    for e, text in proved:
+        pdf.multi_cell(0, 4, pdf.text_safe(f"{e.get('title') or e.get('question_key')} — "
+                                           f"{e.get('resource_id') or 'whole check'}: {text}"),
+                       new_x="LMARGIN", new_y="NEXT", align="L")
 
 
 def _remediation(pdf: _SnapshotPDF, rows: list[dict[str, Any]]) -> None:
@@ -207,6 +223,7 @@ def render_snapshot_pdf(
             row.cell(t(e.get("resource_id")))
             row.cell(t(e.get("region") or ""))
 
+    _proof(pdf, rows)
     _remediation(pdf, rows)
 
     pdf.ln(4)

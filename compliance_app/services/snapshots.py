@@ -52,13 +52,14 @@ from compliance_app.services.authz import (
     parse_uuid,
 )
 from compliance_app.services.errors import ValidationError
-from compliance_app.services.evidence_files import evidence_dir
+from compliance_app.services.proof import current_proofs, evidence_dir, expires_on
 from compliance_app.services.scans import MAX_PAGE
 from compliance_app.services.scoring import evidence_groups, score_audit
 from compliance_app.services.snapshot_figures import snapshot_checks
 
 #: Bumped if the layout of `data` ever changes, so verifiers know what they read.
-SNAPSHOT_FORMAT = "compliance_app.snapshot/2"  # 2: chain and proof files' SHA-256
+#: 2: chain and proof files' SHA-256; 3: each row's proof date, expiry and missing file.
+SNAPSHOT_FORMAT = "compliance_app.snapshot/3"
 PAGE_SIZE = 20
 
 #: What we tell people about verifying a downloaded snapshot JSON (page, PDF, CLI).
@@ -184,13 +185,15 @@ def _jsonb_float(text: str) -> float | int:
     return value
 
 
-def _evidence_rows(s: Session, audit_id: uuid.UUID) -> list[dict[str, Any]]:
+def _evidence_rows(s: Session, audit: Audit) -> list[dict[str, Any]]:
     """Every evidence row with its question, built by PostgreSQL as ONE JSON array.
 
     One joined query and one json.loads: decoding 10,000 rows' raw_data one value at a
     time (or loading ORM objects) costs several times more than the whole rest of create.
     Numbers are read the way JSONB will store them again (see `_jsonb_float`).
+    Each row gets the organization's current proof for its check and resource (`_add_proof`).
     """
+    audit_id = audit.id
     fields = {
         "question_key": Question.key,
         "title": Question.title,
@@ -204,7 +207,6 @@ def _evidence_rows(s: Session, audit_id: uuid.UUID) -> list[dict[str, Any]]:
         "message": Evidence.message,
         "raw_data": Evidence.raw_data,
         "remediation_steps": Evidence.remediation_steps,
-        "screenshot": Evidence.screenshot,
     }
     order = (Question.key, Evidence.resource_id, Evidence.id)
     if s.get_bind().dialect.name == "postgresql":
@@ -226,13 +228,27 @@ def _evidence_rows(s: Session, audit_id: uuid.UUID) -> list[dict[str, Any]]:
             {name: str(v) if isinstance(v, StrEnum) else v for name, v in zip(fields, r, strict=True)}
             for r in s.execute(stmt)
         ]
-    for row in rows:
-        row["screenshot_sha256"] = None
-        if row["screenshot"]:
-            # Only the file's name: the private storage path is nobody's business.
-            row["screenshot"] = PurePath(row["screenshot"]).name
-            row["screenshot_sha256"] = _file_sha256(row["screenshot"])
+    _add_proof(s, audit.organization_id, rows)
     return rows
+
+
+def _add_proof(s: Session, organization_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    """The proof each row stood on when frozen: file name, its SHA-256 (computed from the file,
+    so the signature covers the bytes), its evidence date and expiry. A file deleted from disk
+    behind the app's back is recorded as missing (no SHA-256 vouched for), never a crash."""
+    proofs = current_proofs(s, organization_id, [(r["question_key"], r["resource_id"] or "") for r in rows])
+    for row in rows:
+        proof = proofs.get((row["question_key"], row["resource_id"] or ""))
+        row["screenshot"] = row["screenshot_sha256"] = row["proof_date"] = row["proof_expires_on"] = None
+        row["proof_file_missing"] = False
+        if proof is None:
+            continue
+        # Only the file's name: the private storage path is nobody's business.
+        row["screenshot"] = PurePath(proof.file_name).name
+        row["screenshot_sha256"] = _file_sha256(row["screenshot"])
+        row["proof_file_missing"] = row["screenshot_sha256"] is None
+        row["proof_date"] = proof.evidence_date.isoformat()
+        row["proof_expires_on"] = expires_on(proof.evidence_date, proof.valid_days).isoformat()
 
 
 def _file_sha256(name: str) -> str | None:
@@ -293,7 +309,7 @@ def build_snapshot_data(s: Session, audit: Audit, organization: Organization) ->
     The score and check counts are computed by the one scoring function from the very
     evidence frozen here, so anyone can recompute them from the public JSON.
     """
-    evidence = _evidence_rows(s, audit.id)
+    evidence = _evidence_rows(s, audit)
     result = score_audit(evidence_groups(evidence))
     titles = {e["question_key"]: e["title"] for e in evidence}
     return {

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from compliance_app.api import create_api
 from compliance_app.api.auth import COOKIE_NAME
 from compliance_app.db import session_scope
-from compliance_app.models import ActivityLog, Evidence, Role
+from compliance_app.models import ActivityLog, Evidence, Proof, Question, Role
 from compliance_app.services import accounts
 from compliance_app.services.errors import NotFound, PermissionDenied, ValidationError
 from compliance_app.services.evidence_files import open_evidence_file, save_evidence_file
@@ -30,9 +30,13 @@ def _evidence_id(scenario: Scenario) -> int:
 
 
 def _stored(evidence_id: int) -> tuple[str | None, str | None]:
+    """The current proof's file and type for the evidence's check and resource."""
     with session_scope() as s:
         e = s.get(Evidence, evidence_id)
-        return e.screenshot, e.screenshot_content_type
+        key = s.get(Question, e.question_id).key
+        p = s.exec(select(Proof).where(Proof.question_key == key, Proof.resource_id == e.resource_id,
+                                       Proof.replaced_at.is_(None))).first()
+        return (p.file_name, p.content_type) if p else (None, None)
 
 
 def _files(data_dir: Path) -> list[Path]:
@@ -53,10 +57,15 @@ def test_png_is_stored_privately_under_a_random_name(scenario: Scenario, data_di
         log = s.exec(select(ActivityLog).where(ActivityLog.action == "evidence.file_uploaded")).one()
         assert log.target == str(evidence_id) and log.organization_id == scenario.org.id
 
-    # A replacement removes the earlier file.
+    # A replacement becomes current; the earlier proof keeps its row and file (snapshots frozen
+    # before it name them).
     second = save_evidence_file(actor_for(scenario.owner), evidence_id, PDF, "proof.pdf")
     assert second.content_type == "application/pdf"
-    assert _files(data_dir) == [data_dir / "evidence" / second.name]
+    assert _stored(evidence_id) == (second.name, "application/pdf")
+    assert _files(data_dir) == sorted([data_dir / "evidence" / stored.name, data_dir / "evidence" / second.name])
+    with session_scope() as s:
+        first = s.get(Proof, stored.proof_id)
+        assert first.replaced_at is not None and first.file_name == stored.name
 
 
 @pytest.mark.parametrize(

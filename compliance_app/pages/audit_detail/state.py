@@ -84,13 +84,20 @@ class EvidenceView(TypedDict):
     has_file: bool
     file_is_image: bool
     file_url: str
+    #: "Dated 2026-03-01 · valid until 2027-03-01 · uploaded by Ann" ("" without proof).
+    proof_dates: str
+    #: "current", "expiring" or "stale" ("" without proof): the badge beside the dates.
+    proof_state: str
+    #: The record names a file no longer on disk: say so instead of a broken image.
+    proof_missing: bool
     can_accept: bool
 
 
 NO_EVIDENCE = EvidenceView(
     id="", key="", title="", status="", status_label="", original="", severity="", provider="", resource="",
     region="", message="", description="", rationale="", remediation="", frameworks="", raw_json="",
-    has_file=False, file_is_image=False, file_url="", can_accept=False,
+    has_file=False, file_is_image=False, file_url="", proof_dates="", proof_state="", proof_missing=False,
+    can_accept=False,
 )
 
 
@@ -122,8 +129,8 @@ def resource_row(e: EvidenceRow) -> ResourceRow:
 
 def evidence_view(d: dashboard.EvidenceDetail) -> EvidenceView:
     """What the drawer shows of one evidence row: the check's reasons, the fix, the raw proof."""
-    e = d.row
-    has_file = bool(e.screenshot)
+    e, proof = d.row, d.proof
+    has_file = proof is not None and not proof.file_missing
     return {
         "id": str(e.id),
         "key": e.question_key,
@@ -143,9 +150,14 @@ def evidence_view(d: dashboard.EvidenceDetail) -> EvidenceView:
         "frameworks": " · ".join(f"{k} {', '.join(v)}" for k, v in sorted(d.frameworks.items())) or "—",
         "raw_json": json.dumps(e.raw_data, indent=2, sort_keys=True, ensure_ascii=False, default=str),
         "has_file": has_file,
-        "file_is_image": has_file and (d.screenshot_content_type or "").startswith("image/"),
+        "file_is_image": has_file and proof is not None and proof.content_type.startswith("image/"),
         # The stored name changes on every upload, so the thumbnail never shows a stale file.
         "file_url": f"/api/evidence/{e.id}/file?v={(e.screenshot or '')[:8]}",
+        "proof_dates": "" if proof is None else (
+            f"Dated {proof.evidence_date.isoformat()} · valid until {proof.expires_on.isoformat()} · uploaded "
+            f"{day(proof.uploaded_at)}" + (f" by {proof.uploaded_by}" if proof.uploaded_by else "")),
+        "proof_state": proof.state if proof is not None else "",
+        "proof_missing": proof is not None and proof.file_missing,
         "can_accept": e.status == "FAIL",
     }
 
@@ -333,6 +345,8 @@ class EvidenceDrawerState(OrgState):
     drawer_open: bool = False
     ev: EvidenceView = NO_EVIDENCE
     upload_error: str = ""
+    #: Today's date (ISO), the upload form's default and latest evidence date.
+    today: str = ""
     accept_reason: str = ""
     accept_until: str = ""
     accept_error: str = ""
@@ -342,6 +356,7 @@ class EvidenceDrawerState(OrgState):
         self.ev = evidence_view(dashboard.get_evidence_detail(self._actor(), evidence_id))
         self.accept_reason = self.accept_error = ""
         self.accept_until = (utcnow() + timedelta(days=DEFAULT_ACCEPT_DAYS)).date().isoformat()
+        self.today = utcnow().date().isoformat()
         self.drawer_open = True
 
     @rx.event

@@ -13,6 +13,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.pages.dashboard.state import DashboardState
 from compliance_app.pages.dashboard.views.failing import failing_card
 from compliance_app.pages.dashboard.views.onboarding import demo_banner, empty, no_integrations_banner
+from compliance_app.pages.dashboard.views.proof import proof_card
 from compliance_app.pages.dashboard.views.scan import scan_bar
 from compliance_app.pages.dashboard.views.score import counts_card, readiness_card, score_card
 from compliance_app.pages.dashboard.views.trend import trend_card
@@ -27,6 +28,7 @@ def _figures() -> rx.Component:
         since_last_scan(),
         trend_card(),
         failing_card(),
+        proof_card(),
         spacing="4",
         width="100%",
     )

@@ -12,12 +12,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import date
 from typing import Any, TypedDict
 
 import reflex as rx
 
 from compliance_app.components.figures import ago, number, plural, when
-from compliance_app.services import dashboard, scans
+from compliance_app.models.types import utcnow
+from compliance_app.services import dashboard, proof, scans
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import ServiceError
 from compliance_app.state.org import OrgState
@@ -42,6 +44,30 @@ class ReadinessRow(TypedDict):
     percent: int
     label: str
     detail: str
+
+
+class ProofRow(TypedDict):
+    key: str
+    title: str
+    resource: str
+    state: str
+    #: "Stale since 2026-03-01" or "Expires 2026-12-20 (in 18 days)".
+    expiry: str
+    evidence_date: str
+
+
+def proof_rows(items: Iterable[proof.ProofDue], today: date) -> list[ProofRow]:
+    """Stale and expiring proof as the dashboard lists it (the service already sorted it)."""
+    rows = []
+    for p in items:
+        if p.state == proof.Freshness.STALE:
+            expiry = f"Stale since {p.expires_on.isoformat()}"
+        else:
+            days = (p.expires_on - today).days
+            expiry = f"Expires {p.expires_on.isoformat()} (in {plural(days, 'day')})"
+        rows.append(ProofRow(key=p.question_key, title=p.title, resource=p.resource_id or "whole check",
+                             state=p.state, expiry=expiry, evidence_date=p.evidence_date.isoformat()))
+    return rows
 
 
 #: One day of the trend chart ("pass" is a keyword, hence the functional form).
@@ -122,6 +148,8 @@ class DashboardState(OrgState):
     latest_audit_id: str = ""
     top_failing: list[FailingRow] = []
     readiness: list[ReadinessRow] = []
+    #: Uploaded proof that is stale or expires within 30 days.
+    proof_due: list[ProofRow] = []
     range_days: str = "30"
     trend: list[TrendPoint] = []
     trend_caption: str = ""
@@ -160,6 +188,7 @@ class DashboardState(OrgState):
         self.latest_audit_id = s.latest_audit_id or ""
         self.top_failing = failing_rows(s.top_failing)
         self.readiness = readiness_rows(s.readiness)
+        self.proof_due = proof_rows(s.proof_due, utcnow().date())
         if s.active is not None:
             self._apply_progress(s.active.audit_id, s.active.status, s.active.progress_done,
                                  s.active.progress_total, s.active.current_check)

@@ -8,6 +8,7 @@ import reflex as rx
 from compliance_app.components.figures import severity_badge, status_badge
 from compliance_app.components.forms import callout_if, field_error
 from compliance_app.pages.audit_detail.state import AuditDetailState, EvidenceDrawerState
+from compliance_app.services.proof import PROOF_MISSING
 
 S = AuditDetailState
 D = EvidenceDrawerState
@@ -27,6 +28,14 @@ def _upload_form() -> rx.Component:
         rx.flex(
             rx.el.input(type="file", name="file", accept="image/png,image/jpeg,application/pdf", required=True,
                         class_name="evidence-file-input", style={"fontSize": "14px", "maxWidth": "100%"}),
+            rx.el.label(
+                rx.text("Evidence date", size="2"),
+                # The day the proof was true (the screenshot's or report's date), not the upload's.
+                rx.el.input(type="date", name="evidence_date", default_value=D.today, max=D.today,
+                            min="2000-01-01", required=True, class_name="evidence-date-input",
+                            key=D.ev["id"], style={"fontSize": "14px"}),
+                style={"display": "flex", "gap": "0.4em", "alignItems": "center"},
+            ),
             # Native submit(): Reflex's form handler would cancel the post (this is a plain HTTP upload).
             rx.button(rx.icon("upload", size=14), "Upload proof", type="button", size="2", variant="soft",
                       class_name="upload-proof", on_click=rx.call_script(_SUBMIT_UPLOAD)),
@@ -34,7 +43,8 @@ def _upload_form() -> rx.Component:
             wrap="wrap",
             align="center",
         ),
-        rx.text("PNG, JPEG or PDF, up to 10 MB. Stored privately; only members of this organization can open it.",
+        rx.text("PNG, JPEG or PDF, up to 10 MB. Stored privately; only members of this organization can open it. "
+                "It stays this check's proof for this resource in later audits until it expires or is replaced.",
                 size="1", color_scheme="gray"),
         callout_if(D.upload_error, icon="triangle-alert", color_scheme="red", size="1", class_name="upload-error"),
         action="/api/evidence/" + D.ev["id"] + "/file",
@@ -44,7 +54,34 @@ def _upload_form() -> rx.Component:
     )
 
 
+def _proof_state() -> rx.Component:
+    ev = D.ev
+    return rx.hstack(
+        rx.match(
+            ev["proof_state"],
+            ("stale", rx.badge("Stale", color_scheme="red")),
+            ("expiring", rx.badge("Expires within 30 days", color_scheme="amber")),
+            rx.badge("Current", color_scheme="green"),
+        ),
+        rx.text(ev["proof_dates"], size="1", color_scheme="gray"),
+        wrap="wrap",
+        align="center",
+        spacing="2",
+        class_name="proof-dates",
+    )
+
+
 def _proof_file() -> rx.Component:
+    ev = D.ev
+    missing = rx.callout(PROOF_MISSING, icon="file-x", color_scheme="red", size="1", class_name="proof-missing")
+    return rx.cond(
+        ev["proof_state"] != "",
+        rx.vstack(_proof_state(), rx.cond(ev["proof_missing"], missing, _proof_link()), spacing="2", width="100%"),
+        rx.text("No proof file yet.", size="2", color_scheme="gray"),
+    )
+
+
+def _proof_link() -> rx.Component:
     ev = D.ev
     return rx.cond(
         ev["has_file"],
