@@ -111,8 +111,9 @@ CASES: dict[str, tuple[str, Setup, Setup]] = {
 def test_every_github_check_has_a_case() -> None:
     from compliance_app.checks.registry import checks_for
     from compliance_app.models import Provider
+    from tests.checks_github.test_supply_chain_checks import CASES as SUPPLY_CHAIN_CASES
 
-    assert {c.meta.key for c in checks_for(Provider.GITHUB)} == set(CASES)
+    assert {c.meta.key for c in checks_for(Provider.GITHUB)} == set(CASES) | set(SUPPLY_CHAIN_CASES)
 
 
 @pytest.mark.parametrize("key", sorted(CASES))

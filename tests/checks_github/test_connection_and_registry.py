@@ -22,6 +22,14 @@ EXPECTED_KEYS = {
     "repository_dependency_scanning_enabled", "repository_no_open_critical_dependabot_alerts",
     "repository_has_codeowners_file", "repository_public_has_securitymd_file",
     "repository_inactive_not_archived",
+    # Actions and supply chain (issue 18)
+    "organization_actions_allowed_actions_restricted", "organization_actions_default_workflow_permissions_read_only",
+    "organization_actions_fork_pr_workflows_approval_required",
+    "repository_actions_default_workflow_permissions_read_only",
+    "repository_secret_scanning_push_protection_enabled", "repository_dependabot_security_updates_enabled",
+    "repository_code_scanning_enabled_no_open_critical_alerts", "repository_deploy_keys_read_only",
+    "repository_outside_collaborators_not_admin", "repository_workflows_no_untrusted_checkout",
+    "repository_workflows_actions_pinned_to_sha", "repository_default_branch_requires_conversation_resolution",
 }
 
 

@@ -11,7 +11,7 @@ FULL_RULESET = [
     {"type": "pull_request", "parameters": {
         "required_approving_review_count": 2, "dismiss_stale_reviews_on_push": True,
         "require_code_owner_review": True, "require_last_push_approval": False,
-        "required_review_thread_resolution": False}},
+        "required_review_thread_resolution": True}},
     {"type": "non_fast_forward"},
     {"type": "deletion"},
     {"type": "required_signatures"},
@@ -26,7 +26,7 @@ def test_ruleset_only_repository_passes_every_branch_check(github_server: GitHub
     github_server.add_ruleset("api", FULL_RULESET, bypass_actors=[])
     session = make_session(github_server)
     results = {key: get_check(key).run(session) for key in BRANCH_KEYS}
-    assert len(BRANCH_KEYS) == 9
+    assert len(BRANCH_KEYS) == 10
     assert {k: [f.status for f in v] for k, v in results.items()} == {
         k: [EvidenceStatus.PASS] for k in BRANCH_KEYS}
     # It really was ruleset-only: GitHub said "Branch not protected" for classic protection.

@@ -27,6 +27,7 @@ FULL_CLASSIC = {
     "required_pull_request_reviews": {"required_approving_review_count": 2, "dismiss_stale_reviews": True,
                                       "require_code_owner_reviews": True},
     "required_signatures": {"enabled": True},
+    "required_conversation_resolution": {"enabled": True},
 }
 
 
@@ -159,6 +160,7 @@ def _partially_visible(server: GitHubServer) -> None:
         repo.protect(**FULL_CLASSIC)
         repo.files["CODEOWNERS"] = "* @acme/devs"
         repo.files["SECURITY.md"] = "mail security@"
+        repo.files[".github/workflows/ci.yml"] = "on: push\njobs:\n  test:\n    steps:\n      - run: make test\n"
 
 
 def test_repositories_the_token_cannot_see_keep_every_repository_check_from_passing(

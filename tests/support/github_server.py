@@ -15,6 +15,16 @@ yields a started server, reset for each test)::
     repo.admin = False          # the token is not a repository admin (protection reads 404)
     repo.visible = False        # the token cannot see it (a fine-grained token for some repos)
     repo.dependabot_alerts.append(dependabot_alert("critical"))
+    repo.code_scanning_alerts.append(code_scanning_alert("critical"))
+    repo.code_scanning_enabled = False                   # 404 "no analysis found"
+    repo.files[".github/workflows/ci.yml"] = "on: push\njobs: {}"   # listed under the directory too
+    repo.deploy_keys.append(deploy_key("ci", read_only=False))
+    repo.add_collaborator("eve", permission="admin")    # an outside collaborator of the repository
+    repo.workflow_permissions["default_workflow_permissions"] = "write"
+    server.actions.update(allowed_actions="all")       # org Actions settings (need admin:org)
+    server.selected_actions["patterns_allowed"] = ["octo/*"]
+    server.workflow_permissions["can_approve_pull_request_reviews"] = True
+    server.fork_pr_approval["approval_policy"] = "first_time_contributors"
     server.fail(r"/orgs/acme/hooks", 403, accepted_scopes="admin:org_hook", scopes="repo")
     server.secondary_rate_limit(r"/repos/.*/branches", retry_after=1, times=1)
     server.latency = 0.05                                # seconds added to every request
@@ -46,6 +56,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 DEFAULT_TOKEN = "ghp_standin_0123456789abcdefghijklmnopqrstu"
+#: Scopes of the stand-in's classic token unless a test sets `server.scopes`.
+DEFAULT_SCOPES = "repo, read:org, security_events, admin:org"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -76,6 +88,25 @@ def dependabot_alert(severity: str, package: str = "lodash", number: int = 1, st
     }
 
 
+def code_scanning_alert(level: str, number: int = 1, state: str = "open", rule: str = "js/sql-injection") -> dict:
+    """A code scanning alert shaped like GitHub's; `level` is rule.security_severity_level."""
+    return {
+        "number": number, "state": state, "html_url": f"https://github.example/code-scanning/{number}",
+        "rule": {"id": rule, "severity": "error", "security_severity_level": level,
+                 "description": f"{level} finding", "tags": ["security"]},
+        "tool": {"name": "CodeQL", "version": "2.20.0"},
+        "most_recent_instance": {"ref": "refs/heads/main", "state": state,
+                                 "location": {"path": "src/app.js", "start_line": 10}},
+    }
+
+
+def deploy_key(title: str, read_only: bool = True, key_id: int = 1) -> dict:
+    """A deploy key shaped like GET /repos/{o}/{r}/keys answers."""
+    return {"id": key_id, "key": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIStandinKey", "title": title,
+            "url": f"https://github.example/keys/{key_id}", "verified": True, "created_at": days_ago(30),
+            "read_only": read_only, "added_by": "octocat", "last_used": days_ago(2), "enabled": True}
+
+
 @dataclass
 class Fault:
     pattern: str
@@ -101,7 +132,8 @@ class Repo:
     #: None means "not returned" (what GitHub does for tokens without admin access).
     security_and_analysis: dict[str, Any] | None = field(
         default_factory=lambda: {"secret_scanning": {"status": "enabled"},
-                                 "secret_scanning_push_protection": {"status": "enabled"}}
+                                 "secret_scanning_push_protection": {"status": "enabled"},
+                                 "dependabot_security_updates": {"status": "enabled"}}
     )
     vulnerability_alerts: bool = True
     #: Whether the token has admin rights on the repository. Without them GitHub answers 404
@@ -114,6 +146,17 @@ class Repo:
     branches: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # name -> classic protection
     files: dict[str, str] = field(default_factory=dict)
     dependabot_alerts: list[dict[str, Any]] = field(default_factory=list)
+    #: False: code scanning never analysed the repository (GitHub answers 404 "no analysis found").
+    code_scanning_enabled: bool = True
+    code_scanning_alerts: list[dict[str, Any]] = field(default_factory=list)
+    deploy_keys: list[dict[str, Any]] = field(default_factory=list)
+    #: login -> {"permission": pull|triage|push|maintain|admin, "outside": bool}
+    collaborators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    workflow_permissions: dict[str, Any] = field(default_factory=lambda: {
+        "default_workflow_permissions": "read", "can_approve_pull_request_reviews": False})
+
+    def add_collaborator(self, login: str, permission: str = "push", outside: bool = True) -> None:
+        self.collaborators[login] = {"permission": permission, "outside": outside}
 
     def __post_init__(self) -> None:
         self.branches.setdefault(self.default_branch, None)
@@ -143,7 +186,7 @@ class GitHubServer:
     def __init__(self, org_login: str = "acme", token: str = DEFAULT_TOKEN) -> None:
         self.org_login = org_login
         self.token = token
-        self.scopes: str | None = "repo, read:org, security_events"
+        self.scopes: str | None = DEFAULT_SCOPES
         self.latency = 0.0
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
@@ -176,7 +219,14 @@ class GitHubServer:
         self.repos: dict[str, Repo] = {}
         self.rulesets: dict[int, dict[str, Any]] = {}
         self.faults: list[Fault] = []
-        self.scopes = "repo, read:org, security_events"
+        #: Organization GitHub Actions settings (served only to tokens with admin:org).
+        self.actions: dict[str, Any] = {"enabled_repositories": "all", "allowed_actions": "selected"}
+        self.selected_actions: dict[str, Any] = {"github_owned_allowed": True, "verified_allowed": False,
+                                                 "patterns_allowed": []}
+        self.workflow_permissions: dict[str, Any] = {"default_workflow_permissions": "read",
+                                                     "can_approve_pull_request_reviews": False}
+        self.fork_pr_approval: dict[str, Any] = {"approval_policy": "all_external_contributors"}
+        self.scopes = DEFAULT_SCOPES
         self.latency = 0.0
         self.requests = []
 
@@ -265,6 +315,11 @@ class GitHubServer:
             (r"/orgs/([^/]+)/outside_collaborators", self._outside_collaborators),
             (r"/orgs/([^/]+)/hooks", self._hooks),
             (r"/orgs/([^/]+)/repos", self._org_repos),
+            (r"/orgs/([^/]+)/actions/permissions", self._org_actions("actions")),
+            (r"/orgs/([^/]+)/actions/permissions/selected-actions", self._org_actions("selected_actions")),
+            (r"/orgs/([^/]+)/actions/permissions/workflow", self._org_actions("workflow_permissions")),
+            (r"/orgs/([^/]+)/actions/permissions/fork-pr-contributor-approval",
+             self._org_actions("fork_pr_approval")),
             (r"/repos/([^/]+)/([^/]+)", self._repo),
             (r"/repos/([^/]+)/([^/]+)/branches/([^/]+)", self._branch),
             (r"/repos/([^/]+)/([^/]+)/branches/([^/]+)/protection", self._protection),
@@ -273,6 +328,10 @@ class GitHubServer:
             (r"/repos/([^/]+)/([^/]+)/vulnerability-alerts", self._vulnerability_alerts),
             (r"/repos/([^/]+)/([^/]+)/dependabot/alerts", self._dependabot_alerts),
             (r"/repos/([^/]+)/([^/]+)/contents/(.+)", self._contents),
+            (r"/repos/([^/]+)/([^/]+)/code-scanning/alerts", self._code_scanning_alerts),
+            (r"/repos/([^/]+)/([^/]+)/keys", self._deploy_keys),
+            (r"/repos/([^/]+)/([^/]+)/collaborators", self._collaborators),
+            (r"/repos/([^/]+)/([^/]+)/actions/permissions/workflow", self._repo_workflow_permissions),
         ]
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -433,13 +492,74 @@ class GitHubServer:
 
     def _contents(self, request: Request, owner: str, name: str, path: str) -> Response:
         repo = self._find_repo(owner, name)
-        if repo is None or path not in repo.files:
+        if repo is None:
             return self._not_found()
+        path = path.rstrip("/")
+        if path not in repo.files:  # a directory lists its direct children (files and subdirectories)
+            children = sorted({f[len(path) + 1:].split("/", 1)[0] for f in repo.files
+                               if f.startswith(path + "/")})
+            if not children:
+                return self._not_found()
+            return self._json([{"type": "dir" if f"{path}/{c}" not in repo.files else "file", "name": c,
+                                "path": f"{path}/{c}", "sha": "2" * 40,
+                                "size": len(repo.files.get(f"{path}/{c}", "").encode()),
+                                "url": f"{self.base_url}/repos/{repo.full_name}/contents/{path}/{c}"}
+                               for c in children])
         content = repo.files[path].encode()
         return self._json({"type": "file", "name": path.rsplit("/", 1)[-1], "path": path,
                            "sha": "1" * 40, "size": len(content), "encoding": "base64",
                            "content": base64.b64encode(content).decode(),
                            "url": f"{self.base_url}/repos/{repo.full_name}/contents/{path}"})
+
+    def _org_actions(self, attribute: str) -> Any:
+        """A handler for one organization Actions setting: GitHub wants admin:org for each."""
+        def handler(request: Request, login: str) -> Response:
+            if login != self.org_login:
+                return self._not_found()
+            if self.scopes is not None and "admin:org" not in [s.strip() for s in self.scopes.split(",")]:
+                return self._json({"message": "Resource not accessible by personal access token"}, 403,
+                                  {"X-Accepted-OAuth-Scopes": "admin:org"})
+            return self._json(dict(getattr(self, attribute)))
+        return handler
+
+    def _code_scanning_alerts(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None:
+            return self._not_found()
+        if not repo.code_scanning_enabled:
+            return self._json({"message": "no analysis found"}, 404)
+        state = request.args.get("state")
+        return self._page(request, [a for a in repo.code_scanning_alerts if state is None or a["state"] == state])
+
+    def _deploy_keys(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None or not repo.admin:  # deploy keys are an admin's business: others get 404
+            return self._not_found()
+        return self._page(request, repo.deploy_keys)
+
+    def _collaborators(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None:
+            return self._not_found()
+        affiliation = request.args.get("affiliation", "all")
+        levels = ["pull", "triage", "push", "maintain", "admin"]
+        people = []
+        for i, (login, c) in enumerate(sorted(repo.collaborators.items())):
+            if affiliation in ("outside", "direct") and c["outside"] != (affiliation == "outside"):
+                continue
+            rank = levels.index(c["permission"])
+            people.append({"login": login, "id": 2000 + i, "type": "User",
+                           "permissions": {lvl: rank >= levels.index(lvl) for lvl in levels},
+                           "role_name": {"pull": "read", "push": "write"}.get(c["permission"], c["permission"])})
+        return self._page(request, people)
+
+    def _repo_workflow_permissions(self, request: Request, owner: str, name: str) -> Response:
+        repo = self._find_repo(owner, name)
+        if repo is None:
+            return self._not_found()
+        if not repo.admin:
+            return self._json({"message": "Must have admin rights to Repository."}, 403)
+        return self._json(dict(repo.workflow_permissions))
 
 
 _shared: GitHubServer | None = None
