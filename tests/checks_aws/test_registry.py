@@ -53,12 +53,30 @@ CATALOG = {
     # issue 11: policies the first check never read
     "iam_inline_policy_no_administrative_privileges": ("high", "CC6.3", ["8.2"]),
     "iam_aws_attached_policy_no_administrative_privileges": ("high", "CC6.3", ["8.2"]),
+    # issue 18: logging, monitoring, IAM and SSM
+    "cloudtrail_cloudwatch_logging_enabled": ("low", "CC7.2", ["8.15", "8.16"]),
+    "cloudtrail_s3_dataevents_read_enabled": ("low", "CC7.2", ["8.15"]),
+    "cloudtrail_s3_dataevents_write_enabled": ("low", "CC7.2", ["8.15"]),
+    "guardduty_no_high_severity_findings": ("high", "CC7.3", ["5.25", "8.16"]),
+    "iam_inline_policy_allows_privilege_escalation": ("high", "CC6.3", ["8.2", "5.15"]),
+    "iam_user_console_access_unused": ("medium", "CC6.2", ["5.18"]),
+    "ssm_managed_compliant_patching": ("high", "CC7.1", ["8.8"]),
+    "ec2_instance_managed_by_ssm": ("medium", "CC7.1", ["8.8", "8.9"]),
+    "cloudwatch_log_group_kms_encryption_enabled": ("medium", "CC6.7", ["8.24"]),
+    "cloudwatch_log_metric_filter_unauthorized_api_calls": ("medium", "CC7.2", ["8.15", "8.16"]),
+    "cloudwatch_log_metric_filter_root_usage": ("medium", "CC7.2", ["8.15", "8.16"]),
+    "cloudwatch_log_metric_filter_policy_changes": ("medium", "CC7.2", ["8.15", "8.16"]),
+    "cloudwatch_log_metric_filter_security_group_changes": ("medium", "CC7.2", ["8.15", "8.16"]),
+    "cloudwatch_log_metric_filter_and_alarm_for_cloudtrail_configuration_changes_enabled":
+        ("medium", "CC7.2", ["8.15", "8.16"]),
+    "wafv2_webacl_logging_enabled": ("medium", "CC7.2", ["8.15", "8.16"]),
+    "redshift_cluster_audit_logging": ("medium", "CC7.2", ["8.15"]),
 }
 
 def test_registry_loads_exactly_the_aws_checks_of_the_catalog() -> None:
     checks = {c.meta.key: c for c in checks_for(Provider.AWS)}
     assert sorted(checks) == sorted(CATALOG)
-    assert len(checks) == 44
+    assert len(checks) == len(CATALOG) >= 44 + 16
 
 
 def test_metadata_matches_catalog() -> None:
@@ -91,6 +109,7 @@ PASS_WHEN_EMPTY = {
     "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22",
     "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
     "ec2_securitygroup_allow_ingress_from_internet_to_all_ports",
+    "iam_inline_policy_allows_privilege_escalation", "iam_user_console_access_unused",
 }
 
 

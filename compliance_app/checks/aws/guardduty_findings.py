@@ -16,7 +16,7 @@ class guardduty_no_high_severity_findings(RegionalCheck):
         provider=Provider.AWS,
         service="guardduty",
         severity=Severity.HIGH,
-        frameworks=frameworks(["CC7.3", "CC7.4"], ["5.25", "8.16"]),
+        frameworks=frameworks(["CC7.3"], ["5.25", "8.16"]),
         rationale="A high-severity GuardDuty finding means a resource is probably compromised (credential "
                   "exfiltration, crypto-mining, command-and-control traffic); left open it is an incident nobody "
                   "is handling.",

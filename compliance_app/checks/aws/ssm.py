@@ -16,7 +16,7 @@ class ec2_instance_managed_by_ssm(RegionalCheck):
         provider=Provider.AWS,
         service="ssm",
         severity=Severity.MEDIUM,
-        frameworks=frameworks(["CC7.1", "CC6.8"], ["8.8", "8.9"]),
+        frameworks=frameworks(["CC7.1"], ["8.8", "8.9"]),
         rationale="An instance Systems Manager does not manage is outside patching, inventory and session "
                   "logging: nobody can show it is patched or who logged in.",
         remediation="Attach an instance profile with the AmazonSSMManagedInstanceCore policy (or enable Default "
