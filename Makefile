@@ -10,7 +10,7 @@ export REFLEX_CHECK_LATEST_VERSION := false
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test install bun browser screenshots migrate migration seed lint fmt bench worker clean audit
+.PHONY: run test install bun browser screenshots migrate migration seed lint fmt bench worker clean audit docs
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -69,6 +69,10 @@ lint: $(VENV)/.installed
 
 fmt: $(VENV)/.installed
 	$(BIN)/ruff format compliance_app tests bench alembic
+
+# docs/checks.md is generated from the check catalog (tests/checks_catalog/test_docs.py fails on drift).
+docs: $(VENV)/.installed
+	$(BIN)/python -m compliance_app questions docs --output docs/checks.md
 
 bench: install
 	$(BIN)/python -m bench
