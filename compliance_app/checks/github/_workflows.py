@@ -27,6 +27,8 @@ UNTRUSTED_HEAD = (
 )
 #: Owners whose actions are GitHub's own (not third-party).
 GITHUB_OWNED = ("actions", "github")
+#: Shell commands that bring a ref into the workspace.
+_GIT_FETCHES = {("git", "fetch"), ("git", "checkout"), ("git", "pull"), ("git", "switch")}
 _HEX = set("0123456789abcdef")
 
 
@@ -73,12 +75,29 @@ def _untrusted_checkout(step: dict[str, Any]) -> str | None:
                 return f"actions/checkout with {field}: {str(with_.get(field)).strip()[:200]}"
     run = step.get("run")
     if isinstance(run, str):
-        script = _squash(run)
-        if "ghprcheckout" in script:
+        commands = _commands(run)
+        if ("gh", "pr", "checkout") in commands:
             return "run: gh pr checkout"
-        if _names_untrusted_head(run) and any(w in script for w in ("checkout", "fetch", "pull", "switch")):
+        if _names_untrusted_head(run) and commands & _GIT_FETCHES:
             return "run: git fetches the pull request head"
     return None
+
+
+def _without_expressions(script: str) -> str:
+    """The script with every ${{ ... }} expression removed (its words are not commands)."""
+    kept, rest = [], script
+    while "${{" in rest:
+        before, _, after = rest.partition("${{")
+        kept.append(before)
+        rest = after.partition("}}")[2]
+    return " ".join([*kept, rest])
+
+
+def _commands(script: str) -> set[tuple[str, ...]]:
+    """Every run of two or three consecutive words of the script (outside expressions), lower case."""
+    words = [w.strip(";&|()'\"") for w in _without_expressions(script).lower().split()]
+    words = [w for w in words if w]
+    return {tuple(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
 
 
 def _executes(step: dict[str, Any]) -> bool:
