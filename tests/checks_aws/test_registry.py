@@ -71,6 +71,19 @@ CATALOG = {
         ("medium", "CC7.2", ["8.15", "8.16"]),
     "wafv2_webacl_logging_enabled": ("medium", "CC7.2", ["8.15", "8.16"]),
     "redshift_cluster_audit_logging": ("medium", "CC7.2", ["8.15"]),
+    # issue 18: network exposure and data stores
+    "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports": ("high", "CC6.6", ["8.20"]),
+    "ec2_securitygroup_allow_ingress_from_internet_to_any_port": ("high", "CC6.6", ["8.20"]),
+    "ec2_ebs_snapshot_account_block_public_access": ("high", "CC6.6", ["8.3"]),
+    "ec2_ami_public": ("critical", "CC6.6", ["8.3"]),
+    "ec2_networkacl_allow_ingress_any_port": ("medium", "CC6.6", ["8.20"]),
+    "vpc_subnet_no_public_ip_by_default": ("medium", "CC6.6", ["8.20"]),
+    "rds_cluster_storage_encrypted": ("high", "CC6.7", ["8.24"]),
+    "rds_instance_deletion_protection": ("medium", "A1.2", ["8.13"]),
+    "rds_instance_integration_cloudwatch_logs": ("medium", "CC7.2", ["8.15"]),
+    "elbv2_logging_enabled": ("medium", "CC7.2", ["8.15"]),
+    "s3_bucket_object_lock": ("low", "A1.2", ["8.13"]),
+    "efs_have_backup_enabled": ("medium", "A1.2", ["8.13"]),
 }
 
 def test_registry_loads_exactly_the_aws_checks_of_the_catalog() -> None:
@@ -110,6 +123,9 @@ PASS_WHEN_EMPTY = {
     "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
     "ec2_securitygroup_allow_ingress_from_internet_to_all_ports",
     "iam_inline_policy_allows_privilege_escalation", "iam_user_console_access_unused",
+    "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports",
+    "ec2_securitygroup_allow_ingress_from_internet_to_any_port", "ec2_ami_public",
+    "ec2_networkacl_allow_ingress_any_port", "vpc_subnet_no_public_ip_by_default",
 }
 
 

@@ -17,8 +17,23 @@ def _rds_instances(s: AwsSession, region: str) -> list[dict[str, Any]]:
     dbs = paginate(s.client("rds", region), "describe_db_instances", "DBInstances")
     return [{k: d.get(k) for k in ("DBInstanceIdentifier", "DBInstanceArn", "Engine", "StorageEncrypted",
                                    "PubliclyAccessible", "BackupRetentionPeriod",
-                                   "ReadReplicaSourceDBInstanceIdentifier", "ReadReplicaSourceDBClusterIdentifier")}
+                                   "ReadReplicaSourceDBInstanceIdentifier", "ReadReplicaSourceDBClusterIdentifier",
+                                   "DBClusterIdentifier", "DeletionProtection", "EnabledCloudwatchLogsExports")}
             for d in dbs]
+
+
+@collector("rds.clusters")
+def _rds_clusters(s: AwsSession, region: str) -> list[dict[str, Any]]:
+    """Aurora and Multi-AZ DB clusters (DescribeDBClusters also lists Neptune and DocumentDB ones)."""
+    clusters = paginate(s.client("rds", region), "describe_db_clusters", "DBClusters")
+    return [{k: c.get(k) for k in ("DBClusterIdentifier", "DBClusterArn", "Engine", "StorageEncrypted",
+                                   "DeletionProtection", "EnabledCloudwatchLogsExports")} for c in clusters]
+
+
+@collector("rds.inventory")
+def _rds_inventory(s: AwsSession, region: str) -> dict[str, list[dict[str, Any]]]:
+    """Instances with their clusters: an Aurora member's deletion protection and log exports are the cluster's."""
+    return {"instances": s.collect("rds.instances", region), "clusters": s.collect("rds.clusters", region)}
 
 
 @collector("kms.keys")
