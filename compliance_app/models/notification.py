@@ -20,6 +20,7 @@ class NotificationRule(StrEnum):
     NEW_FAILURES = "new_failures"
     SCAN_PROBLEMS = "scan_problems"
     RISK_EXPIRING = "risk_expiring"
+    PROOF_EXPIRING = "proof_expiring"
     WEEKLY_DIGEST = "weekly_digest"
     TEST = "test"
 

@@ -25,7 +25,7 @@ from compliance_app.state.org import OrgState
 
 STATUS_COLORS = {"SENT": "green", "RETRYING": "amber", "FAILED": "red", "PENDING": "blue", "SENDING": "blue"}
 RULE_NAMES = {"new_failures": "New failures", "scan_problems": "Scan problems", "risk_expiring": "Risk expiring",
-              "weekly_digest": "Weekly digest", "test": "Test"}
+              "proof_expiring": "Proof expiring", "weekly_digest": "Weekly digest", "test": "Test"}
 
 
 class RuleRow(TypedDict):

@@ -45,6 +45,7 @@ RULE_LABELS: dict[str, str] = {
     NotificationRule.NEW_FAILURES.value: "A scan found new critical or high failures",
     NotificationRule.SCAN_PROBLEMS.value: "A scan failed, or more than half of its checks could not run",
     NotificationRule.RISK_EXPIRING.value: "A risk acceptance expires within 14 days",
+    NotificationRule.PROOF_EXPIRING.value: "Uploaded proof expires within 30 days or is stale",
     NotificationRule.WEEKLY_DIGEST.value: "Weekly digest (Monday 09:00 in the organization's time zone)",
 }
 

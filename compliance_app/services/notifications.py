@@ -17,8 +17,11 @@ Rules (each on or off per organization, all on by default):
 - scan_problems: a scan failed, or more than half of its checks could not run;
 - risk_expiring: a risk acceptance expires within RISK_EXPIRY_DAYS (one message per
   acceptance and expiry date);
+- proof_expiring: uploaded proof expires within proof.DUE_DAYS or is stale (one message per
+  proof and state: when it starts expiring, and again when it goes stale);
 - weekly_digest: Mondays from 09:00 in the organization's time zone: score trend, checks
-  that started failing or were fixed during the week, what expires (once per ISO week).
+  that started failing or were fixed during the week, what expires: risk acceptances and
+  proof (once per ISO week).
 
 Messages name checks, resources and scores, link back to the audit, and never carry a
 secret (no credentials, no webhook URL, no raw API data).
@@ -57,6 +60,7 @@ from compliance_app.models import (
 )
 from compliance_app.models.notification import default_rules
 from compliance_app.models.types import utcnow
+from compliance_app.services import proof
 from compliance_app.services.audit_diff import summary_line
 from compliance_app.settings import get_settings
 from compliance_app.vocabulary import EvidenceStatus
@@ -254,6 +258,26 @@ def risk_expiring_message(organization: Organization, exception: RiskAcceptanceE
                    body, f"risk_expiring:{exception.id}:{exception.expires_at:%Y-%m-%d}")
 
 
+def _proof_line(due: proof.ProofDue) -> str:
+    scope = f" for {due.resource_id}" if due.resource_id else ""
+    when = (f"stale since {due.expires_on:%Y-%m-%d}" if due.state == proof.Freshness.STALE
+            else f"expires {due.expires_on:%Y-%m-%d}")
+    return f"- {due.title} ({due.question_key}){scope}: dated {due.evidence_date:%Y-%m-%d}, {when}"
+
+
+def proof_expiring_message(organization: Organization, due: proof.ProofDue) -> Message:
+    """One proof that started expiring (within DUE_DAYS) or went stale; keyed by proof and state."""
+    stale = due.state == proof.Freshness.STALE
+    link = f"{get_settings().app_url.rstrip('/')}/o/{organization.slug}"
+    body = (f"Uploaded proof of {organization.name} "
+            + ("is stale: an auditor will not accept it. " if stale else
+               f"expires within {proof.DUE_DAYS} days. ")
+            + f"Upload a newer one from the check's evidence.\n\n{_proof_line(due)}\n\nOpen the dashboard: {link}")
+    subject = (f"[{organization.name}] Proof is stale: {due.title}" if stale else
+               f"[{organization.name}] Proof expires {due.expires_on:%Y-%m-%d}: {due.title}")
+    return Message(NotificationRule.PROOF_EXPIRING, subject, body, f"proof_expiring:{due.id}:{due.state}")
+
+
 def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -305,6 +329,8 @@ def digest_message(s: Session, organization: Organization, week: str, now: datet
     expiring = _expiring(s, organization.id, now)
     lines += [f"Risk acceptances expiring within {RISK_EXPIRY_DAYS} days:",
               *([_expiry_line(e, q) for e, q in expiring] or ["- none"]), ""]
+    lines += [f"Uploaded proof stale or expiring within {proof.DUE_DAYS} days:",
+              *([_proof_line(d) for d in proof.proof_due(s, organization.id, now.date())] or ["- none"]), ""]
     latest = audits[-1] if audits else None
     lines.append(f"Open the latest audit: {audit_link(organization, latest.id)}" if latest else
                  f"Open the dashboard: {get_settings().app_url.rstrip('/')}/o/{organization.slug}")
@@ -313,7 +339,8 @@ def digest_message(s: Session, organization: Organization, week: str, now: datet
 
 
 def enqueue_reminders(now: datetime | None = None) -> int:
-    """Risk acceptances about to expire and due weekly digests, for every organization (idempotent)."""
+    """Risk acceptances and proof about to expire (or stale proof) and due weekly digests, for every
+    organization (idempotent: the outbox's dedupe keys make each event one message)."""
     now = now or utcnow()
     added = 0
     with session_scope() as s:
@@ -321,6 +348,11 @@ def enqueue_reminders(now: datetime | None = None) -> int:
             organization = s.get(Organization, exception.organization_id)
             if organization is not None:
                 added += enqueue(s, organization.id, risk_expiring_message(organization, exception, question))
+        for organization_id in proof.organizations_with_proof_due(s, now.date()):
+            organization = s.get(Organization, organization_id)
+            who = audience(s, organization_id)
+            for due in proof.proof_due(s, organization_id, now.date()):
+                added += enqueue(s, organization_id, proof_expiring_message(organization, due), who)
         organizations = s.exec(
             select(Organization).where(sa.or_(
                 sa.exists().where(NotificationSettings.organization_id == Organization.id),

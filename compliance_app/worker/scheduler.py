@@ -90,7 +90,7 @@ def notification_job(worker_id: str) -> None:
 
 
 def reminder_job() -> None:
-    """Queue risk-expiry reminders and due weekly digests (deduplicated in the outbox)."""
+    """Queue risk-expiry and proof-expiry reminders and due weekly digests (deduplicated in the outbox)."""
     queued = notifications.enqueue_reminders()
     if queued:
         log.info("notifications: queued %d reminder(s)", queued)
