@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from compliance_app.security_headers import app_origins
 from compliance_app.services import accounts
+from compliance_app.services.authz import Actor
 from compliance_app.services.errors import RateLimited, ServiceError
 from compliance_app.settings import get_settings
 
@@ -42,6 +43,16 @@ def session_token(request: Request) -> str | None:
 #: Only same-site paths may be redirect targets (no //evil.example, no scheme).
 #: "/" forwards to the dashboard of the organization used last (pages/home.py).
 DEFAULT_NEXT = "/"
+
+
+def request_actor(request: Request) -> Actor:
+    """Who is calling, from the HttpOnly session cookie (anonymous without a live session).
+    Blocking (a database read): call it off the event loop."""
+    user = accounts.resolve_session(session_token(request))
+    if user is None:
+        return Actor.anonymous()
+    meta = {"ip": client_ip(request), "user_agent": request.headers.get("user-agent", "")}
+    return accounts.user_actor(user, {k: v[:200] for k, v in meta.items() if v})
 
 
 def safe_next(value: str | None) -> str:

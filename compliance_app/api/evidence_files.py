@@ -26,9 +26,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from compliance_app.api._body import BodyTooLarge, limited
-from compliance_app.api.auth import client_ip, safe_next, same_origin, session_token
-from compliance_app.services import accounts
-from compliance_app.services.authz import Actor
+from compliance_app.api.auth import request_actor, safe_next, same_origin
 from compliance_app.services.errors import FileMissing, NotFound, ServiceError, ValidationError
 from compliance_app.services.evidence_files import (
     check_upload_allowed,
@@ -43,16 +41,8 @@ _FORM_OVERHEAD = 64 * 1024
 _NOT_FOUND = "Not found"
 
 
-def _actor(request: Request) -> Actor:
-    user = accounts.resolve_session(session_token(request))
-    if user is None:
-        return Actor.anonymous()
-    meta = {"ip": client_ip(request), "user_agent": request.headers.get("user-agent", "")}
-    return accounts.user_actor(user, {k: v[:200] for k, v in meta.items() if v})
-
-
 async def download(request: Request) -> Response:
-    actor = await asyncio.to_thread(_actor, request)
+    actor = await asyncio.to_thread(request_actor, request)
     try:
         found = await asyncio.to_thread(open_evidence_file, actor, request.path_params["evidence_id"])
     except FileMissing as exc:  # only after authorization: the caller may know the proof exists
@@ -90,7 +80,7 @@ async def upload(request: Request) -> Response:
     evidence_id = str(request.path_params["evidence_id"])
     if not same_origin(request):
         return Response("Cross-site upload refused", status_code=403, media_type="text/plain")
-    actor = await asyncio.to_thread(_actor, request)
+    actor = await asyncio.to_thread(request_actor, request)
     try:
         await asyncio.to_thread(check_upload_allowed, actor, evidence_id)
     except ServiceError:

@@ -1,4 +1,4 @@
-"""`scan`, `audit show|list|diff` and `risk accept|list|revoke` (DESIGN.md §6)."""
+"""`scan`, `audit show|list|diff|export` and `risk accept|list|revoke` (DESIGN.md §6)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import typer
 
 from compliance_app.commands._common import actor, fail, print_json
 from compliance_app.models import Audit, AuditStatus
-from compliance_app.services import audit_diff, audit_queue, engine, risk, scans
+from compliance_app.services import audit_diff, audit_export, audit_queue, engine, risk, scans
+from compliance_app.services.errors import ValidationError
 from compliance_app.timestamps import iso_utc
 
 #: How long `scan --wait` lets a worker claim the audit before running it in this process.
@@ -143,6 +144,28 @@ def register(app: typer.Typer) -> None:
             print_json(changes)
         else:
             _print_changes(changes)
+
+    @audit_app.command("export")
+    def audit_export_command(
+        audit_id: str = typer.Argument(..., help="Audit id"),
+        fmt: str = typer.Option(..., "--format", help="csv, json or ocsf (OCSF 1.3.0 Compliance Findings)"),
+        output: str | None = typer.Option(None, "--output", help="Write to this file instead of stdout"),
+    ) -> None:
+        """The audit for auditors' and security tools: CSV (one row per resource), JSON or OCSF."""
+        try:
+            audit_export.check_format(fmt)
+        except ValidationError as exc:  # a usage error, like an unknown option: exit 2
+            fail(exc.message, code=2)
+        exported = audit_export.export_audit(actor(), audit_id, fmt)
+        if output is None:
+            typer.echo(exported.body, nl=False)
+            return
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as f:
+                f.write(exported.body)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+        typer.echo(f"wrote {output}", err=True)
 
     @audit_app.command("list")
     def audit_list(

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlmodel import select
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from compliance_app.api import collect_routes, create_api
 from compliance_app.api.auth import COOKIE_NAME
 from compliance_app.db import session_scope
-from compliance_app.models import AuditSnapshot, Evidence, Organization
+from compliance_app.models import AuditSnapshot, Organization, Proof
 from compliance_app.services import shares
 from compliance_app.services.authz import Actor
 from compliance_app.settings import get_settings
@@ -95,6 +96,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
         "org", get, {"anonymous": {404}, "outsider": {404}, "viewer": {200}, "admin": {200}}),
     ("POST", "/api/evidence/{evidence_id:int}/file"): Spec(
         "org", post_file, {"anonymous": {404}, "outsider": {404}, "viewer": {404}, "admin": {201}}),
+    ("GET", "/api/audits/{audit_id}/export"): Spec(
+        "org", get, {"anonymous": {404}, "outsider": {404}, "viewer": {200}, "admin": {200}}),
     ("GET", "/api/public/snapshots/{token}"): Spec.same("share", get, {200}),
     ("GET", "/api/public/snapshots/{token}/pdf"): Spec.same("share", get, {200}),
     ("GET", "/api/public/snapshots/{rest:path}"): Spec.same("public", get, {404}),
@@ -187,14 +190,14 @@ def test_evidence_file_refusals_do_not_reveal_whether_the_id_exists(world: World
 
 def test_refused_uploads_change_nothing(world: World) -> None:
     with session_scope() as s:
-        before = s.get(Evidence, world.evidence_a).screenshot
+        before = s.exec(select(Proof.file_name).where(Proof.replaced_at.is_(None))).all()
     clients = {role: client_for(world, role) for role in ("anonymous", "outsider", "viewer")}
     counts = row_counts()
     for role, client in clients.items():
         response = post_file(client, f"/api/evidence/{world.evidence_a}/file", world)
         assert response.status_code in REFUSED, role
     with session_scope() as s:
-        assert s.get(Evidence, world.evidence_a).screenshot == before
+        assert s.exec(select(Proof.file_name).where(Proof.replaced_at.is_(None))).all() == before
     assert row_counts() == counts
 
 
