@@ -1,0 +1,366 @@
+"""The web app under load: N simulated users on Reflex's websocket, with and without a heavy admin.
+
+    .venv/bin/python -m bench ui_load            [--users 1,10,50,100] [--seconds 20] [--think 1.0]
+    .venv/bin/python -m bench ui_load --quick    (N = 10 and 50, 8 s each)
+
+Starts the app in production mode (`reflex run --env prod`) on a free loopback port against a
+throwaway PostgreSQL database, seeds the demo organization with 100 members and a second
+organization with 20 snapshots of 10,000 evidence rows each, signs everyone in through
+POST /api/auth/login, then for each N: N users (tests/support/reflex_client.Tab), started together,
+each in a loop: load the dashboard (connect + hydrate + on_load), switch the trend range, open the
+latest audit (a client-side link), think `--think` seconds between steps. First with nothing else
+happening, then while one admin repeatedly opens the snapshots page of the big organization.
+
+Prints per step p50/p95/p99 (ms), events per second, errors (no answer within 5 s, or a
+disconnect) and the backend's RSS. Targets at N = 50, in both runs (issue 15): every event's
+p95 < 150 ms, the dashboard load's p95 < 400 ms, no error. Exit status 1 when missed.
+
+`drive(base_url, cookies, seconds, …)` is the reusable part: it drives any URL (one process, or
+several behind a proxy) with signed-in users and returns Figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin"
+PASSWORD = "bench-load-password-2026"
+SNAPSHOT_ORG = "bench-snapshots"
+SNAPSHOTS, SNAPSHOT_ROWS = 20, 10_000
+EVENT_TARGET_MS, LOAD_TARGET_MS, TARGET_USERS = 150.0, 400.0, 50
+STEPS = ("dashboard load", "trend range", "audit page")
+RANGES = ("7", "90", "30")
+
+
+@dataclass
+class Figures:
+    """What one run measured: seconds per step, errors by kind, events answered."""
+
+    users: int
+    seconds: float
+    samples: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STEPS})
+    errors: Counter[str] = field(default_factory=Counter)
+    rss_mb: float | None = None
+    admin_loads: list[float] = field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(len(v) for v in self.samples.values())
+
+    def percentile(self, step: str, q: float) -> float | None:
+        """q-th percentile (0..100) of a step in ms, or None without samples."""
+        values = sorted(self.samples.get(step) or [])
+        if not values:
+            return None
+        if len(values) == 1:
+            return values[0] * 1000
+        return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, int(q) - 1))] * 1000
+
+    def all_events(self) -> list[float]:
+        return [s for v in self.samples.values() for s in v]
+
+    def meets_targets(self) -> bool:
+        return (not self.errors and all((self.percentile(s, 95) or 0) < EVENT_TARGET_MS for s in STEPS[1:])
+                and (self.percentile(STEPS[0], 95) or 0) < LOAD_TARGET_MS)
+
+
+# --- one simulated user ----------------------------------------------------------------------
+
+async def _user(base_url: str, cookie: str, page: dict[str, str], stop: float, think: float,
+                figures: Figures) -> None:
+    from tests.support.reflex_client import Tab, var
+
+    handlers = page_handlers()
+    tab = Tab(base_url, cookie)
+    rng = random.Random()
+    step_no = 0
+
+    async def timed(step: str, action, predicate) -> bool:
+        started = time.perf_counter()
+        try:
+            tab.drain()
+            await action()
+            await tab.wait(predicate)
+        except TimeoutError:
+            figures.errors[f"{step}: no answer in 5 s"] += 1
+            return False
+        except Exception as exc:  # a disconnect (Disconnected), a refused connection: each is an error figure
+            figures.errors[f"{step}: {type(exc).__name__}"] += 1
+            return False
+        figures.samples[step].append(time.perf_counter() - started)
+        return True
+
+    try:
+        while time.monotonic() < stop:
+            ok = await timed(STEPS[0], lambda: tab.open(f"/o/{page['slug']}", {"slug": page["slug"]}),
+                             lambda d: var(d, "dashboard_state", "loaded") is True)
+            if ok and time.monotonic() < stop:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+                value = RANGES[step_no % len(RANGES)]
+                step_no += 1
+                ok = await timed(STEPS[1], lambda v=value: tab.send(handlers["set_range"], {"value": v}),
+                                 lambda d, v=value: var(d, "dashboard_state", "range_days") == v)
+            if ok and time.monotonic() < stop:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+                ok = await timed(STEPS[2], lambda: tab.navigate(f"/o/{page['slug']}/audits/{page['audit_id']}",
+                                                                dict(page)),
+                                 lambda d: var(d, "audit_detail_state", "loaded") is True)
+            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+    finally:
+        with contextlib.suppress(Exception):  # closing a broken socket
+            await tab.close()
+
+
+async def _admin(base_url: str, cookie: str, stop: float, figures: Figures) -> None:
+    """One admin reloading the snapshots page of the big organization, again and again."""
+    from tests.support.reflex_client import Tab, var
+
+    tab = Tab(base_url, cookie, timeout=60)
+    try:
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                await tab.open(f"/o/{SNAPSHOT_ORG}/snapshots", {"slug": SNAPSHOT_ORG})
+                await tab.wait(lambda d: len(var(d, "snapshots_state", "rows") or []) > 0)
+                figures.admin_loads.append(time.perf_counter() - started)
+            except Exception as exc:  # counted, the run goes on
+                figures.errors[f"admin snapshots page: {type(exc).__name__}"] += 1
+                await asyncio.sleep(1)
+    finally:
+        with contextlib.suppress(Exception):
+            await tab.close()
+
+
+def page_handlers() -> dict[str, str]:
+    from compliance_app.pages.dashboard.state import DashboardState
+    from tests.support.reflex_client import handler_name
+
+    return {"set_range": handler_name(DashboardState.set_range)}
+
+
+async def drive(base_url: str, cookies: list[str], seconds: float, *, page: dict[str, str],
+                think: float = 1.0, admin_cookie: str | None = None) -> Figures:
+    """len(cookies) signed-in users on `base_url` for `seconds`; with `admin_cookie`, one admin
+    reloads the snapshots page of SNAPSHOT_ORG meanwhile. `page`: {"slug", "audit_id"}."""
+    figures = Figures(users=len(cookies), seconds=seconds)
+    stop = time.monotonic() + seconds
+    tasks = [_user(base_url, c, page, stop, think, figures) for c in cookies]
+    if admin_cookie:
+        tasks.append(_admin(base_url, admin_cookie, stop, figures))
+    await asyncio.gather(*tasks)
+    return figures
+
+
+async def sign_in(base_url: str, emails: list[str], password: str = PASSWORD) -> list[str]:
+    """A `name=value` session cookie per account, through the login route (as a browser posts it)."""
+    from compliance_app.api.auth import session_cookie_name
+
+    name = session_cookie_name()
+    cookies: list[str] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, follow_redirects=False) as client:
+        for email in emails:
+            response = await client.post("/api/auth/login", data={"email": email, "password": password},
+                                         headers={"Origin": base_url})
+            value = response.cookies.get(name)
+            if response.status_code != 303 or not value:
+                raise RuntimeError(f"sign-in of {email} failed: {response.status_code} {response.headers}")
+            cookies.append(f"{name}={value}")
+            client.cookies.clear()
+    return cookies
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def seed(users: int) -> tuple[list[str], str, dict[str, str]]:
+    """The demo organization with `users` members, and SNAPSHOT_ORG with its admin and snapshots.
+    Returns (member emails, admin email, {"slug", "audit_id"} of the users' page)."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from bench.snapshots import _fill
+    from compliance_app.db import get_engine, session_scope
+    from compliance_app.models import Audit, Membership, Organization, Role, User
+    from compliance_app.services import demo, snapshots
+    from compliance_app.services.authz import Actor
+    from compliance_app.services.passwords import hash_password
+
+    started = time.monotonic()
+    summary = demo.seed_demo()
+    hashed = hash_password(PASSWORD)
+    emails = [f"load-{i:03d}@example.com" for i in range(users)]
+    with session_scope() as s:
+        org = s.exec(select(Organization).where(Organization.slug == summary.slug)).one()
+        audit = s.exec(select(Audit).where(Audit.organization_id == org.id)
+                       .order_by(Audit.created_at.desc())).first()
+        for email in emails:
+            user = User(email=email, password_hash=hashed, name=email.split("@")[0])
+            s.add(user)
+            s.flush()
+            s.add(Membership(user_id=user.id, organization_id=org.id, role=Role.MEMBER))
+        admin = User(email="load-admin@example.com", password_hash=hashed, name="Load admin")
+        s.add(admin)
+        s.flush()
+        big = Organization(name="Bench Snapshots", slug=SNAPSHOT_ORG, owner_id=admin.id)
+        s.add(big)
+        s.flush()
+        s.add(Membership(user_id=admin.id, organization_id=big.id, role=Role.ADMIN))
+        page = {"slug": org.slug, "audit_id": str(audit.id)}
+    first = _fill(big.id, SNAPSHOT_ROWS)
+    audit_ids = [first]
+    with get_engine().begin() as conn:
+        for _ in range(SNAPSHOTS - 1):
+            row = conn.execute(sa.text(
+                "INSERT INTO audit (id, organization_id, status, score, created_at, started_at, finished_at, "
+                "progress_done, progress_total, attempts, counts) SELECT gen_random_uuid(), organization_id, "
+                "status, score, now(), now(), now(), 0, 0, 1, counts FROM audit WHERE id = :a RETURNING id"),
+                {"a": first}).scalar_one()
+            conn.execute(sa.text(
+                "INSERT INTO evidence (audit_id, question_id, status, resource_id, region, message, raw_data, "
+                "remediation_steps, created_at) SELECT :n, question_id, status, resource_id, region, message, "
+                "raw_data, remediation_steps, created_at FROM evidence WHERE audit_id = :a"), {"a": first, "n": row})
+            audit_ids.append(row)
+    actor = Actor.system("bench")
+    for audit_id in audit_ids:
+        snapshots.create_snapshot(actor, audit_id)
+    print(f"seeded {users} members, {SNAPSHOTS} snapshots of {SNAPSHOT_ROWS:,} evidence rows "
+          f"in {time.monotonic() - started:.0f} s", flush=True)
+    return emails, "load-admin@example.com", page
+
+
+# --- the app -------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
+              ) -> tuple[subprocess.Popen[bytes], str]:
+    """`reflex run --env prod` on a free loopback port; returns (process, base URL) once healthy."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATABASE_URL": database_url, "APP_URL": base_url,
+           "PATH": f"{BUN_DIR}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
+           "REFLEX_WEB_WORKDIR": str(workdir / ".web"), "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
+           **(extra_env or {})}
+    log = open(workdir / "reflex.log", "w")  # noqa: SIM115 - the process owns it until it exits
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--frontend-port", str(port),
+         "--backend-port", str(port), "--loglevel", "warning"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("the app exited: " + (workdir / "reflex.log").read_text()[-2000:])
+        try:
+            if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
+                return proc, base_url
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError("the app did not become healthy in 240 s")
+
+
+def backend_rss_mb(proc: subprocess.Popen[bytes], port: int) -> float | None:
+    """RSS of the process that listens on the app's port (Reflex's backend), in MB."""
+    import psutil
+
+    try:
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return None
+    for p in family:
+        try:
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in p.net_connections("tcp")):
+                return p.memory_info().rss / 1e6
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return None
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}"
+
+
+def print_table(title: str, rows: list[Figures]) -> None:
+    print(f"\n{title}")
+    head = f"{'N':>4} {'step':<15} {'n':>6} {'p50':>6} {'p95':>6} {'p99':>6}   {'ev/s':>6} {'errors':>6} {'RSS MB':>7}"
+    print(head)
+    print("-" * len(head))
+    for f in rows:
+        for i, step in enumerate(STEPS):
+            tail = (f"   {f.events / f.seconds:6.1f} {sum(f.errors.values()):6d} "
+                    f"{_ms(f.rss_mb):>7}") if i == 0 else ""
+            print(f"{f.users:>4} {step:<15} {len(f.samples[step]):>6} {_ms(f.percentile(step, 50)):>6} "
+                  f"{_ms(f.percentile(step, 95)):>6} {_ms(f.percentile(step, 99)):>6}{tail}")
+        if f.admin_loads:
+            print(f"{'':>4} {'(admin page)':<15} {len(f.admin_loads):>6} "
+                  f"{statistics.median(f.admin_loads) * 1000:6.0f} {max(f.admin_loads) * 1000:>6.0f} (max)")
+        for kind, count in sorted(f.errors.items()):
+            print(f"{'':>4}   error: {kind}: {count}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench ui_load")
+    parser.add_argument("--users", default="1,10,50,100", help="comma-separated N")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per run")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's steps")
+    parser.add_argument("--quick", action="store_true", help="N = 10 and 50, 8 s each")
+    parser.add_argument("--idle-only", action="store_true", help="skip the run with the snapshots admin")
+    args = parser.parse_args(argv)
+    counts = [10, 50] if args.quick else [int(n) for n in args.users.split(",")]
+    seconds = 8.0 if args.quick else args.seconds
+
+    from compliance_app.commands.serve import stop_process_group
+    from tests.support.scratch_db import scratch_database
+
+    with scratch_database("ca_uiload") as url, tempfile.TemporaryDirectory(prefix="ui_load_") as tmp:
+        emails, admin_email, page = seed(max(counts))
+        proc, base_url = start_app(url, Path(tmp))
+        port = int(base_url.rsplit(":", 1)[1])
+        try:
+            cookies = asyncio.run(sign_in(base_url, emails))
+            admin_cookie = asyncio.run(sign_in(base_url, [admin_email]))[0]
+            ok = True
+            for label, admin in (("idle", None), ("with one admin reloading the snapshots page", admin_cookie)):
+                if admin and args.idle_only:
+                    continue
+                rows = []
+                for n in counts:
+                    figures = asyncio.run(drive(base_url, cookies[:n], seconds, page=page, think=args.think,
+                                                admin_cookie=admin))
+                    figures.rss_mb = backend_rss_mb(proc, port)
+                    rows.append(figures)
+                    if n == TARGET_USERS:
+                        ok &= figures.meets_targets()
+                print_table(f"ui_load, {label} ({seconds:.0f} s per N, think {args.think} s; times in ms)", rows)
+            print(f"\ntargets at N = {TARGET_USERS}: event p95 < {EVENT_TARGET_MS:.0f} ms, dashboard load p95 < "
+                  f"{LOAD_TARGET_MS:.0f} ms, no error: {'met' if ok else 'MISSED'}")
+            return 0 if ok or TARGET_USERS not in counts else 1
+        finally:
+            stop_process_group(proc, timeout=20)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
