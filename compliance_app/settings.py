@@ -61,6 +61,14 @@ class Settings(BaseSettings):
         8, ge=1, le=8, description="Per-repository GitHub calls one scan makes at a time (GitHub's secondary "
         "rate limits punish bursts: at most 8)"
     )
+    aws_max_attempts: int = Field(5, ge=1, le=20, description="Attempts of one AWS call that is throttled or "
+                                  "answered with a server error (5xx) before it becomes ERROR")
+    aws_retry_backoff: float = Field(1.0, ge=0, le=10, description="Multiplies botocore's wait between AWS "
+                                     "attempts (jittered, doubling: 1 s base when throttled, 50 ms otherwise)")
+    github_max_attempts: int = Field(3, ge=1, le=20, description="Attempts of one GitHub request answered "
+                                     "with a server error (5xx) or timing out before it becomes ERROR")
+    github_retry_backoff: float = Field(1.0, ge=0, le=60, description="Seconds before the first GitHub retry "
+                                        "(doubling each time)")
     worker_poll_seconds: float = Field(2.0, description="How often an idle worker looks for audits")
     audit_lease_seconds: int = Field(120, description="A RUNNING audit whose lease lapses is re-queued")
     audit_max_attempts: int = Field(3, description="Attempts before a re-queued audit is failed")
