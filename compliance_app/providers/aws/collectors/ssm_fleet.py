@@ -21,11 +21,14 @@ def _ssm_managed_instances(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
 @collector("ssm.ec2_coverage")
 def _ssm_ec2_coverage(s: AwsSession, region: str) -> list[dict[str, Any]]:
-    """Running EC2 instances, each with its Systems Manager registration (None: not managed)."""
-    instances, managed = s.fan_out(lambda name: s.collect(name, region), ["ec2.instances", "ssm.managed_instances"])
-    by_id = {m["InstanceId"]: m for m in managed}
+    """Running EC2 instances, each with its Systems Manager registration (None: not managed).
+
+    A region without a running instance needs no SSM call.
+    """
+    running = [i for i in s.collect("ec2.instances", region) if i.get("State") == "running"]
+    by_id = {m["InstanceId"]: m for m in s.collect("ssm.managed_instances", region)} if running else {}
     return [{"InstanceId": i["InstanceId"], "State": i.get("State"), "Ssm": by_id.get(i["InstanceId"])}
-            for i in instances if i.get("State") == "running"]
+            for i in running]
 
 
 @collector("ssm.patch_compliance")
