@@ -2,6 +2,7 @@
 
     proxy = LatencyProxy("http://127.0.0.1:5000", latency=0.05).start()   # listens on proxy.url
     proxy.counts      # Counter({"ec2": 1400, "s3": 1210, ...}) since the last reset()
+    proxy.fault = fn  # fn(Forwarded) -> (status, headers, body) answers instead of the target, or None
 
 AWS requests are counted under the service named in their SigV4 credential scope
 (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`), anything else under `label`.
@@ -16,11 +17,28 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "upgrade", "te", "trailer"}
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """One request as the proxy received it (what a fault decides on)."""
+
+    service: str
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+#: A fault answers a request in the target's place, (status, headers, body), or lets it through (None).
+Fault = Callable[[Forwarded], tuple[int, dict[str, str], bytes] | None]
 
 
 class LatencyProxy:
@@ -32,6 +50,7 @@ class LatencyProxy:
         self.latency = latency
         self.label = label
         self.counts: Counter[str] = Counter()
+        self.fault: Fault | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -49,10 +68,13 @@ class LatencyProxy:
         with self._lock:
             self.counts.clear()
 
-    def _count(self, authorization: str | None) -> None:
+    def _count(self, authorization: str | None) -> str:
+        """Count the request under its service, and name that service."""
         match = _SCOPE.search(authorization or "")
+        service = match.group(1) if match else self.label
         with self._lock:
-            self.counts[match.group(1) if match else self.label] += 1
+            self.counts[service] += 1
+        return service
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -65,12 +87,17 @@ class LatencyProxy:
                 pass
 
             def _forward(self) -> None:
-                proxy._count(self.headers.get("Authorization"))
+                service = proxy._count(self.headers.get("Authorization"))
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                fault = proxy.fault
+                injected = fault(Forwarded(service, self.command, self.path, headers, body or b"")) if fault else None
+                if injected is not None:
+                    self._answer(*injected)
+                    return
                 for attempt in (1, 2):  # the upstream may have closed an idle keep-alive connection
                     if self.upstream is None:
                         self.upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
@@ -84,8 +111,11 @@ class LatencyProxy:
                         self.upstream = None
                         if attempt == 2:
                             raise
-                self.send_response(response.status, response.reason)
-                for key, value in response.getheaders():
+                self._answer(response.status, dict(response.getheaders()), data)
+
+            def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
                     if key.lower() not in _HOP_BY_HOP | {"content-length"}:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))

@@ -131,8 +131,9 @@ def describe_error(exc: GithubException, what: str) -> str:
 class GitHubSession(SupplyChainReads):
     """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
 
-    Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default 3),
-    retry_backoff (s, default 1.0), rate_limit_wait (s, default 60).
+    Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default
+    GITHUB_MAX_ATTEMPTS, 3), retry_backoff (s, default GITHUB_RETRY_BACKOFF, 1.0),
+    rate_limit_wait (s, default 60).
     """
 
     def __init__(self, config: dict[str, Any], secrets: dict[str, Any]) -> None:
@@ -145,10 +146,11 @@ class GitHubSession(SupplyChainReads):
         self.base_url = str(config.get("base_url") or DEFAULT_BASE_URL).rstrip("/")
         self.max_admins = int(config.get("max_admins") or DEFAULT_MAX_ADMINS)
         self.timeout = int(config.get("timeout", 15))
-        self.max_attempts = max(1, int(config.get("max_attempts", 3)))
-        self.retry_backoff = float(config.get("retry_backoff", 1.0))
+        settings = get_settings()
+        self.max_attempts = max(1, int(config.get("max_attempts", settings.github_max_attempts)))
+        self.retry_backoff = float(config.get("retry_backoff", settings.github_retry_backoff))
         self.rate_limit_wait = float(config.get("rate_limit_wait", 60.0))
-        pool_size = min(8, get_settings().github_pool_size)  # GitHub's secondary limits punish more
+        pool_size = min(8, settings.github_pool_size)  # GitHub's secondary limits punish more
         self._pool = FanOutPool(pool_size, "github-call")
         self._throttle = Throttle(pool_size)
         self._token = str(secrets["token"])
@@ -232,10 +234,12 @@ class GitHubSession(SupplyChainReads):
                 if exc.status >= 500 and not last:
                     time.sleep(self.retry_backoff * 2 ** (attempt - 1))
                     continue
-                reason = describe_error(exc, what)
                 if exc.status >= 500:
-                    reason += f" (still failing after {attempt} attempts)"
-                raise CollectionError(reason) from None
+                    raise CollectionError(
+                        f"GitHub outage: HTTP {exc.status} ({_github_message(exc)}) reading {what} on all "
+                        f"{attempt} attempts; the failure is on GitHub's side, the next scan tries again."
+                    ) from None
+                raise CollectionError(describe_error(exc, what)) from None
             except requests.Timeout:
                 if not last:
                     time.sleep(self.retry_backoff * 2 ** (attempt - 1))

@@ -15,7 +15,6 @@ from botocore.retries import standard
 
 from compliance_app.providers import callchain
 from compliance_app.providers.aws import AwsSession
-from compliance_app.providers.aws import session as session_module
 from compliance_app.providers.fanout import FanOutPool
 from compliance_app.settings import get_settings
 from tests.checks_aws.helpers import ERROR, FAIL, PASS, REGION, run
@@ -96,7 +95,7 @@ def test_throttled_snapshot_is_an_error_of_that_snapshot_only(session: AwsSessio
     session.client("ec2").meta.events.register_first("before-send.ec2.DescribeSnapshotAttribute", throttle)
     findings = {f.resource_id: f for f in run("ec2_ebs_public_snapshot", session)}
     assert findings[always].status == ERROR and "throttled" in findings[always].message
-    assert answered[always] == session_module.BOTO_CONFIG.retries["total_max_attempts"]
+    assert answered[always] == get_settings().aws_max_attempts
     assert findings[flaky].status == PASS and answered[flaky] == 3
     assert findings[public].status == FAIL
     assert {findings[s].status for s in others[1:]} == {PASS}
@@ -125,6 +124,42 @@ def test_public_snapshots_are_asked_of_describe_snapshots(session: AwsSession) -
     findings = {f.resource_id: f.status for f in run("ec2_ebs_public_snapshot", session)}
     assert findings == {private: PASS, public: FAIL}
     assert asked == [public]
+
+
+def test_bucket_regions_come_from_list_buckets(session: AwsSession) -> None:
+    """ListBuckets asked with a parameter names each bucket's region on AWS: no GetBucketLocation per
+    bucket. moto names none, so the stub plays AWS here; without BucketRegion the location is read."""
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="named-bucket")
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="other-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    sent: list[dict[str, Any]] = []
+
+    def regions(params: dict[str, Any], **_: Any) -> None:
+        sent.append(dict(params))
+
+    def named(parsed: dict[str, Any], **_: Any) -> None:
+        if sent[-1].get("MaxBuckets"):  # AWS names the regions only when the request has a parameter
+            for bucket in parsed["Buckets"]:
+                bucket["BucketRegion"] = "eu-west-1" if bucket["Name"] == "other-bucket" else REGION
+
+    client = session.client("s3")
+    client.meta.events.register("provide-client-params.s3.ListBuckets", regions)
+    client.meta.events.register("after-call.s3.ListBuckets", named)
+    with callchain.recording() as recorder:
+        buckets = {b["Name"]: b["Region"] for b in session.collect("s3.buckets")}
+    assert buckets == {"named-bucket": REGION, "other-bucket": "eu-west-1"}
+    assert not {op for _, op, _ in recorder.calls} & {"GetBucketLocation"}
+    assert sent and all(p.get("MaxBuckets") == 10_000 for p in sent)
+
+
+def test_bucket_regions_are_read_where_list_buckets_does_not_name_them(session: AwsSession) -> None:
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="other-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    with callchain.recording() as recorder:
+        buckets = {b["Name"]: b["Region"] for b in session.collect("s3.buckets")}
+    assert buckets == {"other-bucket": "eu-west-1"}
+    assert [op for _, op, _ in recorder.calls].count("GetBucketLocation") == 1
 
 
 def test_console_mfa_comes_from_the_credential_report(session: AwsSession) -> None:

@@ -45,8 +45,13 @@ def describe_error(exc: BaseException, service: str = "", region: str | None = N
                         f"organization's administrators, or restrict the integration's regions.")
             return (f"Access denied calling {op}{where}: grant the scanning identity read access "
                     f"(e.g. the SecurityAudit managed policy).")
+        attempts = _attempts(exc)
         if err in THROTTLED:
-            return f"AWS throttled {op}{where} even after retries; run the scan again later."
+            return (f"AWS throttled {op}{where} (HTTP {_status(exc)} {err}) on all {attempts} attempts; "
+                    f"the account's API rate limit is exhausted, run the scan again later.")
+        if _status(exc) >= 500:
+            return (f"AWS {service or 'API'} outage{where}: {op} answered HTTP {_status(exc)} ({err}) on all "
+                    f"{attempts} attempts; the failure is on AWS's side, the next scan tries again.")
         if err in BAD_CREDS:
             return (f"AWS rejected the credentials calling {op}{where} ({err}): check the access key id "
                     f"and secret access key, and that the key is active.")
@@ -69,6 +74,18 @@ def describe_error(exc: BaseException, service: str = "", region: str | None = N
     if isinstance(exc, BotoCoreError):
         return f"AWS {service or 'API'} call{where} failed: {scrub(str(exc), secrets)}"
     return f"{type(exc).__name__}: {scrub(str(exc), secrets)}"
+
+
+def _status(exc: ClientError) -> int:
+    """The HTTP status of the last answer (0 if unknown)."""
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status if isinstance(status, int) else 0
+
+
+def _attempts(exc: ClientError) -> int:
+    """How many times botocore sent the call (its retries plus the first attempt)."""
+    retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts")
+    return (retries if isinstance(retries, int) else 0) + 1
 
 
 def by_organization_policy(exc: ClientError) -> bool:

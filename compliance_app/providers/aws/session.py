@@ -35,6 +35,7 @@ from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.aws.collectors import COLLECTORS
 from compliance_app.providers.aws.errors import describe_assume_role_error, describe_error
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
+from compliance_app.providers.aws.retries import use_retry_policy
 from compliance_app.providers.fanout import FanOutPool
 from compliance_app.settings import get_settings
 from compliance_app.vocabulary import CollectionError
@@ -43,7 +44,8 @@ from compliance_app.vocabulary import CollectionError
 DEFAULT_HOME_REGION = "us-east-1"
 _REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 #: Bounded timeouts: an unreachable region fails in seconds, not minutes. Adaptive retries: throttling
-#: errors are retried with backoff and slow the client down (a token bucket shared by its threads).
+#: errors are retried with backoff and slow the client down (a token bucket shared by its threads);
+#: scan clients take their attempts and backoff from settings (providers/aws/retries.py).
 BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=15)
 SESSION_NAME = "compliance-app-scan"
 #: Regions read at the same time by one scan (each read is mostly waiting on the network).
@@ -101,10 +103,13 @@ class AwsSession:
     # -- sessions and clients -------------------------------------------------
     def _client_from(self, session: boto3.Session, service: str, region: str) -> Any:
         # Every thread that may call at once keeps its connection: fan-out helpers, their callers, regions.
-        config = BOTO_CONFIG.merge(Config(max_pool_connections=self._pool_size + REGION_WORKERS))
+        settings = get_settings()
+        config = BOTO_CONFIG.merge(Config(max_pool_connections=self._pool_size + REGION_WORKERS,
+                                          retries={"mode": "adaptive", "max_attempts": settings.aws_max_attempts}))
         if self.endpoint_url:  # a local stand-in (moto server): no {account}. host prefixes, path-style S3
             config = config.merge(Config(inject_host_prefix=False, s3={"addressing_style": "path"}))
         client = session.client(service, region_name=region, endpoint_url=self.endpoint_url, config=config)
+        use_retry_policy(client, settings.aws_max_attempts, settings.aws_retry_backoff)
         client.meta.events.register("before-parameter-build", functools.partial(_record_call, region))
         if self.endpoint_url:  # tenant-set: connect only to vetted addresses
             endpoints.pin_boto_client(client)

@@ -42,7 +42,8 @@ def _bucket_call(s: AwsSession, fn: Callable[[], Any], missing: set[str], defaul
 
 
 def _bucket_region(s: AwsSession, bucket: dict[str, Any]) -> str:
-    """ListBuckets names each bucket's region (BucketRegion, since 2024); older endpoints need GetBucketLocation."""
+    """ListBuckets names each bucket's region (BucketRegion, since 2024, when asked with a parameter);
+    endpoints that do not (S3-compatible stand-ins) need one GetBucketLocation per bucket."""
     if bucket.get("BucketRegion"):
         return bucket["BucketRegion"]
     name = bucket["Name"]
@@ -77,8 +78,13 @@ def _bucket_details(s: AwsSession, bucket: dict[str, Any]) -> dict[str, Any]:
     return {"Name": name, "Region": region, **dict(zip(reads, values, strict=True))}
 
 
+#: ListBuckets names each bucket's region (BucketRegion) only when the request carries a parameter;
+#: MaxBuckets at its maximum also keeps the listing to one call per 10,000 buckets.
+LIST_BUCKETS_PAGE = 10_000
+
+
 @collector("s3.buckets")
 def _s3_buckets(s: AwsSession, region: str) -> list[dict[str, Any]]:
-    """Every bucket (ListBuckets is paginated since 2024: accounts may hold up to 10,000), read concurrently."""
-    buckets = paginate(s.client("s3"), "list_buckets", "Buckets")
+    """Every bucket (ListBuckets is paginated since 2024: accounts may hold more than 10,000), read concurrently."""
+    buckets = paginate(s.client("s3"), "list_buckets", "Buckets", PaginationConfig={"PageSize": LIST_BUCKETS_PAGE})
     return s.fan_out(lambda b: _bucket_details(s, b), buckets)
