@@ -49,13 +49,12 @@ class iam_user_console_access_unused(AwsCheck):
                 findings.append(Finding.error(arn, f"The credential report gives neither the last console sign-in "
                                                    f"nor the creation date of user {name}."))
                 continue
+            since = used or created  # never used: counted from the user's creation
             if used is not None:
-                ok = used >= cutoff
                 seen = f"last signed in to the console {(now() - used).days} days ago"
             else:
-                ok = created is not None and created >= cutoff
-                seen = f"has never signed in to the console (created {(now() - created).days} days ago)"  # type: ignore[operator]
-            findings.append(result(ok, arn, f"User {name} {seen}.",
+                seen = f"has never signed in to the console (created {(now() - since).days} days ago)"
+            findings.append(result(since >= cutoff, arn, f"User {name} {seen}.",
                                    f"User {name} {seen}: its console password has been unused for more than "
                                    f"{UNUSED_DAYS} days (credential report of {row.get('report_generated_at')}).",
                                    raw))
