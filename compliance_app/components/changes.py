@@ -9,7 +9,6 @@ that tests call directly.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypedDict
@@ -19,6 +18,7 @@ import reflex as rx
 from compliance_app.components.figures import severity_badge, status_label, when
 from compliance_app.services import audit_diff, scans
 from compliance_app.services.errors import ServiceError
+from compliance_app.state.offloop import run
 from compliance_app.state.org import OrgState
 
 #: The change lists, in the order the section shows them, with their heading and color.
@@ -112,13 +112,13 @@ class ChangesState(OrgState):
             if self._changes_loading:
                 return
             self._changes_loading = True
-            actor, parts = self._actor(), self._url_parts()
+            actor, parts = await run(self._actor), self._url_parts()
         try:
             if len(parts) >= 4 and parts[2] == "audits":
-                changes = await asyncio.to_thread(audit_diff.get_audit_changes, actor, parts[3])
+                changes = await run(audit_diff.get_audit_changes, actor, parts[3])
             else:
-                org_id = await asyncio.to_thread(scans.organization_id_for_slug, actor, parts[1])
-                changes = await asyncio.to_thread(audit_diff.latest_changes, actor, org_id)
+                org_id = await run(scans.organization_id_for_slug, actor, parts[1])
+                changes = await run(audit_diff.latest_changes, actor, org_id)
         except ServiceError:  # not completed, not found: the page says so itself
             changes = None
         async with self:

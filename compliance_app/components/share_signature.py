@@ -8,7 +8,6 @@ It loads itself when it mounts, reading the token from the URL without counting 
 
 from __future__ import annotations
 
-import asyncio
 from typing import TypedDict
 from urllib.parse import quote
 
@@ -16,6 +15,7 @@ import reflex as rx
 
 from compliance_app.services.errors import ServiceError
 from compliance_app.services.snapshot_bundles import ShareSignature, share_signature
+from compliance_app.state.offloop import run
 
 
 class KeyRow(TypedDict):
@@ -58,7 +58,7 @@ class ShareSignatureState(rx.State):
             self._signature_loading = True
             token = self._share_token()
         try:
-            info: ShareSignature | None = await asyncio.to_thread(share_signature, token)
+            info: ShareSignature | None = await run(share_signature, token)
         except ServiceError:  # a dead link: the page says so itself
             info = None
         async with self:

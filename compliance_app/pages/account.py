@@ -19,6 +19,7 @@ from compliance_app.components.forms import callout_if, field_error, password_fi
 from compliance_app.components.layout import shell
 from compliance_app.services import accounts
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 PASSWORD_FIELDS = ("old_password", "new_password", "new_password_confirm")
@@ -51,6 +52,7 @@ class AccountState(SessionState):
         ]
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         if not self._resolve_user():
             return self._login_redirect()
@@ -62,6 +64,7 @@ class AccountState(SessionState):
         return None
 
     @rx.event
+    @off_loop
     def change_password(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
         self.field_errors = dict.fromkeys(PASSWORD_FIELDS, "")
         self.form_error = self.notice = ""
@@ -87,6 +90,7 @@ class AccountState(SessionState):
         return None
 
     @rx.event
+    @off_loop
     def logout_everywhere(self) -> rx.event.EventSpec:
         """Revoke every session, this one included, and start again from the login page."""
         with contextlib.suppress(AuthenticationRequired):  # already signed out: nothing left to revoke

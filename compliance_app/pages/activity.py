@@ -10,6 +10,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.components.table import pager
 from compliance_app.services import activity, organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 PAGE_SIZE = 50
@@ -48,6 +49,7 @@ class ActivityState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.page = 1
         redirect = self._enter_org()
@@ -56,6 +58,7 @@ class ActivityState(OrgState):
         return self._fetch()
 
     @rx.event
+    @off_loop
     def go_page(self, delta: int) -> rx.event.EventSpec | None:
         self.page = min(max(1, self.page + delta), self.pages)
         return self._fetch()

@@ -7,7 +7,6 @@ service in a thread, so the event loop never waits on the database.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TypedDict
@@ -21,6 +20,7 @@ from compliance_app.models.types import utcnow
 from compliance_app.services import api_tokens
 from compliance_app.services.api_tokens import TokenInfo
 from compliance_app.services.errors import ServiceError
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 
 #: The read-only field that receives a new token (see ApiTokensState.token_shown).
@@ -74,6 +74,7 @@ class ApiTokensState(OrgState):
     token_shown: bool = False
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = self.name_error = ""
         self.token_shown = False
@@ -102,9 +103,9 @@ class ApiTokensState(OrgState):
     @rx.event(background=True)
     async def refresh(self) -> None:
         async with self:
-            actor, slug = self._actor(), self.org_slug
+            actor, slug = await run(self._actor), self.org_slug
         try:
-            infos = await asyncio.to_thread(api_tokens.list_tokens, actor, slug)
+            infos = await run(api_tokens.list_tokens, actor, slug)
         except ServiceError as exc:
             async with self:
                 self.error = exc.message
@@ -119,11 +120,11 @@ class ApiTokensState(OrgState):
                 return
             self.busy, self.error, self.notice, self.name_error = True, "", "", ""
             self.token_shown = False
-            actor, slug = self._actor(), self.org_slug
+            actor, slug = await run(self._actor), self.org_slug
             args = (self.form_name, self.form_scope, self.form_expiry)
         try:
-            info, token = await asyncio.to_thread(api_tokens.create_token, actor, slug, *args)
-            infos = await asyncio.to_thread(api_tokens.list_tokens, actor, slug)
+            info, token = await run(api_tokens.create_token, actor, slug, *args)
+            infos = await run(api_tokens.list_tokens, actor, slug)
         except ServiceError as exc:
             async with self:
                 self.busy = False
@@ -140,10 +141,10 @@ class ApiTokensState(OrgState):
     async def revoke(self, token_id: str) -> None:
         async with self:
             self.error = self.notice = ""
-            actor, slug = self._actor(), self.org_slug
+            actor, slug = await run(self._actor), self.org_slug
         try:
-            info = await asyncio.to_thread(api_tokens.revoke_token, actor, str(token_id))
-            infos = await asyncio.to_thread(api_tokens.list_tokens, actor, slug)
+            info = await run(api_tokens.revoke_token, actor, str(token_id))
+            infos = await run(api_tokens.list_tokens, actor, slug)
         except ServiceError as exc:
             async with self:
                 self.error = exc.message

@@ -12,6 +12,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.components.table import pager, scroll_table
 from compliance_app.services import dashboard
 from compliance_app.services.errors import ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
 
@@ -61,6 +62,7 @@ class AuditsState(PagedListState, OrgState):
         return None
 
     @rx.event
+    @off_loop
     def load(self):
         self.loaded = False
         redirect = self._enter_org()
@@ -72,21 +74,25 @@ class AuditsState(PagedListState, OrgState):
         return toast
 
     @rx.event
+    @off_loop
     def set_status_filter(self, value: str):
         self.status_filter, self.page = value, 1
         return self._load_rows()
 
     @rx.event
+    @off_loop
     def set_since(self, value: str):
         self.since, self.page = value, 1
         return self._load_rows()
 
     @rx.event
+    @off_loop
     def set_until(self, value: str):
         self.until, self.page = value, 1
         return self._load_rows()
 
     @rx.event
+    @off_loop
     def clear_filters(self):
         self.status_filter, self.since, self.until, self.page = "all", "", "", 1
         return self._load_rows()

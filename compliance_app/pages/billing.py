@@ -6,7 +6,6 @@ other users' events; the page then leaves for Stripe's hosted pages with a full 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.services import billing
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import NotFound, PermissionDenied, ServiceError
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class BillingState(OrgState):
         ]
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.error = ""
         self.notice = ""
@@ -105,6 +106,7 @@ class BillingState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def set_frequency(self, value: str) -> None:
         self.error = ""
         try:
@@ -120,7 +122,7 @@ class BillingState(OrgState):
             if self.working:
                 return
             self.working, self.error = True, ""
-            actor, org_id = self._actor(), self._org_id
+            actor, org_id = await run(self._actor), self._org_id
         url = await self._stripe_call(billing.start_checkout, actor, org_id)
         async with self:
             self.working = False
@@ -133,7 +135,7 @@ class BillingState(OrgState):
             if self.working:
                 return
             self.working, self.error = True, ""
-            actor, org_id = self._actor(), self._org_id
+            actor, org_id = await run(self._actor), self._org_id
         url = await self._stripe_call(billing.open_portal, actor, org_id)
         async with self:
             self.working = False
@@ -145,7 +147,7 @@ class BillingState(OrgState):
         try:
             if not org_id:
                 raise NotFound("Organization not found.")
-            return await asyncio.to_thread(fn, actor, uuid.UUID(org_id))
+            return await run(fn, actor, uuid.UUID(org_id))
         except ServiceError as exc:
             message = exc.message
         except stripe.StripeError as exc:

@@ -18,6 +18,7 @@ from compliance_app.components.layout import empty_state
 from compliance_app.components.org_page import org_page
 from compliance_app.services import catalog
 from compliance_app.services.catalog import SEVERITY_ORDER
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 ALL = "all"
@@ -74,6 +75,7 @@ class ChecksState(OrgState):
         self.rows = [_row(meta) for meta in found]
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
@@ -81,32 +83,38 @@ class ChecksState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def set_provider(self, value: str) -> None:
         self.provider = value
         self._apply()
 
     @rx.event
+    @off_loop
     def set_severity(self, value: str) -> None:
         self.severity = value
         self._apply()
 
     @rx.event
+    @off_loop
     def set_framework(self, value: str) -> None:
         self.framework = value
         self._apply()
 
     @rx.event
+    @off_loop
     def set_search(self, value: str) -> None:
         self.search = value[:200]
         self._apply()
 
     @rx.event
+    @off_loop
     def clear_filters(self) -> None:
         self.provider = self.severity = self.framework = ALL
         self.search = ""
         self._apply()
 
     @rx.event
+    @off_loop
     def toggle(self, key: str) -> None:
         """Expand one check (details are loaded for that one only) or collapse it."""
         if self.open_key == key:

@@ -7,11 +7,13 @@ import reflex as rx
 
 from compliance_app.components.layout import centered_card
 from compliance_app.services.landing import landing_path
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
 class HomeState(SessionState):
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec:
         if not self._resolve_user():
             return self._login_redirect()

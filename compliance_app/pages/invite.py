@@ -10,6 +10,7 @@ from compliance_app.components.forms import callout_if, post_form
 from compliance_app.components.layout import centered_card
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
@@ -26,6 +27,7 @@ class InviteState(SessionState):
         return parts[1] if len(parts) >= 2 and parts[0] == "invite" else ""
 
     @rx.event
+    @off_loop
     def load(self) -> None:
         self.error = ""
         self._resolve_user()
@@ -41,6 +43,7 @@ class InviteState(SessionState):
         self.invited_role = preview.role
 
     @rx.event
+    @off_loop
     def accept(self) -> rx.event.EventSpec | None:
         try:
             org = organizations.accept_invitation(self._actor(), self._token())

@@ -11,6 +11,7 @@ from compliance_app.components.forms import auth_form, email_field, message, pas
 from compliance_app.components.layout import centered_card
 from compliance_app.services.demo import demo_login
 from compliance_app.state.auth_form import AuthFormState
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
@@ -22,6 +23,7 @@ class LoginState(AuthFormState, SessionState):
     demo_password: str = ""
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.router.url.query_parameters.get("notice", "")[:300]
         self.demo_email, self.demo_password = demo_login() or ("", "")

@@ -16,6 +16,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.models import Role
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 ROLES = [r.value for r in Role]
@@ -79,6 +80,7 @@ class MembersState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.invite_error = self.error = self.notice = ""
         self.invite_shown = False
@@ -94,6 +96,7 @@ class MembersState(OrgState):
         self.invite_role = value
 
     @rx.event
+    @off_loop
     def invite(self) -> Iterator[rx.event.EventSpec | None]:
         self.invite_error = ""
         self.invite_shown = False
@@ -114,10 +117,12 @@ class MembersState(OrgState):
         yield rx.set_value(INVITE_LINK_ID, organizations.invitation_url(token))
 
     @rx.event
+    @off_loop
     def change_role(self, user_id: str, role: str) -> rx.event.EventSpec | None:
         return self._run(organizations.change_role, user_id, role)
 
     @rx.event
+    @off_loop
     def remove(self, user_id: str) -> rx.event.EventSpec | None:
         return self._run(organizations.remove_member, user_id)
 
@@ -129,6 +134,7 @@ class MembersState(OrgState):
         return MembersState.invite
 
     @rx.event
+    @off_loop
     def revoke(self, invitation_id: str) -> rx.event.EventSpec | None:
         return self._run(organizations.revoke_invitation, invitation_id)
 

@@ -10,7 +10,6 @@ service call in a thread.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TypedDict
 
 import reflex as rx
@@ -21,6 +20,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.components.table import scroll_table
 from compliance_app.services import notification_settings as ns
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 
 STATUS_COLORS = {"SENT": "green", "RETRYING": "amber", "FAILED": "red", "PENDING": "blue", "SENDING": "blue"}
@@ -89,6 +89,7 @@ class NotificationsState(OrgState):
         self.email_configured = view.email_configured
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.loaded = False
         self.error = self.notice = self.recipients_error = self.webhook_error = self.timezone_error = ""
@@ -105,6 +106,7 @@ class NotificationsState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def set_subscribed(self, value: bool) -> rx.event.EventSpec | None:
         try:
             self.subscribed = ns.set_my_subscription(self._actor(), self._org_uuid(), value)
@@ -137,12 +139,12 @@ class NotificationsState(OrgState):
                 return
             self.saving = True
             self.error = self.notice = self.recipients_error = self.webhook_error = self.timezone_error = ""
-            actor, org_id = self._actor(), self._org_uuid()
+            actor, org_id = await run(self._actor), self._org_uuid()
             kwargs = {"extra_recipients": self.extra_recipients, "webhook_url": self.webhook_url or None,
                       "remove_webhook": remove_webhook, "rules": {r["key"]: r["on"] for r in self.rules},
                       "timezone": self.timezone}
         try:
-            view = await asyncio.to_thread(ns.update_notification_settings, actor, org_id, **kwargs)
+            view = await run(ns.update_notification_settings, actor, org_id, **kwargs)
         except ServiceError as exc:
             async with self:
                 self.saving = False
@@ -170,10 +172,10 @@ class NotificationsState(OrgState):
             self.testing = True
             self.error = self.notice = ""
             self.test_results = []
-            actor, org_id = self._actor(), self._org_uuid()
+            actor, org_id = await run(self._actor), self._org_uuid()
         try:
-            results = await asyncio.to_thread(ns.send_test_notification, actor, org_id)
-            log = await asyncio.to_thread(ns.list_notification_log, actor, org_id)
+            results = await run(ns.send_test_notification, actor, org_id)
+            log = await run(ns.list_notification_log, actor, org_id)
         except ServiceError as exc:
             async with self:
                 self.testing = False
@@ -188,9 +190,9 @@ class NotificationsState(OrgState):
     @rx.event(background=True)
     async def refresh_log(self):
         async with self:
-            actor, org_id = self._actor(), self._org_uuid()
+            actor, org_id = await run(self._actor), self._org_uuid()
         try:
-            page = await asyncio.to_thread(ns.list_notification_log, actor, org_id)
+            page = await run(ns.list_notification_log, actor, org_id)
         except ServiceError as exc:
             async with self:
                 self.error = exc.message

@@ -10,6 +10,7 @@ from compliance_app.components.forms import callout_if, org_fields
 from compliance_app.components.org_page import org_page
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 
@@ -24,6 +25,7 @@ class OrgSettingsState(OrgState):
     new_owner: str = ""
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.error = self.notice = self.new_owner = ""
         redirect = self._enter_org()
@@ -54,6 +56,7 @@ class OrgSettingsState(OrgState):
         self.new_owner = value
 
     @rx.event
+    @off_loop
     def save(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.error = self.notice = ""
         try:
@@ -72,10 +75,12 @@ class OrgSettingsState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def transfer(self) -> rx.event.EventSpec | None:
         return self._act(organizations.transfer_ownership, self.new_owner, then=f"/o/{self.org_slug}/members")
 
     @rx.event
+    @off_loop
     def leave(self) -> rx.event.EventSpec | None:
         return self._act(organizations.leave_organization, then="/orgs")
 

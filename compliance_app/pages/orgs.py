@@ -14,6 +14,7 @@ from compliance_app.components.layout import empty_state, shell
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.overview import list_organization_summaries
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
@@ -36,6 +37,7 @@ class OrgsState(SessionState):
     form_error: str = ""
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         if not self._resolve_user():
             return self._login_redirect()
@@ -68,6 +70,7 @@ class OrgsState(SessionState):
         self.slug_error = ""
 
     @rx.event
+    @off_loop
     def create(self) -> rx.event.EventSpec | None:
         self.name_error = self.slug_error = self.form_error = ""
         # Every field's problem at once (the service stops at the first), by the service's own rules.

@@ -19,6 +19,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.models.types import utcnow
 from compliance_app.services import questions, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 DEFAULT_DAYS = 90
@@ -95,6 +96,7 @@ class RisksState(OrgState):
         self.question_error = self.reason_error = self.expires_error = self.form_error = ""
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         self.form_open = False
@@ -136,6 +138,7 @@ class RisksState(OrgState):
         setattr(self, target.get(exc.field or "", "form_error"), exc.message)
 
     @rx.event
+    @off_loop
     def submit(self) -> rx.event.EventSpec | None:
         self._clear_errors()
         if not self.form_question:
@@ -165,6 +168,7 @@ class RisksState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def revoke(self, exception_id: str) -> rx.event.EventSpec | None:
         return self._run(
             risk.revoke_risk, exception_id, notice="Exception revoked: new scans count those failures again."

@@ -25,6 +25,7 @@ from compliance_app.services.readiness import FRAMEWORKS, framework_readiness
 from compliance_app.services.shares import LINK_NOT_FOUND, resolve_public
 from compliance_app.services.snapshot_figures import snapshot_figures
 from compliance_app.services.snapshots import VERIFY_ONE_LINER
+from compliance_app.state.offloop import off_loop
 
 #: Rows shown per (framework, status) group; the downloads have all of them.
 GROUP_LIMIT = 100
@@ -169,6 +170,7 @@ class ShareState(rx.State):
         return parts[1] if len(parts) >= 2 and parts[0] == "share" else ""
 
     @rx.event
+    @off_loop
     def load(self) -> None:
         token = self._token()
         self.loaded = False

@@ -16,6 +16,7 @@ from compliance_app.components.forms import (
 from compliance_app.components.layout import centered_card
 from compliance_app.services.accounts import MIN_PASSWORD_LENGTH
 from compliance_app.state.auth_form import AuthFormState
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
@@ -25,6 +26,7 @@ class SignupState(AuthFormState, SessionState):
     switch_href: str = "/login"
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         params = self.router.url.query_parameters
         self.error_field = params.get("field", "")[:40]

@@ -19,6 +19,7 @@ from compliance_app.models.snapshot import LinkDisclosure
 from compliance_app.services import authz, dashboard, shares, snapshot_signing, snapshots
 from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
 
 EXPIRY_CHOICES = ["1d", "7d", "30d", "90d", "365d"]
@@ -129,6 +130,7 @@ class SnapshotsState(OrgState):
             self.error = str(exc)
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         if (redirect := self._enter_org()) is not None or not self.org_found:
             return redirect
@@ -142,6 +144,7 @@ class SnapshotsState(OrgState):
         self.chosen_audit = value
 
     @rx.event
+    @off_loop
     def create_snapshot(self) -> None:
         def act() -> None:
             summary = snapshots.create_snapshot(self._actor(), self.chosen_audit)
@@ -150,6 +153,7 @@ class SnapshotsState(OrgState):
         self._run(act)
 
     @rx.event
+    @off_loop
     def toggle_pin(self, snapshot_id: str, pinned: str) -> None:
         self._run(lambda: snapshots.set_pinned(
             self._actor(), authz.int_or_not_found(snapshot_id, "Snapshot not found."), pinned != "yes"))
@@ -180,6 +184,7 @@ class SnapshotsState(OrgState):
         self.share_disclosure = value
 
     @rx.event
+    @off_loop
     def create_link(self) -> Iterator[rx.event.EventSpec | None]:
         created: list[str] = []
 
@@ -199,10 +204,12 @@ class SnapshotsState(OrgState):
             yield rx.set_value(NEW_LINK_ID, created[0])
 
     @rx.event
+    @off_loop
     def revoke(self, link_id: str) -> None:
         self._run(lambda: shares.revoke_link(self._actor(), link_id))
 
     @rx.event
+    @off_loop
     def go_page(self, delta: int) -> None:
         self.page = min(max(1, self.page + delta), self.pages)
         self._run(lambda: None)

@@ -20,9 +20,12 @@ Reflex processes one (foreground) event per client at a time and holds that clie
 lock for the whole handler: nothing on the loop reads or writes this state until the body
 returns; the delta is computed afterwards, on the loop, from the vars the body set. (A
 generator handler's yields still reach the page one by one: each step runs in the thread.)
+A handler that must await (`get_state`) is `async def`, still decorated with `off_loop`, and
+calls the blocking parts with `await run(...)` (see pages/audit_detail/state.py).
 Background events (`@rx.event(background=True)`, for work longer than a page load) do NOT hold
 the lock: they call services with `await run(service.fn, *args)` outside `async with self`,
-and assign the results inside it. Handlers that touch only their own vars (a setter) stay
+and assign the results inside it (the session lookup too: `actor = await run(self._actor)`
+inside `async with self`). Handlers that touch only their own vars (a setter) stay
 plain `def` (tests/foundation/test_event_loop.py decides which is which).
 
 When PostgreSQL cannot be reached, the handler's error becomes the page's message "The
@@ -82,8 +85,21 @@ def _step(gen: Iterator[Any]) -> tuple[bool, Any]:
 
 def off_loop(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Make a plain event handler run its body in a worker thread (see the module docstring)."""
-    if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
-        raise TypeError(f"{fn.__qualname__} is already async: call services in it with `await run(...)`")
+    if inspect.isasyncgenfunction(fn):
+        raise TypeError(f"{fn.__qualname__}: an async generator cannot be wrapped; make it a plain generator")
+    if inspect.iscoroutinefunction(fn):
+        # An async handler (it awaits get_state) that calls services with `await run(...)`: only
+        # the lost-database handling is added.
+
+        @functools.wraps(fn)
+        async def awaiting(self: rx.State, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await fn(self, *args, **kwargs)
+            except Exception as exc:
+                return await _unavailable(self, exc)
+
+        awaiting.__off_loop__ = True  # type: ignore[attr-defined]
+        return awaiting
 
     if inspect.isgeneratorfunction(fn):
 

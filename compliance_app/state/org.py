@@ -29,6 +29,7 @@ import reflex as rx
 from compliance_app.services import landing, organizations
 from compliance_app.services.authz import Permission
 from compliance_app.services.errors import AuthenticationRequired, NotFound
+from compliance_app.state.offloop import off_loop
 from compliance_app.state.session import SessionState
 
 
@@ -90,6 +91,7 @@ class OrgState(SessionState):
         return None
 
     @rx.event
+    @off_loop
     def load_org(self) -> rx.event.EventSpec | None:
         return self._enter_org()
 

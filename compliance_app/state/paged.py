@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
+from compliance_app.state.offloop import off_loop
+
 
 class PagedListState(rx.State, mixin=True):
     """What components/table.py's pager reads and drives; subclasses fill `rows` in `_load_rows`.
@@ -23,6 +25,7 @@ class PagedListState(rx.State, mixin=True):
         raise NotImplementedError
 
     @rx.event
+    @off_loop
     def go_page(self, delta: int) -> rx.event.EventSpec | None:
         self.page = min(max(1, self.page + delta), self.pages)
         return self._load_rows()

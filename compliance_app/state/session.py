@@ -20,6 +20,7 @@ import reflex as rx
 from compliance_app.api.auth import session_cookie_name
 from compliance_app.services import accounts
 from compliance_app.services.authz import Actor
+from compliance_app.state.offloop import off_loop
 
 
 class SessionState(rx.State):
@@ -64,6 +65,7 @@ class SessionState(rx.State):
         return rx.redirect("/login?next=" + quote(path + (f"?{query}" if query else ""), safe=""))
 
     @rx.event
+    @off_loop
     def require_login(self) -> rx.event.EventSpec | None:
         """on_load guard: signed-out visitors go to /login and come back here afterwards."""
         if not self._resolve_user():
@@ -71,6 +73,7 @@ class SessionState(rx.State):
         return None
 
     @rx.event
+    @off_loop
     def load_user(self) -> None:
         """on_load for public pages that only adapt to a signed-in user (login, sign-up)."""
         self._resolve_user()

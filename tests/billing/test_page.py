@@ -9,6 +9,7 @@ from compliance_app.models import Role
 from compliance_app.pages.billing import BillingState, billing_page
 from compliance_app.services.authz import Actor
 from tests.factories import actor_for, add_member, make_org, make_user
+from tests.support.handlers import call
 
 
 def state_for(monkeypatch: pytest.MonkeyPatch, actor: Actor, org_id: str) -> BillingState:
@@ -29,9 +30,9 @@ def test_admin_sees_free_plan_limits_and_cannot_pick_hourly(billing_on, db, monk
     assert state.can_upgrade and not state.has_billing_account
     assert "hourly" not in state.frequencies
     assert {r["label"]: r["limit"] for r in state.limits}["GitHub integrations"] == "1"
-    BillingState.set_frequency.fn(state, "hourly")
+    call(BillingState.set_frequency, state, "hourly")
     assert "Free plan" in state.error
-    BillingState.set_frequency.fn(state, "weekly")
+    call(BillingState.set_frequency, state, "weekly")
     assert (state.error, state.scan_frequency) == ("", "weekly")
 
 

@@ -9,13 +9,14 @@ from compliance_app.models.types import utcnow
 from compliance_app.pages.audit_detail import AuditDetailState, EvidenceDrawerState
 from tests.factories import actor_for
 from tests.first_hour.conftest import page_state
+from tests.support.handlers import call
 
 
 def _audit_state(monkeypatch, scenario) -> AuditDetailState:
     state = page_state(monkeypatch, AuditDetailState, actor_for(scenario.owner), str(scenario.org.id),
                        scenario.org.slug)
     state.audit_key = str(scenario.audit.id)
-    EvidenceDrawerState.open_evidence.fn(_drawer(state), str(scenario.evidence["t_high_logging:trail-1"].id))
+    call(EvidenceDrawerState.open_evidence, _drawer(state), str(scenario.evidence["t_high_logging:trail-1"].id))
     return state
 
 
@@ -36,7 +37,7 @@ def test_accepting_a_risk_says_until_when(monkeypatch, scenario):
     state._load_rows()
     until = (utcnow() + timedelta(days=30)).date()
     drawer.accept_reason, drawer.accept_until = "Compensating control: trail mirrored elsewhere", until.isoformat()
-    events = asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer))
+    events = call(EvidenceDrawerState.accept_risk, drawer)
     assert None not in events, "a None event makes Reflex show 'An error occurred'"
     assert len(events) == 1 and f"Risk accepted until {until.day} {until:%b %Y}." in str(events[0])
     assert drawer.ev["status"] == "RISK_ACCEPTED" and drawer.accept_error == ""
@@ -47,10 +48,10 @@ def test_accepting_a_risk_says_until_when(monkeypatch, scenario):
 def test_accept_risk_refusal_shows_at_the_field(monkeypatch, scenario):
     drawer = _drawer(_audit_state(monkeypatch, scenario))
     drawer.accept_reason = ""
-    assert asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer)) is None
+    assert call(EvidenceDrawerState.accept_risk, drawer) is None
     assert "reason" in drawer.accept_error.lower()
     drawer.accept_reason, drawer.accept_until = "ok", "not a date"
-    asyncio.run(EvidenceDrawerState.accept_risk.fn(drawer))
+    call(EvidenceDrawerState.accept_risk, drawer)
     assert drawer.accept_error == "Enter the expiry as a date."
 
 
@@ -73,16 +74,16 @@ def test_the_audit_page_lists_checks_and_expands_one_into_its_resources(monkeypa
     assert by_key["t_high_logging"]["result"] == "FAIL"
     assert by_key["t_high_logging"]["resources"] == "2 of 2 resources failing"
     assert by_key["t_critical_mfa"]["result_label"] == "Pass"
-    AuditDetailState.toggle_check.fn(state, "t_medium_keys")
+    call(AuditDetailState.toggle_check, state, "t_medium_keys")
     assert state.expanded == "t_medium_keys"
     assert [(r["status"], r["resource"]) for r in state.resources] == [("FAIL", "key-1"), ("RISK_ACCEPTED", "key-2")]
-    AuditDetailState.toggle_check.fn(state, "t_medium_keys")
+    call(AuditDetailState.toggle_check, state, "t_medium_keys")
     assert (state.expanded, state.resources) == ("", [])
 
 
 def test_filters_apply_to_the_check_result_and_live_in_the_url(monkeypatch, scenario):
     state = _audit_state(monkeypatch, scenario)
-    events = AuditDetailState.set_status_filter.fn(state, "PASS")
+    events = call(AuditDetailState.set_status_filter, state, "PASS")
     assert [r["key"] for r in state.rows] == ["t_critical_mfa"]
     assert any("replaceState" in str(e) and "?status=PASS" in str(e) for e in events)
     state.search = "mfa"

@@ -12,6 +12,7 @@ from compliance_app.pages.orgs import OrgsState
 from compliance_app.services import landing
 from tests.factories import actor_for, add_member, make_org, make_user
 from tests.first_hour.conftest import page_state
+from tests.support.handlers import call
 
 
 def test_sign_in_goes_to_home_which_forwards_to_the_last_organization_used(db, monkeypatch):
@@ -24,7 +25,7 @@ def test_sign_in_goes_to_home_which_forwards_to_the_last_organization_used(db, m
     landing.remember_organization(actor_for(user), zeta.id)
     assert landing.landing_path(actor_for(user)) == "/o/zeta"
     state = page_state(monkeypatch, HomeState, actor_for(user))
-    assert "/o/zeta" in str(HomeState.load.fn(state))
+    assert "/o/zeta" in str(call(HomeState.load, state))
     # Removed from the organization: land on another one, not on a "not found".
     with session_scope() as s:
         s.delete(s.exec(select(Membership).where(Membership.user_id == user.id,
@@ -41,7 +42,7 @@ def test_opening_an_organization_page_remembers_it(db, monkeypatch):
     add_member(other, user)
     state = page_state(monkeypatch, AuditsState, actor_for(user))
     monkeypatch.setattr(AuditsState, "_slug_from_url", lambda self: "second")
-    AuditsState.load.fn(state)
+    call(AuditsState.load, state)
     assert state.org_found
     with session_scope() as s:
         assert s.get(User, user.id).last_organization_id == other.id
@@ -51,17 +52,17 @@ def test_the_create_form_starts_empty_and_the_slug_follows_the_name_again_once_c
     user = make_user()
     state = page_state(monkeypatch, OrgsState, actor_for(user))
     state.name, state.slug, state.name_error = "Left over", "left-over", "old error"
-    OrgsState.load.fn(state)
+    call(OrgsState.load, state)
     assert (state.name, state.slug, state.name_error, state.slug_edited) == ("", "", "", False)
-    OrgsState.set_name.fn(state, "Acme Inc")
+    call(OrgsState.set_name, state, "Acme Inc")
     assert state.slug == "acme-inc"
-    OrgsState.set_slug.fn(state, "acme")
-    OrgsState.set_name.fn(state, "Acme Incorporated")
+    call(OrgsState.set_slug, state, "acme")
+    call(OrgsState.set_name, state, "Acme Incorporated")
     assert state.slug == "acme", "a slug typed by hand is kept"
-    OrgsState.set_slug.fn(state, "")
-    OrgsState.set_name.fn(state, "Acme Group")
+    call(OrgsState.set_slug, state, "")
+    call(OrgsState.set_name, state, "Acme Group")
     assert state.slug == "acme-group", "clearing the slug hands it back to the name"
-    redirect = OrgsState.create.fn(state)
+    redirect = call(OrgsState.create, state)
     assert "/o/acme-group" in str(redirect) and "/members" not in str(redirect)
 
 
@@ -69,14 +70,14 @@ def test_one_organizations_list_with_scores_and_plural_audit_counts(db, monkeypa
     user = make_user()
     make_org(user, slug="solo", name="Solo")
     state = page_state(monkeypatch, OrgsState, actor_for(user))
-    OrgsState.load.fn(state)
+    call(OrgsState.load, state)
     assert [(c["slug"], c["audits"], c["score"]) for c in state.cards] == [("solo", "0 audits", "—")]
 
 
 def test_the_create_form_reports_every_field_error_at_once(db, monkeypatch):
     state = page_state(monkeypatch, OrgsState, actor_for(make_user()))
-    OrgsState.load.fn(state)
-    OrgsState.set_slug.fn(state, "Not A Slug!")
-    assert OrgsState.create.fn(state) is None
+    call(OrgsState.load, state)
+    call(OrgsState.set_slug, state, "Not A Slug!")
+    assert call(OrgsState.create, state) is None
     assert state.name_error == "Enter an organization name."
     assert state.slug_error.startswith("The slug may contain only")

@@ -9,6 +9,7 @@ from compliance_app.services import organizations
 from compliance_app.services.errors import ServiceError
 from tests.factories import actor_for, make_org, make_user
 from tests.first_hour.conftest import page_state
+from tests.support.handlers import call
 
 
 def test_resend_prepares_a_new_invite_for_the_same_email_and_role(db, monkeypatch):
@@ -16,7 +17,7 @@ def test_resend_prepares_a_new_invite_for_the_same_email_and_role(db, monkeypatc
     org = make_org(owner)
     _first, first_token = organizations.invite_member(actor_for(owner), org.id, "friend@example.com", "viewer")
     state = page_state(monkeypatch, MembersState, actor_for(owner), str(org.id), org.slug)
-    follow_up = MembersState.resend.fn(state, "friend@example.com", "viewer")
+    follow_up = call(MembersState.resend, state, "friend@example.com", "viewer")
     assert (state.invite_email, state.invite_role) == ("friend@example.com", "viewer")
     assert follow_up is MembersState.invite, "resending goes through the same invite flow"
     _again, _token = organizations.invite_member(actor_for(owner), org.id, state.invite_email, state.invite_role)

@@ -23,6 +23,7 @@ from compliance_app.state.org import OrgState
 from compliance_app.state.session import SessionState
 from tests.factories import actor_for, make_org, make_user
 from tests.snapshots.factory import make_completed_audit
+from tests.support.handlers import call
 
 _ALLOWED_DECORATORS = ("rx.event", "rx.var", "event", "var", "property", "staticmethod", "classmethod")
 
@@ -82,13 +83,13 @@ def test_invite_and_share_links_are_handed_to_the_page_not_kept_in_state(db, mon
 
     members = _page_state(monkeypatch, MembersState, actor, org.id)
     members.invite_email = "invitee@example.com"
-    events = [e for e in MembersState.invite.fn(members) if e is not None]
+    events = [e for e in call(MembersState.invite, members) if e is not None]
     url = re.search(r"https?://[^\"']*/invite/[A-Za-z0-9_-]+", repr(events)).group(0)
     assert members.invite_shown and url.rsplit("/", 1)[1] not in _held_by(members)
 
     snapshot = snapshots.create_snapshot(actor, make_completed_audit(org, approver=owner).id)
     page = _page_state(monkeypatch, SnapshotsState, actor, org.id)
     page.share_for, page.share_expiry = str(snapshot.id), "7d"
-    events = [e for e in SnapshotsState.create_link.fn(page) if e is not None]
+    events = [e for e in call(SnapshotsState.create_link, page) if e is not None]
     url = re.search(r"https?://[^\"']*/share/[A-Za-z0-9_-]+", repr(events)).group(0)
     assert page.link_shown and url.rsplit("/", 1)[1] not in _held_by(page)

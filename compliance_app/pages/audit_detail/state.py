@@ -30,6 +30,7 @@ from compliance_app.services import audit_outcome, check_results, dashboard, ris
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.readiness import FRAMEWORKS
 from compliance_app.services.scans import EvidenceRow
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
 
@@ -231,10 +232,15 @@ class AuditDetailState(PagedListState, OrgState):
                                if found.total > RESOURCES_SHOWN else "")
 
     @rx.event
+    @off_loop
     async def load(self):
         self.loaded = False
         drawer = await self.get_state(EvidenceDrawerState)
         drawer.drawer_open, drawer.upload_error = False, ""
+        return await run(self._load, drawer)
+
+    def _load(self, drawer: EvidenceDrawerState) -> Any:
+        """The page's data (in a worker thread: see state/offloop.py)."""
         redirect = self._enter_org()
         if redirect is not None or not self.org_found:
             return redirect
@@ -294,22 +300,27 @@ class AuditDetailState(PagedListState, OrgState):
         return [e for e in (refused, rx.call_script(f"window.history.replaceState(null, '', {url})")) if e]
 
     @rx.event
+    @off_loop
     def set_status_filter(self, value: str):
         return self._set_and_reload("status_filter", value)
 
     @rx.event
+    @off_loop
     def set_severity_filter(self, value: str):
         return self._set_and_reload("severity_filter", value)
 
     @rx.event
+    @off_loop
     def set_provider_filter(self, value: str):
         return self._set_and_reload("provider_filter", value)
 
     @rx.event
+    @off_loop
     def set_framework_filter(self, value: str):
         return self._set_and_reload("framework_filter", value)
 
     @rx.event
+    @off_loop
     def toggle_check(self, key: str):
         """Show (or hide) a check's resources under its row."""
         if self.expanded == key:
@@ -324,6 +335,7 @@ class AuditDetailState(PagedListState, OrgState):
         return None
 
     @rx.event
+    @off_loop
     def set_search(self, value: str):
         return self._set_and_reload("search", value)
 
@@ -360,6 +372,7 @@ class EvidenceDrawerState(OrgState):
         self.drawer_open = True
 
     @rx.event
+    @off_loop
     def open_evidence(self, evidence_id: str):
         self.upload_error = ""
         try:
@@ -381,6 +394,7 @@ class EvidenceDrawerState(OrgState):
         self.accept_until = value
 
     @rx.event
+    @off_loop
     async def accept_risk(self):
         """Refusals show at the form (not as toasts that stack); success says until when."""
         self.accept_error = ""
@@ -393,13 +407,14 @@ class EvidenceDrawerState(OrgState):
             self.accept_error = "Enter the expiry as a date."
             return None
         try:
-            accepted = risk.accept_risk_for_evidence(self._actor(), int(self.ev["id"]), self.accept_reason, until)
+            accepted = await run(lambda: risk.accept_risk_for_evidence(self._actor(), int(self.ev["id"]),
+                                                                        self.accept_reason, until))
         except AuthenticationRequired:
             return self._login_redirect()
         except ServiceError as exc:
             self.accept_error = exc.message
             return None
-        self._open_detail(self.ev["id"])
-        refused = (await self.get_state(AuditDetailState))._refresh_after_change()
+        await run(self._open_detail, self.ev["id"])
+        refused = await run((await self.get_state(AuditDetailState))._refresh_after_change)
         return [e for e in (refused, rx.toast.success(f"Risk accepted until {day(accepted.expires_at)}."))
                 if e is not None]

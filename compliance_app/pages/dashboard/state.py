@@ -22,6 +22,7 @@ from compliance_app.models.types import utcnow
 from compliance_app.services import dashboard, proof, scans
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import ServiceError
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 
 POLL_SECONDS = 1.0
@@ -211,6 +212,7 @@ class DashboardState(OrgState):
         self._apply_trend(dashboard.score_trend(actor, org_id, int(self.range_days)))
 
     @rx.event
+    @off_loop
     def load(self):
         self.loaded = False
         self.scanning = False
@@ -227,6 +229,7 @@ class DashboardState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def set_range(self, value: str | list[str]):
         value = value if isinstance(value, str) else value[0]
         if value not in RANGE_LABELS:
@@ -246,9 +249,9 @@ class DashboardState(OrgState):
                 return
             self.scanning = True
             self.scan_refused = ""
-            actor, org_id = self._actor(), self._org_id
+            actor, org_id = await run(self._actor), self._org_id
         try:
-            audit = await asyncio.to_thread(scans.start_scan, actor, uuid.UUID(org_id))
+            audit = await run(scans.start_scan, actor, uuid.UUID(org_id))
         except ServiceError as exc:
             async with self:
                 self.scanning = False
@@ -271,7 +274,7 @@ class DashboardState(OrgState):
             if self.scanning or not self._scan_audit_id:
                 return
             self.scanning = True
-            actor = self._actor()
+            actor = await run(self._actor)
         async for event in self._poll(actor):
             yield event
 
@@ -287,12 +290,12 @@ class DashboardState(OrgState):
                     yield rx.toast.warning("The scan is still waiting for a worker. Reload the page later.")
                     return
                 await asyncio.sleep(POLL_SECONDS)
-                progress = await asyncio.to_thread(scans.get_audit_progress, actor, audit_id)
+                progress = await run(scans.get_audit_progress, actor, audit_id)
                 async with self:
                     self._apply_progress(audit_id, progress["status"], progress["progress_done"],
                                          progress["progress_total"], progress["current_check"])
-            summary = await asyncio.to_thread(dashboard.dashboard_summary, actor, org_id)
-            points = await asyncio.to_thread(dashboard.score_trend, actor, org_id, days)
+            summary = await run(dashboard.dashboard_summary, actor, org_id)
+            points = await run(dashboard.score_trend, actor, org_id, days)
             async with self:
                 self._apply_summary(summary)
                 self._apply_trend(points)

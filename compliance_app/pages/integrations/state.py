@@ -10,7 +10,6 @@ credential.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any, TypedDict
 
@@ -21,6 +20,7 @@ from compliance_app.models import Provider
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 
 GITHUB = Provider.GITHUB.value
@@ -116,6 +116,7 @@ class IntegrationsState(OrgState):
         self._clear_errors()
 
     @rx.event
+    @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.error = self.notice = ""
         self.form_provider = ""
@@ -133,6 +134,7 @@ class IntegrationsState(OrgState):
         self._open(provider if provider in PROVIDER_LABELS else GITHUB)
 
     @rx.event
+    @off_loop
     def start_edit(self, integration_id: str) -> None:
         self.notice = self.error = ""
         row = next(
@@ -158,6 +160,7 @@ class IntegrationsState(OrgState):
         self.aws_auth = "role" if value == "role" else "keys"
 
     @rx.event
+    @off_loop
     def save(self, form: dict[str, Any]) -> rx.event.EventSpec | None:
         """Create or update from the submitted form; secrets go to the service, never to state."""
         self._clear_errors()
@@ -190,6 +193,7 @@ class IntegrationsState(OrgState):
         return None
 
     @rx.event
+    @off_loop
     def remove(self, integration_id: str) -> rx.event.EventSpec | None:
         self.notice = self.error = ""
         try:
@@ -211,10 +215,10 @@ class IntegrationsState(OrgState):
             if self.testing_id:
                 return
             self.testing_id, self.notice, self.error = integration_id, "", ""
-            actor: Actor = self._actor()
+            actor: Actor = await run(self._actor)
         message = ""
         try:
-            result = await asyncio.to_thread(integrations.test_integration, actor, integration_id)
+            result = await run(integrations.test_integration, actor, integration_id)
         except ServiceError as exc:
             message = exc.message
         async with self:

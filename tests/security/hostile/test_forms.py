@@ -33,6 +33,7 @@ import compliance_app.compliance_app  # noqa: F401  (imports every page and its 
 from tests.security.conftest import World
 from tests.security.hostile.outcome import run_each
 from tests.security.hostile.strategies import HOSTILE_SETTINGS, for_annotation, hostile_text
+from tests.support.loop_guard import forbid_database_on_loop
 
 #: Reflex's own generic setter: its input handling is Reflex's, not ours.
 REFLEX_BUILTIN = {"setvar"}
@@ -135,7 +136,8 @@ def test_every_form_handler_survives_hostile_input(world: World, monkeypatch: py
             payload = {p: data.draw(_argument(hints.get(p, Any)), label=p) for p in params}
             _run(handler.fn(state, **_prepare_event_payload(handler, payload)))
 
-        call()
+        with forbid_database_on_loop():  # async handlers must reach services through offloop.run
+            call()
 
     assert set(FOUND_NOT_FIXED) <= set(found), "FOUND_NOT_FIXED names a handler that no longer exists"
     problems = run_each(sorted(set(found) - set(FOUND_NOT_FIXED)), check)
