@@ -14,9 +14,11 @@ from compliance_app.checks.aws._filter_pattern import covers as pattern_covers
 from compliance_app.checks.aws.cloudwatch_metric_filters import MetricFilterCheck
 from compliance_app.checks.registry import get_check
 from compliance_app.providers.aws import AwsSession
+from compliance_app.providers.aws.collectors.metric_alarms import log_group_location
 from compliance_app.vocabulary import CollectionError
 from tests.catalog_cases import covers
 from tests.checks_aws.helpers import (
+    CREDS,
     ERROR,
     FAIL,
     PASS,
@@ -275,3 +277,28 @@ def test_unreadable_log_groups_are_an_error(session: AwsSession) -> None:
     break_client(session, "logs", client_error("AccessDeniedException", "DescribeLogGroups"))
     [f] = run("cloudwatch_log_group_kms_encryption_enabled", session)
     assert f.status == ERROR and f.region == REGION and "DescribeLogGroups" in f.message
+
+
+def test_log_group_in_another_region_is_read_there(aws: None) -> None:
+    """Filters and alarms live in the log group's region, not the trail's home region."""
+    other = "eu-west-1"
+    logs = boto3.client("logs", region_name=other)
+    logs.create_log_group(logGroupName=GROUP)
+    arn = logs.describe_log_groups()["logGroups"][0]["arn"]
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket="org-trail-logs")
+    ct = boto3.client("cloudtrail", region_name=REGION)
+    ct.create_trail(Name="org", S3BucketName="org-trail-logs", IsMultiRegionTrail=True,
+                    CloudWatchLogsLogGroupArn=arn, CloudWatchLogsRoleArn=ROLE)
+    ct.start_logging(Name="org")
+    key = "cloudwatch_log_metric_filter_security_group_changes"
+    logs.put_metric_filter(logGroupName=GROUP, filterName="sg", filterPattern=CIS_PATTERNS[key],
+                           metricTransformations=[{"metricName": "sg", "metricNamespace": "CIS", "metricValue": "1"}])
+    boto3.client("cloudwatch", region_name=other).put_metric_alarm(
+        AlarmName="sg", MetricName="sg", Namespace="CIS", Statistic="Sum", Period=300, EvaluationPeriods=1,
+        Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        AlarmActions=[f"arn:aws:sns:{other}:123456789012:alerts"])
+    session = AwsSession({"regions": [REGION, other]}, CREDS)
+    [f] = run(key, session)
+    session.close()
+    assert f.status == PASS and f.region == other and f.raw_data["LogGroup"] == {"Region": other, "Name": GROUP}
+    assert log_group_location("arn:aws:s3:::bucket") is None
