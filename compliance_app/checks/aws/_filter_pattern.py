@@ -150,8 +150,13 @@ class _Parser:
 
 
 def compile_pattern(text: str) -> Matcher:
-    """The pattern as a predicate over one CloudTrail event (raises PatternError)."""
-    parser = _Parser(_tokens(text or ""))
+    """The pattern as a predicate over one CloudTrail event (raises PatternError).
+
+    An empty pattern is CloudWatch's "match every event".
+    """
+    if not (text or "").strip():
+        return lambda event: True
+    parser = _Parser(_tokens(text))
     if parser.peek() is None:
         raise PatternError("the pattern is empty")
     matcher = parser.expr()
@@ -162,11 +167,9 @@ def compile_pattern(text: str) -> Matcher:
 
 def covers(text: str, must_match: list[Event], must_not_match: list[Event]) -> tuple[bool, str]:
     """(True, "") when the pattern catches every event of `must_match` and none of `must_not_match`;
-    otherwise (False, the reason in words)."""
-    try:
-        matcher = compile_pattern(text)
-    except PatternError as exc:
-        return False, f"pattern not understood: {exc}"
+    otherwise (False, the reason in words). Raises PatternError for a pattern this reader does not
+    understand: the caller reports that as unreadable, not as a missing filter."""
+    matcher = compile_pattern(text)
     missed = [e for e in must_match if not matcher(e)]
     if missed:
         return False, f"does not match {_describe(missed[0])}"

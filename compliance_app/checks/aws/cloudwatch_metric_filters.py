@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from compliance_app.checks.aws._common import ACCOUNT, AwsCheck, failed, frameworks, passed
-from compliance_app.checks.aws._filter_pattern import Event, covers
+from compliance_app.checks.aws._filter_pattern import Event, PatternError, covers
 from compliance_app.checks.aws.cloudtrail import logs_all_management_events
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
@@ -79,7 +79,7 @@ class MetricFilterCheck(AwsCheck):
             if trail.get("MonitoringError"):
                 unknown.append(f"log group of trail {name}: {trail['MonitoringError']}")
                 continue
-            found = self._verdict(trail, notes)
+            found = self._verdict(trail, notes, unknown)
             if found:
                 return [found]
         raw = {"Checked": notes, "Unreadable": unknown}
@@ -90,12 +90,21 @@ class MetricFilterCheck(AwsCheck):
         reason = "; ".join(notes) if notes else "no multi-region trail is logging"
         return [failed(ACCOUNT, f"No CloudWatch alarm is raised on {self.subject}: {reason}.", raw)]
 
-    def _verdict(self, trail: dict[str, Any], notes: list[str]) -> Finding | None:
-        """PASS for the first filter of the trail's log group that covers the events and is alarmed."""
+    def _verdict(self, trail: dict[str, Any], notes: list[str], unknown: list[str]) -> Finding | None:
+        """PASS for the first filter of the trail's log group that covers the events and is alarmed.
+
+        Why the others do not is added to `notes`; a pattern the reader does not understand goes to
+        `unknown` (without a passing filter the verdict is then ERROR, not FAIL).
+        """
         group = trail["LogGroup"]
         matching = []
         for f in trail.get("MetricFilters") or []:
-            ok, why = covers(f.get("filterPattern") or "", self.must_match, self.routine)
+            try:
+                ok, why = covers(f.get("filterPattern") or "", self.must_match, self.routine)
+            except PatternError as exc:
+                unknown.append(f"filter {f.get('filterName')} on {group['Name']} has a pattern this check cannot "
+                               f"read ({exc}): review it by hand")
+                continue
             if not ok:
                 notes.append(f"filter {f.get('filterName')} on {group['Name']} {why}")
                 continue
