@@ -222,8 +222,8 @@ class SupplyChainReads:
         fan-out, and nesting another on the same bounded pool could starve it.
         """
         listing = self.call(f"{WORKFLOWS_DIR} of {repo}", lambda: self._list_dir(repo, WORKFLOWS_DIR))
-        files = sorted(e["path"] for e in listing
-                       if e.get("type") == "file" and str(e.get("name", "")).endswith(_WORKFLOW_SUFFIXES))
+        files = sorted(str(e["path"]) for e in listing if e.get("type") == "file" and e.get("path")
+                       and str(e.get("name", "")).endswith(_WORKFLOW_SUFFIXES))
         return [self._workflow(repo, path) for path in files]
 
     def _list_dir(self, repo: str, path: str) -> list[dict[str, Any]]:

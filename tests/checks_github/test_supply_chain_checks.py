@@ -324,3 +324,13 @@ def test_conversation_resolution_by_ruleset_passes(github_server: GitHubServer) 
         "required_approving_review_count": 1, "required_review_thread_resolution": True}}])
     [finding] = run("repository_default_branch_requires_conversation_resolution", github_server)
     assert finding.status == EvidenceStatus.PASS and finding.raw_data["by_ruleset"] is True
+
+
+def test_only_yaml_files_directly_in_the_workflows_directory_are_workflows(github_server: GitHubServer) -> None:
+    def setup(repo: object) -> None:
+        repo.files.update({".github/workflows/ci.yml": SAFE_WORKFLOW,
+                           ".github/workflows/templates/pwn.yml": PWN_WORKFLOW,  # GitHub never runs it
+                           ".github/workflows/README.md": PWN_WORKFLOW})
+    _repo(setup)(github_server)
+    [finding] = run("repository_workflows_no_untrusted_checkout", github_server)
+    assert finding.status == EvidenceStatus.PASS and finding.raw_data["workflows"] == [".github/workflows/ci.yml"]
