@@ -2,9 +2,15 @@
 
 CORS: Reflex's default allows every origin, with credentials, on the custom API and on the
 event websocket; only the app's own origin (APP_URL) is allowed here.
+
+Behind a load balancer the page must open its event websocket through the balancer, not
+at this process's own port: with APP_URL set, the frontend is built to reach the backend at
+APP_URL's origin (Reflex otherwise uses http://localhost:<backend port>, which a browser
+elsewhere cannot reach). BIND_ADDRESS is the address this process listens on.
 """
 
 import os
+from urllib.parse import urlsplit
 
 import reflex as rx
 from reflex.plugins.sitemap import SitemapPlugin
@@ -12,14 +18,27 @@ from reflex.plugins.sitemap import SitemapPlugin
 from compliance_app.security_headers import app_origins
 from compliance_app.settings import get_settings
 
+settings = get_settings()
+
+
+def _api_url() -> dict[str, str]:
+    """`api_url` = APP_URL's origin when APP_URL is set; nothing (Reflex's default) otherwise."""
+    explicit = os.environ.get("APP_URL", "").strip()
+    if not explicit:
+        return {}
+    parts = urlsplit(explicit)
+    return {"api_url": f"{parts.scheme}://{parts.netloc}"}
+
+
 config = rx.Config(
     app_name="compliance_app",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    redis_url=os.environ.get("REDIS_URL") or None,
-    cors_allowed_origins=sorted(app_origins(get_settings().app_url)),
+    redis_url=settings.redis_url or None,
+    cors_allowed_origins=sorted(app_origins(settings.app_url)),
     frontend_port=int(os.environ.get("PORT", "3000")),
-    backend_host=os.environ.get("HOST", "127.0.0.1"),
+    backend_host=settings.bind_address,
+    **_api_url(),
     plugins=[
         rx.plugins.RadixThemesPlugin(
             theme=rx.theme(appearance="inherit", accent_color="indigo", gray_color="slate", radius="medium")

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
         "empty on one machine: generated into DATA_DIR/signing_key on first use",
     )
     port: int = Field(3000, description="Port `make run` (compliance_app serve) listens on")
+    bind_address: str = Field(
+        "127.0.0.1",
+        description="Address the web app listens on: loopback on one machine; 0.0.0.0 (or the machine's "
+        "private address) when a load balancer on another machine forwards to it",
+    )
     app_url: str = Field(
         "", description="Public base URL used in links; empty means http://localhost:{PORT} (this machine)"
     )

@@ -90,18 +90,27 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         port: int = typer.Option(3000, envvar="PORT", help="Port for the web app"),
+        host: str = typer.Option(
+            "127.0.0.1", envvar="BIND_ADDRESS",
+            help="Address the web app listens on (0.0.0.0 when a load balancer on another machine forwards to it)",
+        ),
+        web_workers: int | None = typer.Option(
+            None, min=1, envvar="WEB_WORKERS",
+            help="Backend processes of the web app (Reflex's default: 1, or 2 x CPUs + 1 with REDIS_URL)",
+        ),
         worker: bool = typer.Option(True, help="Also start one scan worker"),
     ) -> None:
         """Run the web app and one worker until Ctrl-C."""
         check_database()
         refuse_to_start_with_foreign_keys()  # before the web app and the worker, which check again
         # PORT goes to both children so the links they print and send follow it (settings.app_url).
-        env = {**os.environ, "PORT": str(port), "REFLEX_TELEMETRY_ENABLED": "false",
+        env = {**os.environ, "PORT": str(port), "BIND_ADDRESS": host, "REFLEX_TELEMETRY_ENABLED": "false",
                "REFLEX_CHECK_LATEST_VERSION": "false"}
+        if web_workers is not None:
+            env["GRANIAN_WORKERS"] = str(web_workers)  # Reflex's production server reads it
         reflex = os.path.join(os.path.dirname(sys.executable), "reflex")
-        web = _spawn(
-            [reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port)], env
-        )
+        web = _spawn([reflex, "run", "--env", "prod", "--frontend-port", str(port), "--backend-port", str(port),
+                      "--backend-host", host], env)
         kept = KeptRunning("the worker", [sys.executable, "-m", "compliance_app", "worker"], env, say=_say) \
             if worker else None
         typer.echo(
