@@ -44,9 +44,10 @@ worker: migrate
 	$(BIN)/python -m compliance_app worker
 
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v faketime >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium, poppler-utils and faketime (browser, PDF and clock-skew tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils faketime >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v faketime >/dev/null 2>&1 \
+	  && { command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } && command -v redis-server >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium, poppler-utils, faketime, nginx-light and redis-server (browser, PDF, clock-skew and scale-out tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils faketime nginx-light redis-server >/dev/null; }
 
 # Dependency audit (.ci/pip_audit_gate.py says the rules): pip-audit in its own virtualenv.
 AUDIT_VENV := .tools/pip-audit
