@@ -17,9 +17,11 @@ from tests.checks_aws.helpers import CREDS, ERROR, FAIL, PASS, REGION, run
 
 OTHER = "eu-west-1"
 #: Checks reading what moto does not emulate, so they may error: Access Analyzer, the root row, and
-#: SSM patch compliance (ListResourceComplianceSummaries). Checks run as the engine runs them, where
+#: SSM patch compliance (ListResourceComplianceSummaries), EBS snapshot Block Public Access
+#: (GetSnapshotBlockPublicAccessState). Checks run as the engine runs them, where
 #: an exception (moto's NotImplementedError) becomes an ERROR finding.
-MOTO_GAPS = {"accessanalyzer_enabled", "iam_avoid_root_usage", "ssm_managed_compliant_patching"}
+MOTO_GAPS = {"accessanalyzer_enabled", "iam_avoid_root_usage", "ssm_managed_compliant_patching",
+             "ec2_ebs_snapshot_account_block_public_access"}
 
 
 def test_multi_region_trail_is_judged_once_and_covers_every_region(aws: None) -> None:
