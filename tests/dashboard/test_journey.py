@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from compliance_app.commands.serve import stop_process_group
 from compliance_app.db import session_scope
-from compliance_app.models import Evidence, Organization, Role, User
+from compliance_app.models import Evidence, Organization, Proof, Role, User
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
 from compliance_app.services.demo import DEMO_EMAIL, DEMO_ORG_SLUG, DEMO_PASSWORD, seed_demo
@@ -166,7 +166,7 @@ def test_manager_journey(live_app: str, chromium, db: str, worker: subprocess.Po
         evidence_page = page.url
 
         with session_scope() as s:
-            stored = s.get(Evidence, evidence.id).screenshot
+            stored = s.exec(select(Proof.file_name).where(Proof.replaced_at.is_(None))).one()
         stored_path = Path(os.environ.get("DATA_DIR", PROJECT_ROOT / "data")) / "evidence" / str(stored)
         assert stored and stored_path.is_file()
         file_url = f"/api/evidence/{evidence.id}/file"

@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel, select
 
 from compliance_app.db import reset_engine, session_scope
-from compliance_app.models import AuditStatus, Evidence, Integration, Provider
+from compliance_app.models import Audit, AuditStatus, Evidence, Integration, Proof, Provider, Question
 from compliance_app.schema_version import require_current_schema
 from compliance_app.services import accounts, audit_queue, engine, evidence_files, integrations, scans, snapshots
 from compliance_app.services.crypto import decrypt_json
@@ -111,7 +111,12 @@ def test_a_backup_restored_into_a_new_database_and_directory_is_whole(pg_url: st
         world = _build_installation()
         actor = world["actor"]
         with session_scope() as s:
-            proof_ids = list(s.exec(select(Evidence.id).where(Evidence.screenshot.is_not(None))).all())
+            proof_ids = list(s.exec(  # evidence rows whose check and resource have a current proof
+                select(Evidence.id).join(Question, Question.id == Evidence.question_id)
+                .join(Audit, Audit.id == Evidence.audit_id)
+                .join(Proof, (Proof.organization_id == Audit.organization_id) & (Proof.question_key == Question.key)
+                      & (Proof.resource_id == Evidence.resource_id) & Proof.replaced_at.is_(None))
+            ).all())
         before = {"rows": _row_counts(), "proofs": _proof_files(actor, proof_ids), "secrets": _secrets(),
                   "snapshots": _checksums(actor, [world["snapshot_id"]])}
         assert (original_dir / SECRET_KEY_FILE).exists() and before["secrets"] and before["proofs"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from compliance_app.db import session_scope
 from compliance_app.models import (
@@ -14,6 +14,7 @@ from compliance_app.models import (
     Evidence,
     EvidenceStatus,
     Organization,
+    Proof,
     Provider,
     Question,
     RiskAcceptanceException,
@@ -66,8 +67,7 @@ def make_completed_audit(
             Evidence(audit_id=aid, question_id=q["aws_s3_bucket_encrypted"], status=EvidenceStatus.FAIL,
                      resource_id="arn:aws:s3:::logs-bucket", region="eu-west-1",
                      message="No default encryption — ünïcode", raw_data={"encryption": None, "ratio": 0.5},
-                     remediation_steps="Enable SSE-KMS on the bucket.",
-                     screenshot=f"/srv/private/evidence/{uuid.uuid4().hex}/proof.png"),
+                     remediation_steps="Enable SSE-KMS on the bucket."),
             Evidence(audit_id=aid, question_id=q["aws_iam_root_mfa"], status=EvidenceStatus.RISK_ACCEPTED,
                      resource_id="123456789012", message="Root without MFA (accepted)",
                      raw_data={"mfa": False}, original_status=EvidenceStatus.FAIL),
@@ -78,4 +78,18 @@ def make_completed_audit(
             organization_id=org.id, question_id=q["aws_iam_root_mfa"], resource_id="123456789012",
             reason="Break-glass account kept offline", approved_by_id=approver.id if approver else None,
             created_at=now - timedelta(days=1), expires_at=now + timedelta(days=30)))
+        add_proof(s, org, "aws_s3_bucket_encrypted", "arn:aws:s3:::logs-bucket",
+                  f"/srv/private/evidence/{uuid.uuid4().hex}/proof.png")
     return audit
+
+
+def add_proof(s: Session, org: Organization, key: str, resource_id: str, file_name: str) -> None:
+    """The organization's current proof for a check and resource (once: later audits share it).
+
+    The factory's name is a private storage path on purpose: snapshots must keep only its name.
+    """
+    current = s.exec(select(Proof).where(Proof.organization_id == org.id, Proof.question_key == key,
+                                         Proof.resource_id == resource_id, Proof.replaced_at.is_(None))).first()
+    if current is None:
+        s.add(Proof(organization_id=org.id, question_key=key, resource_id=resource_id, file_name=file_name,
+                    content_type="image/png", size=0, sha256="", evidence_date=utcnow().date()))

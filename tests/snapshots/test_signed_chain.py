@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from compliance_app.db import get_engine, session_scope
-from compliance_app.models import AuditSnapshot, Evidence, Organization
+from compliance_app.models import AuditSnapshot, Organization
 from compliance_app.models.snapshot import SnapshotTombstone
 from compliance_app.services import shares, signing, snapshot_bundles, snapshot_signing, snapshots
 from compliance_app.services.authz import Actor
@@ -32,7 +32,7 @@ from compliance_app.services.errors import ValidationError
 from compliance_app.services.keys import KeyConfigError
 from compliance_app.settings import get_settings
 from tests.factories import actor_for, make_org, make_user
-from tests.snapshots.factory import make_completed_audit
+from tests.snapshots.factory import add_proof, make_completed_audit
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "verify.md"
 REPORT_DIR = Path("/tmp/report_signing")
@@ -95,7 +95,7 @@ def test_each_snapshot_is_a_signed_link_of_its_organizations_chain(db):
     assert [r.previous_checksum for r in rows] == [None, rows[0].checksum, rows[1].checksum]
     assert [r.data["chain"] for r in rows] == [{"sequence": r.sequence, "previous_checksum": r.previous_checksum}
                                                for r in rows]
-    assert rows[2].data["format"] == "compliance_app.snapshot/2"
+    assert rows[2].data["format"] == "compliance_app.snapshot/3"
     envelope = rows[1].envelope
     assert envelope["payloadType"] == "application/vnd.compliance-app.snapshot+json"
     payload_raw = base64.b64decode(envelope["payload"])
@@ -128,8 +128,7 @@ def test_proof_files_are_part_of_what_is_signed(db, data_dir):
     (data_dir / "evidence").mkdir(parents=True)
     (data_dir / "evidence" / "ab12.png").write_bytes(proof)
     with session_scope() as s:
-        s.execute(sa.update(Evidence).where(Evidence.audit_id == audit.id, Evidence.resource_id == "acme-org")
-                  .values(screenshot="ab12.png"))
+        add_proof(s, org, "github_org_2fa_required", "acme-org", "ab12.png")
     data = snapshots.get_snapshot(actor_for(owner), snapshots.create_snapshot(actor_for(owner), audit.id).id).data
     by_resource = {e["resource_id"]: e for e in data["evidence"]}
     assert by_resource["acme-org"]["screenshot_sha256"] == hashlib.sha256(proof).hexdigest()
