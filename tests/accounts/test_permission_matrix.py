@@ -35,6 +35,7 @@ from compliance_app.models.types import utcnow
 from compliance_app.services import (
     api_tokens,
     audit_diff,
+    audit_export,
     audit_outcome,
     billing,
     check_results,
@@ -177,6 +178,7 @@ MATRIX += [
          "viewer"),
     Rule("check_results.list_check_resources",
          lambda a, w: check_results.list_check_resources(a, _audit_id(w), "any_check"), "viewer"),
+    Rule("audit_export.export_audit", lambda a, w: audit_export.export_audit(a, _audit_id(w), "csv"), "viewer"),
     Rule("dashboard.dashboard_summary", lambda a, w: dashboard.dashboard_summary(a, w.org.id), "viewer"),
     Rule("dashboard.score_trend", lambda a, w: dashboard.score_trend(a, w.org.id), "viewer"),
     Rule("dashboard.list_audit_rows", lambda a, w: dashboard.list_audit_rows(a, w.org.id), "viewer"),

@@ -63,6 +63,7 @@ ARGS: dict[str, Callable[[World], Any]] = {
     "subscribed": lambda w: True,
     "scope": lambda w: "admin",
     "token_id": lambda w: w.api_token_a,
+    "fmt": lambda w: "csv",
 }
 
 #: Optional parameters (or **changes) to pass too, so that input validation passes and the
@@ -78,7 +79,7 @@ EXTRA: dict[str, tuple[str, ...]] = {
 TENANT_SCOPED = {
     "billing.get_billing_overview", "billing.start_checkout", "billing.open_portal",
     "billing.set_scan_frequency",
-    "check_results.list_check_results", "check_results.list_check_resources",
+    "check_results.list_check_results", "check_results.list_check_resources", "audit_export.export_audit",
     "dashboard.dashboard_summary", "dashboard.score_trend", "dashboard.list_audit_rows",
     "dashboard.audit_overview", "dashboard.get_evidence_detail",
     "evidence_files.save_evidence_file", "evidence_files.open_evidence_file", "evidence_files.check_upload_allowed",
