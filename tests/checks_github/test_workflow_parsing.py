@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compliance_app.checks.github._workflows import triggers, unpinned_references, untrusted_checkouts
 from compliance_app.providers.github_supply_chain import parse_workflow
@@ -137,3 +139,21 @@ def test_unusable_files_name_the_file(text: str, problem: str) -> None:
 def test_yaml_tags_that_build_python_objects_are_refused() -> None:
     parsed = parse_workflow("w.yml", "on: !!python/object/apply:os.system ['true']\njobs: {}")
     assert "not valid YAML" in parsed["error"]
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=40),
+                     st.sampled_from(["pull_request_target", "workflow_run", "actions/checkout@v4", "./x",
+                                      "${{ github.head_ref }}", "gh pr checkout 1", "docker://a", "o/r@v1"]))
+_KEYS = st.one_of(st.sampled_from(["on", True, "jobs", "steps", "uses", "run", "with", "ref", "repository"]),
+                  st.text(max_size=10))
+_DOCUMENTS = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_KEYS, inner, max_size=5)), max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None, database=None, derandomize=True)
+@given(st.dictionaries(_KEYS, _DOCUMENTS, max_size=4))
+def test_any_parsed_document_is_analysed_without_raising(document: dict) -> None:
+    """Whatever shape a (hostile) workflow has, the analysis returns lists and never raises."""
+    assert isinstance(triggers(document), list)
+    assert all(c.file == "w.yml" for c in untrusted_checkouts("w.yml", document))
+    assert all(set(u) == {"job", "uses", "why"} for u in unpinned_references(document, "acme"))
