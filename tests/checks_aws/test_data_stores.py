@@ -97,14 +97,27 @@ def test_instance_settings_and_aurora_members_inherit_them(session: AwsSession) 
 
 @covers([CLUSTER_ENCRYPTED, DELETION, RDS_LOGS], "error")
 @pytest.mark.parametrize("key", [CLUSTER_ENCRYPTED, DELETION, RDS_LOGS])
-def test_rds_unreadable_is_an_error(session: AwsSession, key: str) -> None:
-    rds = boto3.client("rds", region_name=REGION)
-    _instance(rds, "some-db")
-    # the instances are readable, the clusters are not: an instance check cannot tell what applies to a member
-    _wrap(session, "rds", "get_paginator", client_error("AccessDenied", "DescribeDBClusters"),
-          only={"describe_db_clusters"})
+def test_rds_unreadable_is_an_error_of_the_region(session: AwsSession, key: str) -> None:
+    _instance(boto3.client("rds", region_name=REGION), "some-db")
+    break_client(session, "rds", client_error("AccessDenied", "DescribeDBInstances"))
     [f] = run(key, session)
     assert f.status == ERROR and f.resource_id == f"region/{REGION}" and "Access denied" in f.message
+
+
+@pytest.mark.parametrize("key", [DELETION, RDS_LOGS])
+def test_unreadable_clusters_leave_only_their_members_without_a_verdict(session: AwsSession, key: str) -> None:
+    rds = boto3.client("rds", region_name=REGION)
+    _instance(rds, "standalone-db")
+    _cluster(rds, "hidden")
+    _wrap(session, "rds", "get_paginator", client_error("AccessDenied", "DescribeDBClusters"),
+          only={"describe_db_clusters"})
+    findings = run(key, session)
+    assert status_of(findings, "db:standalone-db") == FAIL
+    member = next(f for f in findings if f.resource_id.endswith("db:hidden-member"))
+    assert member.status == ERROR and "cluster hidden, which could not be read" in member.message
+    assert "Access denied" in member.message
+    [cluster_error] = run(CLUSTER_ENCRYPTED, session)
+    assert cluster_error.status == ERROR and cluster_error.resource_id == f"region/{REGION}"
 
 
 def test_no_databases_is_an_empty_result() -> None:

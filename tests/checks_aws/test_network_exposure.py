@@ -129,6 +129,8 @@ def test_network_acl_allowing_all_inbound_from_the_internet(session: AwsSession,
     ec2.create_network_acl_entry(NetworkAclId=denied_first, RuleNumber=200, Protocol="-1", RuleAction="allow",
                                  Egress=False, CidrBlock="0.0.0.0/0")
     v6_open = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
+    ec2.create_network_acl_entry(NetworkAclId=v6_open, RuleNumber=50, Protocol="-1", RuleAction="deny",
+                                 Egress=False, CidrBlock="0.0.0.0/0")  # closes IPv4 only
     ec2.create_network_acl_entry(NetworkAclId=v6_open, RuleNumber=100, Protocol="-1", RuleAction="allow",
                                  Egress=False, Ipv6CidrBlock="::/0")
 
@@ -137,8 +139,8 @@ def test_network_acl_allowing_all_inbound_from_the_internet(session: AwsSession,
     assert status_of(findings, narrow) == PASS
     assert status_of(findings, denied_first) == PASS  # rule 50 denies before rule 200 allows
     bad = next(f for f in findings if f.resource_id == v6_open)
-    assert bad.status == FAIL and "::/0 (rule 100)" in bad.message
-    assert bad.raw_data["DecidingRule"]["RuleAction"] == "allow"
+    assert bad.status == FAIL and bad.message.endswith("from ::/0 (rule 100).")
+    assert [r["RuleAction"] for r in bad.raw_data["DecidingRules"]] == ["deny", "allow"]
 
 
 def test_egress_and_private_sources_do_not_count() -> None:
@@ -147,7 +149,7 @@ def test_egress_and_private_sources_do_not_count() -> None:
         {"RuleNumber": 110, "Protocol": "-1", "RuleAction": "allow", "Egress": False, "CidrBlock": "10.0.0.0/8"},
         {"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": False, "CidrBlock": "0.0.0.0/0"}]}
     [f] = evaluate(NACL, [acl], REGION)
-    assert f.status == PASS and f.raw_data["DecidingRule"] is None
+    assert f.status == PASS and f.raw_data["DecidingRules"] == []
 
 
 # -- subnets ------------------------------------------------------------------------------------

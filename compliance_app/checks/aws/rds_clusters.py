@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_app.checks.aws._common import RegionalCheck, frameworks, result
+from compliance_app.checks.aws._common import RegionalCheck, attr_error, frameworks, result
 from compliance_app.checks.base import CheckMeta, Finding
 from compliance_app.vocabulary import Provider, Severity
 
@@ -34,10 +34,17 @@ class _InstanceSettingCheck(RegionalCheck):
     def messages(self, name: str, value: Any, where: str) -> tuple[str, str]:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def evaluate(self, inventory: dict[str, list[dict[str, Any]]], region: str) -> list[Finding]:
-        clusters = {c["DBClusterIdentifier"]: c for c in inventory.get("clusters") or []}
+    def evaluate(self, inventory: dict[str, Any], region: str) -> list[Finding]:
+        clusters_error = attr_error(inventory.get("clusters"))
+        clusters = {} if clusters_error else {c["DBClusterIdentifier"]: c for c in inventory.get("clusters") or []}
         findings = []
         for d in inventory.get("instances") or []:
+            if clusters_error and d.get("DBClusterIdentifier"):
+                findings.append(Finding.error(d.get("DBInstanceArn") or d["DBInstanceIdentifier"],
+                                              f"DB instance {d['DBInstanceIdentifier']} takes this setting from "
+                                              f"cluster {d['DBClusterIdentifier']}, which could not be read: "
+                                              f"{clusters_error}", region))
+                continue
             value, where = effective(d, clusters, self.field)
             ok, bad = self.messages(d["DBInstanceIdentifier"], value, where)
             findings.append(result(self.judge(value), d.get("DBInstanceArn") or d["DBInstanceIdentifier"], ok, bad,

@@ -12,20 +12,22 @@ from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 _DEFAULT_RULE = 32767
 
 
-def all_traffic_rule_from_internet(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The ingress entry that decides all-traffic from the internet, in rule order, or None.
+def deciding_internet_rules(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ingress entries deciding all traffic from 0.0.0.0/0 and from ::/0 (at most one each).
 
-    Network ACL entries are evaluated lowest number first and the first match wins, so the
-    first all-protocol ("-1") entry with a 0.0.0.0/0 or ::/0 source decides whether any port
-    is reachable: an allow opens every port, a deny closes what later rules would open.
+    Network ACL entries are evaluated lowest number first and the first match wins, so for each
+    address family the first all-protocol ("-1") entry with the internet as source decides
+    whether every port is reachable: an allow opens them all, a deny closes what later rules
+    would open. IPv4 and IPv6 are separate: denying 0.0.0.0/0 does not close ::/0.
     """
     ingress = sorted((e for e in entries if not e.get("Egress") and e.get("RuleNumber") != _DEFAULT_RULE),
                      key=lambda e: e.get("RuleNumber", 0))
+    deciding: dict[str, dict[str, Any]] = {}
     for entry in ingress:
         source = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
         if source in INTERNET_CIDRS and str(entry.get("Protocol")) == "-1":
-            return entry
-    return None
+            deciding.setdefault(source, entry)
+    return list(deciding.values())
 
 
 class ec2_networkacl_allow_ingress_any_port(RegionalCheck):
@@ -49,14 +51,16 @@ class ec2_networkacl_allow_ingress_any_port(RegionalCheck):
     def evaluate(self, acls: list[dict[str, Any]], region: str) -> list[Finding]:
         findings = []
         for acl in acls:
-            rule = all_traffic_rule_from_internet(acl.get("Entries") or [])
+            deciding = deciding_internet_rules(acl.get("Entries") or [])
+            allows = [r for r in deciding if r.get("RuleAction") == "allow"]
             label = f"{acl['NetworkAclId']} of {acl.get('VpcId')}"
             raw = {"NetworkAclId": acl["NetworkAclId"], "VpcId": acl.get("VpcId"), "IsDefault": acl.get("IsDefault"),
-                   "SubnetIds": acl.get("SubnetIds", []), "DecidingRule": rule}
-            if rule and rule.get("RuleAction") == "allow":
-                source = rule.get("CidrBlock") or rule.get("Ipv6CidrBlock")
-                findings.append(failed(acl["NetworkAclId"], f"Network ACL {label} allows all inbound traffic from "
-                                                            f"{source} (rule {rule.get('RuleNumber')}).", raw, region))
+                   "SubnetIds": acl.get("SubnetIds", []), "DecidingRules": deciding}
+            if allows:
+                how = ", ".join(f"{r.get('CidrBlock') or r.get('Ipv6CidrBlock')} (rule {r.get('RuleNumber')})"
+                                for r in allows)
+                findings.append(failed(acl["NetworkAclId"], f"Network ACL {label} allows all inbound traffic "
+                                                            f"from {how}.", raw, region))
             else:
                 findings.append(passed(acl["NetworkAclId"], f"Network ACL {label} does not allow all inbound "
                                                             f"traffic from the internet.", raw, region))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from compliance_app.providers.aws.collectors._registry import collector, paginate
+from compliance_app.vocabulary import CollectionError
 
 if TYPE_CHECKING:
     from compliance_app.providers.aws.session import AwsSession
@@ -31,9 +32,16 @@ def _rds_clusters(s: AwsSession, region: str) -> list[dict[str, Any]]:
 
 
 @collector("rds.inventory")
-def _rds_inventory(s: AwsSession, region: str) -> dict[str, list[dict[str, Any]]]:
-    """Instances with their clusters: an Aurora member's deletion protection and log exports are the cluster's."""
-    return {"instances": s.collect("rds.instances", region), "clusters": s.collect("rds.clusters", region)}
+def _rds_inventory(s: AwsSession, region: str) -> dict[str, Any]:
+    """Instances with their clusters: an Aurora member's deletion protection and log exports are the cluster's.
+
+    Unreadable clusters are {"__error__": reason}: only the cluster members then lack their verdict.
+    """
+    try:
+        clusters: Any = s.collect("rds.clusters", region)
+    except CollectionError as exc:
+        clusters = {"__error__": exc.reason}
+    return {"instances": s.collect("rds.instances", region), "clusters": clusters}
 
 
 @collector("kms.keys")
