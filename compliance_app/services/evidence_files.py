@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import filetype
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from compliance_app.db import session_scope
@@ -26,7 +27,7 @@ from compliance_app.models.types import utcnow
 from compliance_app.services import activity
 from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.dashboard import access_evidence
-from compliance_app.services.errors import FileMissing, NotFound, ValidationError
+from compliance_app.services.errors import Conflict, FileMissing, NotFound, ValidationError
 from compliance_app.services.proof import (
     ALLOWED_TYPES,
     PROOF_MISSING,
@@ -119,7 +120,11 @@ def save_evidence_file(
                 sha256=hashlib.sha256(data).hexdigest(), evidence_date=proven_on, valid_days=valid_days_for(key),
                 uploaded_by_id=actor.user_id,
             )
-            replace_current(s, audit.organization_id, key, evidence.resource_id, record)
+            try:
+                replace_current(s, audit.organization_id, key, evidence.resource_id, record)
+            except IntegrityError:  # another upload for this check and resource won the race
+                raise Conflict("Another proof for this check and resource was uploaded at the same moment; "
+                               "reload to see it, then upload again if yours is newer.", field="file") from None
             activity.record(
                 s, actor, "evidence.file_uploaded", organization_id=audit.organization_id, target=str(evidence.id),
                 meta={"content_type": content_type, "size": len(data), "filename": filename[:200],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from compliance_app.pages.audit_detail.state import evidence_view
 from compliance_app.pages.dashboard.state import proof_rows
 from compliance_app.pages.share import build_sections
 from compliance_app.services import accounts, dashboard, proof, scans, snapshots
-from compliance_app.services.errors import FileMissing, ValidationError
+from compliance_app.services.errors import Conflict, FileMissing, ValidationError
 from compliance_app.services.evidence_files import PROOF_MISSING, open_evidence_file, save_evidence_file
 from compliance_app.services.snapshot_pdf import render_snapshot_pdf
 from tests.dashboard.conftest import Scenario, png_bytes
@@ -204,3 +205,25 @@ def proof_sha(name: str, data_dir: Path) -> str:
 def _share_proof_texts(evidence: list[dict]) -> dict[str, str]:
     """resource id -> the proof line the share page shows for it."""
     return {r.resource_id: r.proof for section in build_sections(evidence) for g in section.groups for r in g.rows}
+
+
+def test_simultaneous_uploads_leave_one_current_proof_and_no_orphan_file(scenario: Scenario, data_dir: Path) -> None:
+    owner = actor_for(scenario.owner)
+    evidence_id = scenario.evidence["t_high_logging:trail-1"].id
+
+    def upload(i: int) -> str:
+        try:
+            save_evidence_file(owner, evidence_id, png_bytes((10 + i, 10)), f"{i}.png")
+        except Conflict as exc:
+            assert "uploaded at the same moment" in exc.message
+            return "conflict"
+        return "stored"
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        outcomes = list(pool.map(upload, range(4)))
+    assert "stored" in outcomes
+    with session_scope() as s:
+        rows = s.exec(select(Proof)).all()
+    assert len([p for p in rows if p.replaced_at is None]) == 1
+    assert outcomes.count("stored") == len(rows)
+    assert sorted(p.name for p in (data_dir / "evidence").iterdir()) == sorted(p.file_name for p in rows)
