@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -37,8 +35,6 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUN_DIR = PROJECT_ROOT / ".tools" / "node_modules" / "@oven" / "bun-linux-x64" / "bin"
 PASSWORD = "bench-load-password-2026"
 SNAPSHOT_ORG = "bench-snapshots"
 SNAPSHOTS, SNAPSHOT_ROWS = 20, 10_000
@@ -244,42 +240,6 @@ def seed(users: int) -> tuple[list[str], str, dict[str, str]]:
 
 # --- the app -------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(database_url: str, workdir: Path, extra_env: dict[str, str] | None = None
-              ) -> tuple[subprocess.Popen[bytes], str]:
-    """`reflex run --env prod` on a free loopback port; returns (process, base URL) once healthy."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": database_url, "APP_URL": base_url,
-           "PATH": f"{BUN_DIR}:{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-           "REFLEX_TELEMETRY_ENABLED": "false", "REFLEX_CHECK_LATEST_VERSION": "false",
-           "REFLEX_WEB_WORKDIR": str(workdir / ".web"), "REFLEX_STATES_WORKDIR": str(workdir / ".states"),
-           **(extra_env or {})}
-    log = open(workdir / "reflex.log", "w")  # noqa: SIM115 - the process owns it until it exits
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "reflex"), "run", "--env", "prod", "--frontend-port", str(port),
-         "--backend-port", str(port), "--loglevel", "warning"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the app exited: " + (workdir / "reflex.log").read_text()[-2000:])
-        try:
-            if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                return proc, base_url
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise RuntimeError("the app did not become healthy in 240 s")
-
-
 def backend_rss_mb(proc: subprocess.Popen[bytes], port: int) -> float | None:
     """RSS of the process that listens on the app's port (Reflex's backend), in MB."""
     import psutil
@@ -333,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = 8.0 if args.quick else args.seconds
 
     from compliance_app.commands.serve import stop_process_group
+    from tests.support.live_app import start_app
     from tests.support.scratch_db import scratch_database
 
     with scratch_database("ca_uiload") as url, tempfile.TemporaryDirectory(prefix="ui_load_") as tmp:
