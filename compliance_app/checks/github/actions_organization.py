@@ -48,7 +48,8 @@ class OrganizationActionsAllowedActionsRestricted(OrganizationCheck):
     def evaluate(self, login: str, data: Any, session: Any) -> Finding:
         permissions, selected = data["permissions"], data["selected"]
         enabled, allowed = permissions.get("enabled_repositories"), permissions.get("allowed_actions")
-        raw = {"organization": login, "enabled_repositories": enabled, "allowed_actions": allowed}
+        raw = {"organization": login, "enabled_repositories": enabled, "allowed_actions": allowed,
+               "sha_pinning_required": permissions.get("sha_pinning_required")}
         if enabled == "none":
             return finding(login, True, f"GitHub Actions is disabled for every repository of '{login}'.", raw)
         if allowed is None:
