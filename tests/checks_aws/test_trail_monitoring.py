@@ -306,3 +306,13 @@ def test_log_group_in_another_region_is_read_there(aws: None) -> None:
     session.close()
     assert f.status == PASS and f.region == other and f.raw_data["LogGroup"] == {"Region": other, "Name": GROUP}
     assert log_group_location("arn:aws:s3:::bucket") is None
+
+
+def test_many_unrelated_filters_keep_the_message_short() -> None:
+    key = "cloudwatch_log_metric_filter_root_usage"
+    trail = {"TrailARN": "arn:t", "Name": "org", "IsMultiRegionTrail": True, "IsLogging": True,
+             "LogGroup": {"Region": REGION, "Name": GROUP}, "Alarms": [],
+             "MetricFilters": [{"filterName": f"app-{i}", "filterPattern": '{ $.level = "ERROR" }'} for i in range(30)]}
+    [f] = evaluate(key, {"Trails": [trail], "RegionErrors": {}})
+    assert f.status == FAIL and "and 26 more (listed in the evidence)" in f.message
+    assert len(f.raw_data["Checked"]) == 30

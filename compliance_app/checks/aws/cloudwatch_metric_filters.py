@@ -41,6 +41,12 @@ _REMEDIATION = ("CloudWatch > Log groups > <the trail's log group> > Metric filt
                 "--cloud-watch-logs-role-arn <role-arn>`).")
 
 
+def _summary(items: list[str], shown: int = 4) -> str:
+    """The first few reasons; an account with dozens of filters keeps the full list in the evidence."""
+    more = f"; and {len(items) - shown} more (listed in the evidence)" if len(items) > shown else ""
+    return "; ".join(items[:shown]) + more
+
+
 def _alarm_on(metric: dict[str, Any], alarms: list[dict[str, Any]]) -> dict[str, Any] | None:
     """An alarm on the filter's metric whose actions are enabled and notify someone."""
     for alarm in alarms:
@@ -84,10 +90,10 @@ class MetricFilterCheck(AwsCheck):
                 return [found]
         raw = {"Checked": notes, "Unreadable": unknown}
         if unknown:
-            elsewhere = f" (elsewhere: {'; '.join(notes)})" if notes else ""
+            elsewhere = f" (elsewhere: {_summary(notes)})" if notes else ""
             return [Finding(ACCOUNT, EvidenceStatus.ERROR, f"Could not read whether {self.subject} raise an alarm: "
-                                                           f"{'; '.join(unknown)}{elsewhere}.", raw)]
-        reason = "; ".join(notes) if notes else "no multi-region trail is logging"
+                                                           f"{_summary(unknown)}{elsewhere}.", raw)]
+        reason = _summary(notes) if notes else "no multi-region trail is logging"
         return [failed(ACCOUNT, f"No CloudWatch alarm is raised on {self.subject}: {reason}.", raw)]
 
     def _verdict(self, trail: dict[str, Any], notes: list[str], unknown: list[str]) -> Finding | None:
