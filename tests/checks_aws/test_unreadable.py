@@ -59,6 +59,19 @@ DENIED_SERVICE: dict[str, str] = {
     "secretsmanager_automatic_rotation_enabled": "secretsmanager",
     "securityhub_enabled": "securityhub",
     "vpc_flow_logs_enabled": "ec2",
+    # issue 18: network exposure and data stores
+    "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports": "ec2",
+    "ec2_securitygroup_allow_ingress_from_internet_to_any_port": "ec2",
+    "ec2_ebs_snapshot_account_block_public_access": "ec2",
+    "ec2_ami_public": "ec2",
+    "ec2_networkacl_allow_ingress_any_port": "ec2",
+    "vpc_subnet_no_public_ip_by_default": "ec2",
+    "rds_cluster_storage_encrypted": "rds",
+    "rds_instance_deletion_protection": "rds",
+    "rds_instance_integration_cloudwatch_logs": "rds",
+    "elbv2_logging_enabled": "elbv2",
+    "s3_bucket_object_lock": "s3",
+    "efs_have_backup_enabled": "efs",
 }
 
 
