@@ -12,6 +12,7 @@ from compliance_app.api import create_api
 from compliance_app.schema_version import refuse_to_start_with_another_schema
 from compliance_app.security_headers import SecurityHeaders
 from compliance_app.services.keys import refuse_to_start_with_foreign_keys
+from compliance_app.web_tokens import take_over_tabs_of_dead_processes
 
 
 def _import_pages() -> None:
@@ -32,3 +33,5 @@ app = rx.App(
 #: first: the keys check may write), or with keys that are not the database's. In this order.
 app.register_lifespan_task(refuse_to_start_with_another_schema)
 app.register_lifespan_task(refuse_to_start_with_foreign_keys)
+#: With Redis: a tab whose web process died keeps its page state on the process it reconnects to.
+app.register_lifespan_task(take_over_tabs_of_dead_processes)
