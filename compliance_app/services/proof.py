@@ -198,7 +198,6 @@ class ProofDue:
     evidence_date: date
     expires_on: date
     state: str
-    uploaded_by: str | None
 
 
 def proof_due(s: Session, organization_id: uuid.UUID, today: date) -> list[ProofDue]:
@@ -208,19 +207,18 @@ def proof_due(s: Session, organization_id: uuid.UUID, today: date) -> list[Proof
     holds at most one current proof per check and resource, which keeps the list small.
     """
     rows = s.exec(
-        select(Proof, Question.title, User.name)
+        select(Proof, Question.title)
         .join(Question, Question.key == Proof.question_key, isouter=True)
-        .join(User, User.id == Proof.uploaded_by_id, isouter=True)
         .where(Proof.organization_id == organization_id, Proof.replaced_at.is_(None))
         .order_by(Proof.id)
     ).all()
     due = []
-    for proof, title, uploader in rows:
+    for proof, title in rows:
         expiry = expires_on(proof.evidence_date, proof.valid_days)
         state = freshness(expiry, today)
         if state != Freshness.CURRENT:
             due.append(ProofDue(int(proof.id or 0), proof.question_key, title or proof.question_key,
-                                proof.resource_id, proof.evidence_date, expiry, state, uploader or None))
+                                proof.resource_id, proof.evidence_date, expiry, state))
     return sorted(due, key=lambda d: (d.expires_on, d.question_key, d.resource_id))
 
 
@@ -243,7 +241,6 @@ class ProofInfo:
     """A proof as the evidence drawer shows it: what, as of when, until when, and whether the
     file is still on disk."""
 
-    id: int
     content_type: str
     size: int
     evidence_date: date
@@ -257,9 +254,9 @@ class ProofInfo:
 def proof_info(s: Session, proof: Proof, today: date) -> ProofInfo:
     uploader = s.get(User, proof.uploaded_by_id) if proof.uploaded_by_id else None
     expiry = expires_on(proof.evidence_date, proof.valid_days)
-    return ProofInfo(int(proof.id or 0), proof.content_type, proof.size, proof.evidence_date, expiry,
-                     freshness(expiry, today), proof.uploaded_at, uploader.name or uploader.email if uploader else None,
-                     not file_present(proof.file_name))
+    return ProofInfo(proof.content_type, proof.size, proof.evidence_date, expiry,
+                     freshness(expiry, today), proof.uploaded_at,
+                     (uploader.name or uploader.email) if uploader else None, not file_present(proof.file_name))
 
 
 def frozen_proof_text(row: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ from compliance_app.components.figures import (
 from compliance_app.models.types import utcnow
 from compliance_app.services import audit_outcome, check_results, dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
+from compliance_app.services.evidence_files import human_size
 from compliance_app.services.readiness import FRAMEWORKS
 from compliance_app.services.scans import EvidenceRow
 from compliance_app.state.offloop import off_loop, run
@@ -155,8 +156,9 @@ def evidence_view(d: dashboard.EvidenceDetail) -> EvidenceView:
         # The stored name changes on every upload, so the thumbnail never shows a stale file.
         "file_url": f"/api/evidence/{e.id}/file?v={(e.screenshot or '')[:8]}",
         "proof_dates": "" if proof is None else (
-            f"Dated {proof.evidence_date.isoformat()} · valid until {proof.expires_on.isoformat()} · uploaded "
-            f"{day(proof.uploaded_at)}" + (f" by {proof.uploaded_by}" if proof.uploaded_by else "")),
+            f"Dated {proof.evidence_date.isoformat()} · valid until {proof.expires_on.isoformat()} · "
+            f"{human_size(proof.size)}, uploaded {day(proof.uploaded_at)}"
+            + (f" by {proof.uploaded_by}" if proof.uploaded_by else "")),
         "proof_state": proof.state if proof is not None else "",
         "proof_missing": proof is not None and proof.file_missing,
         "can_accept": e.status == "FAIL",
