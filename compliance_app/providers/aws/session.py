@@ -29,11 +29,11 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.loaders import create_loader
 
 from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.aws.collectors import COLLECTORS
 from compliance_app.providers.aws.errors import describe_assume_role_error, describe_error
+from compliance_app.providers.aws.loader import create_lean_loader
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
 from compliance_app.providers.aws.retries import use_retry_policy
 from compliance_app.providers.fanout import FanOutPool
@@ -50,8 +50,8 @@ BOTO_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_ti
 SESSION_NAME = "compliance-app-scan"
 #: Regions read at the same time by one scan (each read is mostly waiting on the network).
 REGION_WORKERS = 8
-#: Service models are large JSON files; parse them once per process, not once per scan.
-_LOADER = create_loader()
+#: Service models are large JSON files; parse them once per process, not once per scan (providers/aws/loader.py).
+_LOADER = create_lean_loader()
 
 T = TypeVar("T")
 
