@@ -43,7 +43,7 @@ def high_risk_exposure(sg: dict[str, Any]) -> list[dict[str, Any]]:
     """Internet ingress rules reaching a high-risk TCP port, each with the ports it exposes."""
     found = []
     for perm in sg.get("IpPermissions") or []:
-        proto = str(perm.get("IpProtocol"))
+        proto = str(perm.get("IpProtocol")).lower()
         if not internet_sources(perm) or proto not in (*_TCP, "-1"):
             continue
         lo, hi = _port_range(perm)

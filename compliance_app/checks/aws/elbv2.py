@@ -36,8 +36,10 @@ class elbv2_logging_enabled(RegionalCheck):
                 continue
             attrs = lb.get("Attributes") or {}
             on = str(attrs.get("access_logs.s3.enabled", "false")).lower() == "true"
+            bucket = attrs.get("access_logs.s3.bucket")
             findings.append(result(on, arn,
-                                   f"Load balancer {name} writes access logs to s3://{attrs.get('access_logs.s3.bucket')}.",
+                                   f"Load balancer {name} writes access logs"
+                                   + (f" to s3://{bucket}." if bucket else "."),
                                    f"Load balancer {name} ({lb.get('Type')}) does not write access logs.",
                                    {"LoadBalancerName": name, "Type": lb.get("Type"), "Scheme": lb.get("Scheme"),
                                     "Attributes": attrs}, region))
