@@ -34,6 +34,7 @@ from compliance_app.models.proof import Proof
 from compliance_app.models.question import SEVERITY_WEIGHT, Question, Severity
 from compliance_app.models.risk import RiskAcceptanceException
 from compliance_app.models.snapshot import AuditSnapshot, PublicLink
+from compliance_app.models.sso import SsoDomainRule, SsoLoginRequest
 from compliance_app.models.user import LoginAttempt, User, UserSession
 
 __all__ = [
@@ -68,6 +69,8 @@ __all__ = [
     "ScanFrequency",
     "ScanHistory",
     "Severity",
+    "SsoDomainRule",
+    "SsoLoginRequest",
     "StripeEvent",
     "SubscriptionStatus",
     "TokenScope",

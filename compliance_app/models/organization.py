@@ -62,6 +62,9 @@ class Organization(SQLModel, table=True):
     aws_external_id: str = Field(default_factory=new_aws_external_id, max_length=64)
     #: The seeded demo organization: sample figures, never scheduled nor scanned.
     is_demo: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    #: Members must sign in through single sign-on: password sign-in is refused for them (API
+    #: tokens are unaffected). Only in force while the installation has SSO configured.
+    require_sso: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
 
 

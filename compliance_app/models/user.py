@@ -20,6 +20,9 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     is_active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False))
+    #: The identity provider's subject (`sub`) this account signed in with first; a later sign-in
+    #: with the same email but another subject (the address was given to someone else) is refused.
+    sso_subject: str | None = Field(default=None, max_length=255, unique=True, index=True)
     #: The organization whose pages the user opened last: signing in lands on its dashboard.
     last_organization_id: uuid.UUID | None = Field(
         default=None,
