@@ -1,4 +1,4 @@
-"""The audit's status, score, counts, timing and what it scanned."""
+"""The audit's status, score, counts, timing, what it scanned, and its exports (CSV, JSON, OCSF)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from compliance_app.components.figures import local_time, status_badge
 from compliance_app.pages.audit_detail.state import AuditDetailState
 
 S = AuditDetailState
+#: (label, format) of the downloads served by /api/audits/{id}/export (api/audit_exports.py).
+EXPORTS = (("CSV", "csv"), ("JSON", "json"), ("OCSF", "ocsf"))
+
+
+def exports() -> rx.Component:
+    """Download links, external like the share page's (a router link would navigate inside the app):
+    the browser fetches the file with the session cookie; nothing goes through state."""
+    links = [rx.link(rx.hstack(rx.icon("download", size=12), rx.text(label), spacing="1", align="center"),
+                     href="/api/audits/" + S.audit_key + "/export?format=" + fmt, is_external=True,
+                     download=True, size="1", class_name=f"audit-export-{fmt}")
+             for label, fmt in EXPORTS]
+    return rx.hstack(rx.text("Export", size="1", color_scheme="gray"), *links, spacing="3", align="center",
+                     wrap="wrap", class_name="audit-exports")
+
 
 def header() -> rx.Component:
     h = S.header
@@ -23,6 +37,7 @@ def header() -> rx.Component:
                 rx.cond(h["error"] != "", rx.text(h["error"], color_scheme="red", size="2")),
                 rx.foreach(S.scope_lines, lambda line: rx.text(line, size="1", color_scheme="gray",
                                                                class_name="audit-scope")),
+                rx.cond(h["status"] == "COMPLETED", exports()),
                 spacing="1",
             ),
             rx.spacer(),
