@@ -104,6 +104,16 @@ class Settings(BaseSettings):
                                            "notification is marked failed")
     notification_retry_seconds: float = Field(30.0, ge=0, description="Wait before the first retry; "
                                               "doubles with each further attempt")
+    oidc_issuer: str = Field(
+        "", description="Single sign-on: the OpenID Connect issuer URL (its /.well-known/openid-configuration is "
+        "read); empty: no single sign-on"
+    )
+    oidc_client_id: str = Field("", description="Single sign-on: this app's client id at the identity provider")
+    oidc_client_secret: str = Field("", description="Single sign-on: the client secret (never logged or shown)")
+    oidc_name: str = Field("SSO", max_length=60, description="Shown on the sign-in page as 'Sign in with <name>'")
+    oidc_create_users: bool = Field(
+        False, description="Create an account on the first single sign-on of a verified email that has none"
+    )
     allow_private_endpoints: bool = Field(
         False,
         description="Let tenant-set URLs (GitHub base URL, AWS endpoint URL) reach loopback, private, link-local "
