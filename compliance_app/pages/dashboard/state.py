@@ -231,7 +231,7 @@ class DashboardState(OrgState):
     @rx.event
     @off_loop
     def set_range(self, value: str | list[str]):
-        value = value if isinstance(value, str) else value[0]
+        value = value if isinstance(value, str) else (value[0] if value else "")  # a browser can send []
         if value not in RANGE_LABELS:
             return None
         self.range_days = value
