@@ -6,6 +6,7 @@ Contract for page states (dashboard, integrations, snapshots, billing, …):
         rows: list[dict] = []
 
         @rx.event
+        @off_loop                                     # the body runs off the event loop (state/offloop.py)
         def load(self):
             if (redirect := self._enter_org()) is not None or not self.org_found:
                 return redirect                       # login redirect, or "not found" shown
