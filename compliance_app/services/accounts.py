@@ -34,6 +34,7 @@ from compliance_app.services.errors import (
     ValidationError,
 )
 from compliance_app.services.passwords import hash_password, needs_rehash, verify_password
+from compliance_app.services.sso_policy import password_refusal, sso_required_by
 from compliance_app.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -177,19 +178,34 @@ def authenticate(
             raise throttle.refuse("failed sign-in attempts", wait)
         user = _user_by_email(s, email) if email else None
         ok = verify_password(password or "", user.password_hash if user else _DUMMY_HASH)
-        if ok and user is not None and user.is_active:
+        required_by = sso_required_by(s, user.id) if ok and user is not None and user.is_active else []
+        if required_by:
+            # Said only after the right password, so it tells a stranger nothing about who is a member.
+            throttle.forget(s, account_key)
+            activity.record(s, user_actor(user, {"ip": client_key}), "user.login_sso_required", target=email)
+        elif ok and user is not None and user.is_active:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             throttle.forget(s, account_key)
-            if previous_token:
-                _revoke_token(s, previous_token, now)
-            token = _open_session(s, user, client_key, user_agent, now)
+            token = open_session(s, user, client_key, user_agent, previous_token=previous_token)
             activity.record(s, user_actor(user, {"ip": client_key}), "user.login", target=email)
             return user, token
-        throttle.count(s, [account_key, client], now)
-        if user is not None:
-            activity.record(s, user_actor(user, {"ip": client_key}), "user.login_failed", target=email)
-    raise AuthenticationRequired(INVALID_LOGIN)
+        else:
+            throttle.count(s, [account_key, client], now)
+            if user is not None:
+                activity.record(s, user_actor(user, {"ip": client_key}), "user.login_failed", target=email)
+    raise AuthenticationRequired(password_refusal(required_by) if required_by else INVALID_LOGIN)
+
+
+def open_session(
+    s: Session, user: User, client_key: str, user_agent: str | None, *, previous_token: str | None
+) -> str:
+    """Open a login session for a user whose identity was proven (password or single sign-on);
+    the browser's previous session (`previous_token`) ends, whoever it belonged to."""
+    now = utcnow()
+    if previous_token:
+        _revoke_token(s, previous_token, now)
+    return _open_session(s, user, client_key, user_agent, now)
 
 
 def resolve_session(token: str | None) -> User | None:
