@@ -174,7 +174,7 @@ class Nginx:
         self.access_log = workdir / "access.log"
         self.error_log = workdir / "error.log"
         workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "site.conf").write_text(render_nginx_site(upstreams, f"127.0.0.1:{self.port}", self.access_log))
+        self._write_site(upstreams)
         temp = workdir / "temp"
         temp.mkdir(exist_ok=True)
         (workdir / "nginx.conf").write_text(
@@ -193,6 +193,16 @@ class Nginx:
                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True,
             )
         _wait(self._listening, 15, "nginx did not start", self.error_log)
+
+    def _write_site(self, upstreams: list[str]) -> None:
+        site = render_nginx_site(upstreams, f"127.0.0.1:{self.port}", self.access_log)
+        (self.workdir / "site.conf").write_text(site)
+
+    def set_upstreams(self, upstreams: list[str]) -> None:
+        """Forward to these web processes from now on (nginx reloads its configuration on SIGHUP)."""
+        self._write_site(upstreams)
+        self.proc.send_signal(signal.SIGHUP)
+        time.sleep(2)  # the new worker takes over; the old one finishes what it holds
 
     @property
     def url(self) -> str:
