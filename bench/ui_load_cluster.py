@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -103,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
             cookies = asyncio.run(sign_in(running.url, emails))
             results = {n: _measure(running, n, cookies, page, args.seconds, args.think) for n in (1, 2)}
 
-    print(f"\nui_load_cluster: N = {args.users}, {args.seconds:.0f} s, think {args.think} s, through nginx + Redis")
+    load1, load5, _ = os.getloadavg()  # other work on the machine skews every figure below
+    print(f"\nui_load_cluster: N = {args.users}, {args.seconds:.0f} s, think {args.think} s, through nginx + Redis "
+          f"(machine load average {load1:.1f} / {load5:.1f}, {os.cpu_count()} CPUs)")
     steps = "  ".join(f"{s[:6]:>6}" for s in STEPS)
     print(f"{'deployment':<28} {'ev/s':>7} {'CPU s':>8} {'ev/CPU-s':>9}  {steps}  {'errors':>6} {'RSS MB':>8}")
     for processes, (figures, cpu) in results.items():
