@@ -1,10 +1,11 @@
 """Scale-out on loopback: a private Redis, several web processes and nginx in front of them.
 
 The scale-out tests and `python -m bench ui_load_cluster` build the same deployment that
-docs/deploy.md describes: each web process is `python -m compliance_app serve --no-worker`
-(production mode) on its own free port, all against one PostgreSQL and one Redis, behind
-nginx configured by deploy/nginx.conf itself (only the upstream servers and the listen
-address are rewritten). Nothing here touches the machine's shared Redis or a fixed port.
+docs/deploy.md describes: production web processes (the first one `python -m compliance_app
+serve --no-worker`, which builds the frontend; the others serve that build) on free ports,
+all against one PostgreSQL and one Redis, behind nginx configured by deploy/nginx.conf itself
+(only the upstream servers, the listen address and the log path are rewritten). Nothing here
+touches the machine's shared Redis or a fixed port.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
@@ -31,7 +32,7 @@ NGINX_CONF = PROJECT_ROOT / "deploy" / "nginx.conf"
 _UPSTREAMS = re.compile(r"(# BEGIN web processes[^\n]*\n)(.*?)(\s*# END web processes)", re.DOTALL)
 
 
-def _wait(check: callable, timeout: float, what: str, log: Path | None = None) -> None:  # type: ignore[valid-type]
+def _wait(check: Callable[[], object], timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -217,15 +218,6 @@ class Nginx:
             return True
         except httpx.HTTPError:
             return False
-
-    def upstreams_of(self, path_prefix: str) -> list[str]:
-        """The upstream address(es) that served each logged request under this path, in order."""
-        served = []
-        for line in self.access_log.read_text().splitlines() if self.access_log.exists() else []:
-            request = line.split('"')[1] if line.count('"') >= 2 else ""
-            if request.split(" ")[1:2] and request.split(" ")[1].startswith(path_prefix):
-                served.append(line.rsplit("upstream=", 1)[1].split(" ")[0])
-        return served
 
     def stop(self) -> None:
         stop_process_group(self.proc, timeout=10)
