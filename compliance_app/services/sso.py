@@ -3,7 +3,7 @@
 `begin_sign_in` stores the sign-in in flight (state hash, nonce, PKCE verifier) and returns the
 identity provider's authorization URL; `finish_sign_in` takes the provider's answer, uses the
 stored sign-in exactly once (a replayed state finds nothing), exchanges the code with Authlib's
-OAuth 2 client, verifies the ID token (signature against the provider's JWKS, issuer, audience,
+OAuth 2 client (requests), verifies the ID token (signature against the provider's JWKS, issuer, audience,
 expiry, nonce) and signs in the account whose email the provider says is VERIFIED.
 
 An account is linked to the provider's subject (`sub`) on its first single sign-on: a later
@@ -22,9 +22,10 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import requests
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError, MissingClaimError
@@ -136,11 +137,11 @@ def _settings_or_refuse() -> tuple[str, str, str]:
     return settings.oidc_issuer.strip(), settings.oidc_client_id.strip(), settings.oidc_client_secret
 
 
-def _client() -> OAuth2Client:
+def _client() -> OAuth2Session:
     _issuer, client_id, secret = _settings_or_refuse()
-    return OAuth2Client(
+    return OAuth2Session(
         client_id, secret or None, scope=SCOPE, redirect_uri=redirect_uri(), code_challenge_method="S256",
-        token_endpoint_auth_method="client_secret_basic" if secret else "none", timeout=HTTP_TIMEOUT,
+        token_endpoint_auth_method="client_secret_basic" if secret else "none",
     )  # fmt: skip
 
 
@@ -175,11 +176,12 @@ def _exchange(code: str, verifier: str) -> tuple[str, dict[str, Any]]:
     try:
         with _client() as client:
             token = client.fetch_token(
-                metadata["token_endpoint"], grant_type="authorization_code", code=code, code_verifier=verifier
-            )
-    except OAuth2Error as exc:
+                metadata["token_endpoint"], grant_type="authorization_code", code=code, code_verifier=verifier,
+                timeout=HTTP_TIMEOUT, allow_redirects=False,
+            )  # fmt: skip
+    except OAuthError as exc:
         raise AuthenticationRequired(f"The identity provider refused the sign-in ({exc.error}). {AGAIN}") from None
-    except httpx.HTTPError as exc:
+    except (requests.RequestException, ValueError) as exc:
         log.warning("single sign-on: token endpoint failed: %s", type(exc).__name__)
         raise AuthenticationRequired("The identity provider could not be reached (token). Try again later.") from None
     id_token = token.get("id_token")

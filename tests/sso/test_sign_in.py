@@ -183,3 +183,15 @@ def test_domain_rule_adds_membership_on_first_sign_in(idp: Provider) -> None:
         assert [(r[0], r[1]) for r in rows] == [(org.id, Role.MEMBER)]
         logged = s.exec(select(ActivityLog).where(ActivityLog.action == "member.added_by_domain_rule")).one()
         assert logged.organization_id == org.id and logged.meta == {"domain": "acme.example", "role": "member"}
+
+
+def test_a_wrong_pkce_verifier_is_refused_by_the_provider(idp: Provider) -> None:
+    """The verifier stays on the server; one that does not match the challenge gets no token."""
+    make_user(email="ada@acme.example")
+    client = _client()
+    callback = _to_provider(client)
+    with session_scope() as s:
+        for row in s.exec(select(SsoLoginRequest)).all():
+            row.code_verifier = "x" * 64
+    assert "refused the sign-in (invalid_grant)" in _error(client.get(callback))
+    assert idp.token_requests == 1
