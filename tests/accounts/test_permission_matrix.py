@@ -50,6 +50,7 @@ from compliance_app.services import (
     snapshot_bundles,
     snapshot_signing,
     snapshots,
+    sso_domains,
 )
 from compliance_app.services import organizations as orgs
 from compliance_app.services.authz import Actor
@@ -367,6 +368,21 @@ MATRIX += [
     Rule("api_tokens.list_tokens", lambda a, w: api_tokens.list_tokens(a, w.org.slug), "admin"),
     Rule("api_tokens.revoke_token", lambda a, w: api_tokens.revoke_token(a, _api_token_id(w)), "admin"),
 ]
+
+
+def _domain_rule_id(w: World) -> str:
+    return str(sso_domains.add_domain_rule(Actor.system(), w.org.id, "matrix.example", "viewer").id)
+
+
+MATRIX += [
+    Rule("sso_domains.get_sso_settings", lambda a, w: sso_domains.get_sso_settings(a, w.org.id), "admin"),
+    # Admins may claim their own email's domain (every caller here is @example.com).
+    Rule("sso_domains.add_domain_rule",
+         lambda a, w: sso_domains.add_domain_rule(a, w.org.id, "example.com", "member"), "admin"),
+    Rule("sso_domains.remove_domain_rule",
+         lambda a, w: sso_domains.remove_domain_rule(a, w.org.id, _domain_rule_id(w)), "admin"),
+    Rule("sso_domains.set_require_sso", lambda a, w: sso_domains.set_require_sso(a, w.org.id, False), "admin"),
+]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

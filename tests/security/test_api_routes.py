@@ -92,6 +92,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
         {303}),
     ("GET", "/api/auth/logout"): Spec.same("public", get, {200}),  # a confirm button, never a sign-out
     ("POST", "/api/auth/logout"): Spec.same("public", post_form({}), {303}),
+    # Single sign-on: unconfigured here, so both send everyone back to /login with the reason.
+    ("GET", "/api/auth/sso/login"): Spec.same("public", get, {303}),
+    ("GET", "/api/auth/sso/callback"): Spec.same("public", get, {303}),
     ("GET", "/api/evidence/{evidence_id:int}/file"): Spec(
         "org", get, {"anonymous": {404}, "outsider": {404}, "viewer": {200}, "admin": {200}}),
     ("POST", "/api/evidence/{evidence_id:int}/file"): Spec(

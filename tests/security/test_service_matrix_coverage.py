@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -64,6 +65,9 @@ ARGS: dict[str, Callable[[World], Any]] = {
     "scope": lambda w: "admin",
     "token_id": lambda w: w.api_token_a,
     "fmt": lambda w: "csv",
+    "domain": lambda w: "wombat.example",
+    "rule_id": lambda w: uuid.uuid4(),
+    "required": lambda w: True,
 }
 
 #: Optional parameters (or **changes) to pass too, so that input validation passes and the
@@ -103,6 +107,8 @@ TENANT_SCOPED = {
     "notification_settings.set_my_subscription", "notification_settings.is_subscribed",
     "notification_settings.list_notification_log", "notification_settings.send_test_notification",
     "api_tokens.create_token", "api_tokens.list_tokens", "api_tokens.revoke_token",
+    "sso_domains.get_sso_settings", "sso_domains.add_domain_rule", "sso_domains.remove_domain_rule",
+    "sso_domains.set_require_sso",
 }
 
 #: Entry points not scoped to one organization, and why B's member cannot reach A through them.
