@@ -5,10 +5,13 @@ Errors come back in the query string from the route's redirect and are shown inl
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import reflex as rx
 
 from compliance_app.components.forms import auth_form, email_field, message, password_field, switch_link
 from compliance_app.components.layout import centered_card
+from compliance_app.services import sso
 from compliance_app.services.demo import demo_login
 from compliance_app.state.auth_form import AuthFormState
 from compliance_app.state.offloop import off_loop
@@ -21,13 +24,36 @@ class LoginState(AuthFormState, SessionState):
     #: "demo@example.com / …" while the demo organization exists (`make run` seeds it).
     demo_email: str = ""
     demo_password: str = ""
+    #: "Sign in with <sso_name>" while the operator has single sign-on configured.
+    sso_name: str = ""
+    sso_href: str = ""
 
     @rx.event
     @off_loop
     def load(self) -> rx.event.EventSpec | None:
         self.notice = self.router.url.query_parameters.get("notice", "")[:300]
         self.demo_email, self.demo_password = demo_login() or ("", "")
-        return self._read_query("/signup")
+        redirect = self._read_query("/signup")
+        self.sso_name = sso.provider_name() or ""
+        self.sso_href = "/api/auth/sso/login?next=" + quote(self.next_path, safe="")
+        return redirect
+
+
+def _sso_button() -> rx.Component:
+    """A plain link: the route answers with a redirect to the identity provider (a full page load)."""
+    return rx.vstack(
+        rx.hstack(
+            rx.separator(size="4"), rx.text("or", size="1", color_scheme="gray"), rx.separator(size="4"),
+            align="center", width="100%",
+        ),
+        rx.el.a(
+            rx.button(rx.icon("key-round", size=16), "Sign in with ", LoginState.sso_name,
+                      variant="outline", width="100%", type="button", tab_index=-1),
+            href=LoginState.sso_href, width="100%", data_testid="sso-login",
+        ),
+        width="100%",
+        spacing="3",
+    )  # fmt: skip
 
 
 @rx.page(route="/login", title="Sign in · compliance_app", on_load=LoginState.load)
@@ -47,6 +73,7 @@ def login_page() -> rx.Component:
             next_path=LoginState.next_path,
             submit="Sign in",
         ),
+        rx.cond(LoginState.sso_name != "", _sso_button()),
         switch_link("No account yet? ", "Create one", LoginState.switch_href),
         rx.cond(
             LoginState.demo_email != "",

@@ -8,6 +8,7 @@ import reflex as rx
 
 from compliance_app.components.forms import callout_if, org_fields
 from compliance_app.components.org_page import org_page
+from compliance_app.pages.org_settings_sso import OrgSsoState, sso_card
 from compliance_app.services import organizations
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.state.offloop import off_loop
@@ -176,11 +177,12 @@ def _leave() -> rx.Component:
     )
 
 
-@org_page("/settings", "Settings", on_load=OrgSettingsState.load)
+@org_page("/settings", "Settings", on_load=[OrgSettingsState.load, OrgSsoState.load])
 def org_settings_page() -> rx.Component:
     return rx.vstack(
         callout_if(OrgSettingsState.error, color_scheme="red", width="100%", max_width="560px"),
         _details(),
+        rx.cond(OrgSettingsState.can_admin, sso_card()),
         rx.cond(OrgSettingsState.is_owner, _ownership()),
         _leave(),
         spacing="4",
