@@ -113,8 +113,10 @@ def test_bucket_listing_is_paginated(session: AwsSession, monkeypatch: pytest.Mo
     monkeypatch.setattr(s3_collectors, "_bucket_details", lambda s, bucket: {"Name": bucket["Name"]})
     client = session.client("s3")
     with Stubber(client) as stub:
-        stub.add_response("list_buckets", {"Buckets": [{"Name": "first-page"}], "ContinuationToken": "next"})
-        stub.add_response("list_buckets", {"Buckets": [{"Name": "second-page"}]}, {"ContinuationToken": "next"})
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "first-page"}], "ContinuationToken": "next"},
+                          {"MaxBuckets": 10_000})
+        stub.add_response("list_buckets", {"Buckets": [{"Name": "second-page"}]},
+                          {"ContinuationToken": "next", "MaxBuckets": 10_000})
         assert [b["Name"] for b in session.collect("s3.buckets")] == ["first-page", "second-page"]
 
 
