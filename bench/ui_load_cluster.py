@@ -79,6 +79,13 @@ def _seed_members(users: int) -> tuple[list[str], dict[str, str]]:
         return emails, {"slug": org.slug, "audit_id": str(audit.id)}
 
 
+async def _sign_in_all(base_url: str, emails: list[str], parallel: int = 4) -> list[str]:
+    """ui_load's sign-in, `parallel` accounts at a time (each is one password hash on the server)."""
+    chunks = [emails[i::parallel] for i in range(parallel)]
+    signed = await asyncio.gather(*(sign_in(base_url, chunk) for chunk in chunks))
+    return [cookie for chunk in signed for cookie in chunk]
+
+
 def _row(label: str, figures: Figures, cpu: float) -> str:
     p95 = "  ".join(f"{(figures.percentile(step, 95) or 0):6.0f}" for step in STEPS)
     rate = figures.events / figures.seconds
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         with cluster(url, Path(tmp), processes=2) as running:
             print(f"two web processes, Redis and nginx up in {time.monotonic() - started:.0f} s", flush=True)
-            cookies = asyncio.run(sign_in(running.url, emails))
+            cookies = asyncio.run(_sign_in_all(running.url, emails))
             results = {n: _measure(running, n, cookies, page, args.seconds, args.think) for n in (1, 2)}
 
     load1, load5, _ = os.getloadavg()  # other work on the machine skews every figure below
