@@ -279,7 +279,7 @@ def _group(group: StatusGroup) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.badge(group.label, color_scheme=group.color, size="2"),
-            rx.text(group.total, " checks", size="2", color_scheme="gray"),
+            rx.text(group.total, rx.cond(group.total == 1, " check", " checks"), size="2", color_scheme="gray"),
             align="center",
         ),
         rx.foreach(group.rows, _evidence_row),

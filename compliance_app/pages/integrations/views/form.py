@@ -31,7 +31,8 @@ def _github_fields() -> rx.Component:
         _field("GitHub organization login", "github_org", placeholder="acme"),
         _field(
             "Personal access token", "token", secret=True, placeholder="ghp_…",
-            hint="Classic token with the repo, read:org and security_events scopes.",
+            hint="Classic token with the repo, read:org and security_events scopes; add admin:org and "
+                 "admin:org_hook for the organization's Actions and webhook checks.",
         ),
         _field(
             "API base URL (GitHub Enterprise only)", "base_url",
