@@ -5,6 +5,7 @@ Errors come back in the query string from the route's redirect and are shown inl
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 import reflex as rx
@@ -26,7 +27,6 @@ class LoginState(AuthFormState, SessionState):
     demo_password: str = ""
     #: "Sign in with <sso_name>" while the operator has single sign-on configured.
     sso_name: str = ""
-    sso_href: str = ""
 
     @rx.event
     @off_loop
@@ -35,22 +35,26 @@ class LoginState(AuthFormState, SessionState):
         self.demo_email, self.demo_password = demo_login() or ("", "")
         redirect = self._read_query("/signup")
         self.sso_name = sso.provider_name() or ""
-        self.sso_href = "/api/auth/sso/login?next=" + quote(self.next_path, safe="")
         return redirect
+
+    @rx.event
+    def sso_sign_in(self) -> rx.event.EventSpec:
+        """A full page load of the SSO route (it redirects to the identity provider): Reflex's router
+        keeps links inside the app, and the page's CSP (form-action 'self') stops a form's redirect
+        to another origin."""
+        url = "/api/auth/sso/login?next=" + quote(self.next_path, safe="")
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
 
 def _sso_button() -> rx.Component:
-    """A plain link: the route answers with a redirect to the identity provider (a full page load)."""
+    """Starts single sign-on (LoginState.sso_sign_in)."""
     return rx.vstack(
         rx.hstack(
             rx.separator(size="4"), rx.text("or", size="1", color_scheme="gray"), rx.separator(size="4"),
             align="center", width="100%",
         ),
-        rx.el.a(
-            rx.button(rx.icon("key-round", size=16), "Sign in with ", LoginState.sso_name,
-                      variant="outline", width="100%", type="button", tab_index=-1),
-            href=LoginState.sso_href, width="100%", data_testid="sso-login",
-        ),
+        rx.button(rx.icon("key-round", size=16), "Sign in with ", LoginState.sso_name, variant="outline",
+                  width="100%", on_click=LoginState.sso_sign_in, data_testid="sso-login"),
         width="100%",
         spacing="3",
     )  # fmt: skip
