@@ -7,6 +7,11 @@ Behind a load balancer the page must open its event websocket through the balanc
 at this process's own port: with APP_URL set, the frontend is built to reach the backend at
 APP_URL's origin (Reflex otherwise uses http://localhost:<backend port>, which a browser
 elsewhere cannot reach). BIND_ADDRESS is the address this process listens on.
+
+Pages are not prerendered at build time (REFLEX_SSR=false unless the operator sets it): every
+page loads its data for the signed-in person when it mounts, so a prerendered shell adds
+nothing, and the prerender step's fixed 10 s request timeout fails `reflex run --env prod`
+builds on a busy machine.
 """
 
 import os
@@ -19,6 +24,7 @@ from compliance_app.security_headers import app_origins
 from compliance_app.settings import get_settings
 
 settings = get_settings()
+os.environ.setdefault("REFLEX_SSR", "false")
 
 
 def _api_url() -> dict[str, str]:
