@@ -184,14 +184,16 @@ def test_stop_releases_the_audit_back_to_the_queue(db: str) -> None:
 
 
 def test_the_heartbeat_keeps_a_long_audit_from_being_reaped(db: str, monkeypatch) -> None:
-    monkeypatch.setenv("AUDIT_LEASE_SECONDS", "1")
+    # The check outlasts two leases; a 3 s lease beaten every second leaves 2 s of slack for a
+    # busy CI machine (a 1 s lease with a 0.5 s beat was reaped there once).
+    monkeypatch.setenv("AUDIT_LEASE_SECONDS", "3")
     get_settings.cache_clear()
     try:
         org = make_org()
         audit = request_scan(Actor.system("test"), org.id)
         assert audit_queue.claim_audit(audit.id, WORKER)
         runner = threading.Thread(target=engine.run_audit, args=(audit.id, WORKER), kwargs={
-            "checks": [_Sleepy(1, 3.0)], "sessions": [(Provider.GITHUB, None)]})
+            "checks": [_Sleepy(1, 7.0)], "sessions": [(Provider.GITHUB, None)]})
         runner.start()
         reaped = []
         while runner.is_alive():
