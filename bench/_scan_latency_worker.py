@@ -10,10 +10,12 @@ this process, and the audit's outcome. A process of its own so its peak RSS is t
 from __future__ import annotations
 
 import json
+import re
 import resource
 import sys
 import time
 import uuid
+from collections import Counter
 
 
 def _peak_rss_mb() -> float:
@@ -22,6 +24,22 @@ def _peak_rss_mb() -> float:
     with open("/proc/self/status") as status:
         line = next(line for line in status if line.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
+
+
+#: GitHub paths with their names and ids replaced, so calls group by endpoint.
+_GITHUB_TEMPLATE = [(re.compile(p), r) for p, r in (
+    (r"^https?://[^/]+", ""), (r"[{?].*$", ""), (r"^/orgs/[^/]+", "/orgs/{org}"),
+    (r"^/repos/[^/]+/[^/]+", "/repos/{repo}"), (r"/branches/[^/]+", "/branches/{branch}"),
+    (r"/rulesets/\d+", "/rulesets/{id}"), (r"/contents/.+", "/contents/{path}"))]
+
+
+def _operation(service: str, operation: str, key: str) -> str:
+    """An AWS call's operation name, or a GitHub call's endpoint (GET /repos/{repo}/keys)."""
+    if service != "github":
+        return operation
+    for pattern, replacement in _GITHUB_TEMPLATE:
+        key = pattern.sub(replacement, key)
+    return f"{operation} {key}"
 
 
 def main() -> int:
@@ -44,10 +62,11 @@ def main() -> int:
     # Polling for the credential report repeats one call by design; pages differ by their token.
     repeated = {f"{svc}:{op} {key[:120]}": n for (svc, op, key), n in recorder.calls.items()
                 if n > 1 and op != "GenerateCredentialReport"}
+    operations = Counter(f"{svc} {_operation(svc, op, key)}" for (svc, op, key) in recorder.calls.elements())
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"wall": wall, "longest": recorder.longest, "calls": sum(recorder.calls.values()),
                       "repeated": repeated, "rss_mb": _peak_rss_mb(), "cpu": usage.ru_utime + usage.ru_stime,
-                      "outcome": outcome}, default=str))
+                      "operations": operations, "outcome": outcome}, default=str))
     return 0
 
 

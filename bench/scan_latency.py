@@ -167,6 +167,9 @@ def _table(label: str, counts: dict[str, int], run: dict[str, Any], w0: float, l
     print(f"  CPU                      {run['cpu']:8.1f} s in the scan process, {run['moto_cpu']:.1f} s in moto, "
           f"{run['stand_in_cpu']:.1f} s in the GitHub stand-in and the proxies "
           f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})")
+    print("  API calls per operation (as the providers made them; pages each count, retries do not):")
+    for operation, n in sorted(run["operations"].items(), key=lambda item: (-item[1], item[0])):
+        print(f"    {n:6d}  {operation}")
     repeated = run["repeated"]
     print(f"  calls made twice         {len(repeated)}")
     for call, n in sorted(repeated.items())[:10]:
