@@ -11,35 +11,22 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from functools import lru_cache
-from urllib.parse import urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from compliance_app.api.redirects import back_to_form, see_other
+from compliance_app.api.session_cookie import clear_session_cookie, session_token, set_session_cookie
+
+# Re-exported: state/session.py and bench/ui_load.py still read the cookie's name from here.
+from compliance_app.api.session_cookie import session_cookie_name as session_cookie_name
 from compliance_app.security_headers import app_origins
 from compliance_app.services import accounts
 from compliance_app.services.authz import Actor
-from compliance_app.services.errors import RateLimited, ServiceError
+from compliance_app.services.errors import ServiceError
 from compliance_app.settings import get_settings
 
-COOKIE_NAME = "ca_session"
-#: Behind https the cookie is `__Host-ca_session`: browsers accept that name only with
-#: Secure, Path=/ and no Domain, so neither plain http nor a sibling subdomain can set it.
-HOST_COOKIE_NAME = "__Host-" + COOKIE_NAME
-
-
-def is_https() -> bool:
-    return get_settings().app_url.strip().lower().startswith("https://")
-
-
-def session_cookie_name() -> str:
-    """The session cookie's name for this installation (see HOST_COOKIE_NAME)."""
-    return HOST_COOKIE_NAME if is_https() else COOKIE_NAME
-
-
-def session_token(request: Request) -> str | None:
-    return request.cookies.get(session_cookie_name())
 #: Only same-site paths may be redirect targets (no //evil.example, no scheme).
 #: "/" forwards to the dashboard of the organization used last (pages/home.py).
 DEFAULT_NEXT = "/"
@@ -125,43 +112,9 @@ def same_origin(request: Request) -> bool:
     return origin in app_origins(get_settings().app_url) | {own}
 
 
-def _redirect(path: str, **query: str) -> RedirectResponse:
-    query = {k: v for k, v in query.items() if v}
-    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
-
-
-def _refused(path: str, exc: ServiceError, **query: str) -> RedirectResponse:
-    """Back to the form with the message; a throttled caller also learns when to retry."""
-    response = _redirect(path, error=exc.message, **query)
-    if isinstance(exc, RateLimited):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-def _set_cookie(response: Response, token: str) -> None:
-    settings = get_settings()
-    response.set_cookie(
-        session_cookie_name(),
-        token,
-        max_age=settings.session_days * 86400,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies or is_https(),
-    )
-
-
-def _clear_cookie(response: Response) -> None:
-    settings = get_settings()
-    response.delete_cookie(
-        session_cookie_name(), path="/", httponly=True, samesite="lax",
-        secure=settings.secure_cookies or is_https(),
-    )
-
-
 async def login(request: Request) -> Response:
     if not same_origin(request):
-        return _redirect("/login", error="Sign in from this site's own login page.")
+        return see_other("/login", error="Sign in from this site's own login page.")
     form = await request.form()
     email = str(form.get("email", ""))
     next_path = safe_next(str(form.get("next", "")))
@@ -175,22 +128,22 @@ async def login(request: Request) -> Response:
             previous_token=session_token(request),
         )
     except ServiceError as exc:
-        return _refused("/login", exc, email=email.strip()[:320], next=next_path)
-    response = _redirect(next_path)
-    _set_cookie(response, token)
+        return back_to_form("/login", exc, email=email.strip()[:320], next=next_path)
+    response = see_other(next_path)
+    set_session_cookie(response, token)
     return response
 
 
 async def signup(request: Request) -> Response:
     if not same_origin(request):
-        return _redirect("/signup", error="Sign up from this site's own page.")
+        return see_other("/signup", error="Sign up from this site's own page.")
     form = await request.form()
     email = str(form.get("email", ""))
     password = str(form.get("password", ""))
     name = str(form.get("name", ""))
     next_path = safe_next(str(form.get("next", "")))
     if password != str(form.get("password_confirm", password)):
-        return _redirect(
+        return see_other(
             "/signup", error="The two passwords do not match.", field="password_confirm",
             email=email, name=name, next=next_path,
         )  # fmt: skip
@@ -201,9 +154,9 @@ async def signup(request: Request) -> Response:
             user_agent=request.headers.get("user-agent"), previous_token=session_token(request),
         )  # fmt: skip
     except ServiceError as exc:
-        return _refused("/signup", exc, field=exc.field or "", email=email, name=name, next=next_path)
-    response = _redirect(next_path)
-    _set_cookie(response, token)
+        return back_to_form("/signup", exc, field=exc.field or "", email=email, name=name, next=next_path)
+    response = see_other(next_path)
+    set_session_cookie(response, token)
     return response
 
 
@@ -214,10 +167,10 @@ async def logout(request: Request) -> Response:
     auto-submitting form, signing people out at will.
     """
     if not same_origin(request):
-        return _redirect("/")
+        return see_other("/")
     await asyncio.to_thread(accounts.logout, session_token(request))
-    response = _redirect("/login", notice="You have been signed out.")
-    _clear_cookie(response)
+    response = see_other("/login", notice="You have been signed out.")
+    clear_session_cookie(response)
     return response
 
 

@@ -14,17 +14,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from compliance_app.api.auth import _redirect, _refused, _set_cookie, client_ip, is_https, safe_next, session_token
+from compliance_app.api.auth import client_ip, safe_next
+from compliance_app.api.redirects import back_to_form, see_other
+from compliance_app.api.session_cookie import secure_cookies, session_token, set_session_cookie
 from compliance_app.services import sso
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
-from compliance_app.settings import get_settings
 
 STATE_COOKIE = "ca_sso_state"
 STATE_COOKIE_PATH = sso.CALLBACK_PATH
-
-
-def _secure() -> bool:
-    return get_settings().secure_cookies or is_https()
 
 
 async def sso_login(request: Request) -> Response:
@@ -33,10 +30,10 @@ async def sso_login(request: Request) -> Response:
     try:
         url, state = await asyncio.to_thread(sso.begin_sign_in, next_path)
     except ServiceError as exc:
-        return _refused("/login", exc, next=next_path)
+        return back_to_form("/login", exc, next=next_path)
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(STATE_COOKIE, state, max_age=int(sso.LOGIN_TTL.total_seconds()), path=STATE_COOKIE_PATH,
-                        httponly=True, samesite="lax", secure=_secure())  # fmt: skip
+                        httponly=True, samesite="lax", secure=secure_cookies())  # fmt: skip
     return response
 
 
@@ -52,11 +49,11 @@ async def sso_callback(request: Request) -> Response:
             client_ip(request), user_agent=request.headers.get("user-agent"), previous_token=session_token(request),
         )  # fmt: skip
     except ServiceError as exc:
-        response = _refused("/login", exc)
+        response = back_to_form("/login", exc)
     else:
-        response = _redirect(safe_next(next_path))
-        _set_cookie(response, token)
-    response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH, httponly=True, samesite="lax", secure=_secure())
+        response = see_other(safe_next(next_path))
+        set_session_cookie(response, token)
+    response.delete_cookie(STATE_COOKIE, path=STATE_COOKIE_PATH, httponly=True, samesite="lax", secure=secure_cookies())
     return response
 
 

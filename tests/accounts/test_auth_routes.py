@@ -8,7 +8,8 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME, DEFAULT_NEXT, safe_next
+from compliance_app.api.auth import DEFAULT_NEXT, safe_next
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.db import session_scope
 from compliance_app.models import UserSession
 from compliance_app.models.types import utcnow

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.services import accounts
 from tests.factories import DEFAULT_PASSWORD, make_user
 

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.db import session_scope
 from compliance_app.models import ActivityLog, Evidence, Proof, Question, Role
 from compliance_app.services import accounts

@@ -14,7 +14,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.db import session_scope
 from compliance_app.models import Evidence, Proof, Question
 from compliance_app.models.types import utcnow

@@ -33,7 +33,7 @@ _UPLOAD_UNDER_LIMIT = """
 import json, resource, signal, sys
 from starlette.testclient import TestClient
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.services import accounts
 
 limit, evidence_id, email, password, path, proven_on = sys.argv[1:7]

@@ -76,7 +76,7 @@ def test_pages_say_the_database_is_unavailable_and_recover_by_themselves(db: str
             login = httpx.post(f"{base_url}/api/auth/login", headers={"Origin": base_url},
                                data={"email": owner.email, "password": DEFAULT_PASSWORD}, timeout=60)
             assert login.status_code == 303, login.text
-            from compliance_app.api.auth import session_cookie_name
+            from compliance_app.api.session_cookie import session_cookie_name
 
             cookie = f"{session_cookie_name()}={login.cookies[session_cookie_name()]}"
             timings = asyncio.run(_scenario(base_url, cookie, org.slug, proxy))

@@ -21,7 +21,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from compliance_app.api import collect_routes, create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot, Organization, Proof
 from compliance_app.services import shares

@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from compliance_app import security_headers
 from compliance_app.api import create_api
-from compliance_app.api.auth import HOST_COOKIE_NAME
+from compliance_app.api.session_cookie import HOST_COOKIE_NAME
 from compliance_app.security_headers import SecurityHeaders, script_hashes
 from compliance_app.settings import get_settings
 from tests.factories import DEFAULT_PASSWORD, make_user

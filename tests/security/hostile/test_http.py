@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from compliance_app.api import create_api
-from compliance_app.api.auth import COOKIE_NAME
+from compliance_app.api.session_cookie import COOKIE_NAME
 from tests.security.conftest import World, png_bytes, session_token
 from tests.security.hostile.outcome import WriteGuard, run_each
 from tests.security.hostile.strategies import HOSTILE_SETTINGS, hostile_text
