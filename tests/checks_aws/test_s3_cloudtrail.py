@@ -9,6 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from compliance_app.checks.registry import get_check
+from compliance_app.providers import callchain
 from compliance_app.providers.aws import AwsSession
 from compliance_app.providers.aws.collectors import s3 as s3_collectors
 from tests.catalog_cases import covers
@@ -76,6 +77,22 @@ def test_private_bucket_passes_public_ones_fail(session: AwsSession, s3) -> None
     acl = next(f for f in findings if "acl-bucket" in f.resource_id)
     assert acl.status == FAIL and "AllUsers" in acl.message and acl.region == REGION
     assert status_of(findings, "policy-bucket") == FAIL
+
+
+def test_policy_status_is_asked_only_of_buckets_with_a_policy(session: AwsSession, s3) -> None:
+    """Without a policy S3 answers NoSuchBucketPolicy to GetBucketPolicyStatus too: most buckets cost
+    one call less (a 200-bucket scan made 200 of them); a public policy still fails."""
+    s3.create_bucket(Bucket="private-bucket")
+    s3.create_bucket(Bucket="policy-bucket")
+    s3.put_bucket_policy(Bucket="policy-bucket", Policy=_public_policy("policy-bucket"))
+    with callchain.recording() as recorder:
+        findings = run("s3_bucket_public_access", session)
+    asked = [json.loads(key.split(" ", 1)[1])["Bucket"] for _, op, key in recorder.calls
+             if op == "GetBucketPolicyStatus"]
+    assert asked == ["policy-bucket"]
+    assert (status_of(findings, "private-bucket"), status_of(findings, "policy-bucket")) == (PASS, FAIL)
+    private = next(f for f in findings if "private-bucket" in f.resource_id)
+    assert private.raw_data["PolicyStatus"] == {}
 
 
 def test_block_public_access_neutralises_public_acl() -> None:

@@ -39,5 +39,6 @@ class s3_bucket_object_lock(AwsCheck):
                                    f"Bucket {b['Name']} has Object Lock enabled"
                                    + (f" (default retention {retention})." if retention else "."),
                                    f"Bucket {b['Name']} does not have Object Lock enabled.",
-                                   {"Bucket": b["Name"], "ObjectLockConfiguration": config}, region))
+                                   {"Bucket": b["Name"], "ObjectLockConfiguration": config,
+                                    "Versioning": b.get("Versioning")}, region))
         return findings

@@ -63,19 +63,31 @@ def _bucket_details(s: AwsSession, bucket: dict[str, Any]) -> dict[str, Any]:
         "Grants": lambda: _bucket_call(s, lambda: [
             {"Grantee": g["Grantee"].get("URI") or g["Grantee"].get("ID"), "Permission": g["Permission"]}
             for g in c.get_bucket_acl(Bucket=name).get("Grants", [])], set(), []),
-        "PolicyStatus": lambda: _bucket_call(s, lambda: c.get_bucket_policy_status(Bucket=name)["PolicyStatus"],
-                                             {"NoSuchBucketPolicy"}, {}),
         "PublicAccessBlock": lambda: _bucket_call(
             s, lambda: c.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"],
             {"NoSuchPublicAccessBlockConfiguration"}, {}),
-        "Policy": lambda: _bucket_call(s, lambda: c.get_bucket_policy(Bucket=name)["Policy"],
-                                       {"NoSuchBucketPolicy"}, None),
+        "Policy": lambda: _policy_and_status(s, c, name),
         "Versioning": lambda: _bucket_call(s, lambda: c.get_bucket_versioning(Bucket=name).get("Status"), set(), None),
         "Logging": lambda: _bucket_call(s, lambda: c.get_bucket_logging(Bucket=name).get("LoggingEnabled"),
                                         set(), None),
     }
-    values = s.fan_out(lambda read: read(), reads.values())
-    return {"Name": name, "Region": region, **dict(zip(reads, values, strict=True))}
+    values = dict(zip(reads, s.fan_out(lambda read: read(), reads.values()), strict=True))
+    policy, status = values.pop("Policy")
+    return {"Name": name, "Region": region, **values, "Policy": policy, "PolicyStatus": status}
+
+
+def _policy_and_status(s: AwsSession, c: Any, name: str) -> tuple[Any, Any]:
+    """The bucket policy, then whether S3 judges it public (GetBucketPolicyStatus) only if there is one.
+
+    Without a policy S3 answers NoSuchBucketPolicy to both, so most buckets cost one call, not
+    two; a policy that could not be read still has its status asked (it may be readable).
+    """
+    policy = _bucket_call(s, lambda: c.get_bucket_policy(Bucket=name)["Policy"], {"NoSuchBucketPolicy"}, None)
+    if policy is None:
+        return None, {}
+    status = _bucket_call(s, lambda: c.get_bucket_policy_status(Bucket=name)["PolicyStatus"],
+                          {"NoSuchBucketPolicy"}, {})
+    return policy, status
 
 
 #: ListBuckets names each bucket's region (BucketRegion) only when the request carries a parameter;

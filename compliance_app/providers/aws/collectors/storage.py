@@ -13,17 +13,26 @@ if TYPE_CHECKING:
     from compliance_app.providers.aws.session import AwsSession
 
 
+#: Versioning states (GetBucketVersioning) of a bucket that cannot have Object Lock: S3 turns versioning
+#: on with Object Lock and refuses to suspend it afterwards. An unreadable state ({"__error__"}) is not here.
+_NEVER_VERSIONED = (None, "Suspended")
+
+
 @collector("s3.object_lock")
 def _s3_object_lock(s: AwsSession, region: str) -> list[dict[str, Any]]:
     """Each bucket's Object Lock configuration, read in the bucket's region (buckets read concurrently).
 
     The bucket list and regions come from the memoized s3.buckets collector. A bucket without
     Object Lock answers ObjectLockConfigurationNotFoundError: that is "not configured" ({}), not
-    an error; any other failure is kept as `__error__` on that bucket only.
+    an error; any other failure is kept as `__error__` on that bucket only. A bucket whose
+    versioning was never enabled, or is suspended, cannot have Object Lock: it is not asked.
     """
     def one(bucket: dict[str, Any]) -> dict[str, Any]:
         name, where = bucket["Name"], bucket.get("Region")
-        row: dict[str, Any] = {"Name": name, "Region": where}
+        row: dict[str, Any] = {"Name": name, "Region": where, "Versioning": bucket.get("Versioning")}
+        if bucket.get("Versioning") in _NEVER_VERSIONED:
+            row["ObjectLockConfiguration"] = {}  # S3 keeps versioning on for good once Object Lock is on
+            return row
         try:
             row["ObjectLockConfiguration"] = s.client("s3", where).get_object_lock_configuration(
                 Bucket=name)["ObjectLockConfiguration"]
