@@ -47,6 +47,8 @@ REQUIRED_SCOPES: dict[str, set[str]] = {s: set(SATISFIED_BY[s]) for s in REQUIRE
 _SCOPE_PREFERENCE = ("read:org", "repo", "security_events", "admin:org_hook", "public_repo")
 #: What GitHub says for classic protection of a branch that has none, when the token may read it.
 _NOT_PROTECTED = "Branch not protected"
+#: GitHub's contents API lists at most this many entries of a directory (the rest need the Git trees API).
+LISTING_LIMIT = 1000
 #: Fields of a ruleset bypass actor the checks decide on (GitHub's repository-ruleset-bypass-actor).
 _ACTOR_KEYS = ("actor_type", "actor_id", "bypass_mode")
 
@@ -500,11 +502,45 @@ class GitHubSession(SupplyChainReads):
         return self.call(f"open Dependabot alerts of {repo}", read)
 
     def _fetch_first_file(self, repo: str, paths: tuple[str, ...]) -> str | None:
-        """The first of `paths` that exists in the default branch, or None."""
+        """The first of `paths` that exists in the default branch, or None.
+
+        Answered from the listings of the directories the paths are in (memoized, so CODEOWNERS,
+        SECURITY.md and the workflows share them), not one request per path. A listing GitHub
+        may have cut short proves no file absent: the path is then asked for itself.
+        """
         for path in paths:
-            if self.call(f"{path} in {repo}", lambda p=path: self._exists(repo, p)):
+            parent, _, name = path.rpartition("/")
+            listing = self.collect("directory", repo=repo, path=parent)
+            if listing is not None and len(listing) >= LISTING_LIMIT:
+                found = self.call(f"{path} in {repo}", lambda p=path: self._exists(repo, p))
+            else:
+                found = listing is not None and any(e["name"] == name for e in listing)
+            if found:
                 return path
         return None
+
+    def _fetch_directory(self, repo: str, path: str) -> list[dict[str, Any]] | None:
+        """The entries ({"name", "path", "type"}) of a directory of the default branch; None if there is none.
+
+        `path` "" is the root. A subdirectory is asked for only when its parent lists it, so a
+        repository without .github/ or docs/ costs one request (the root) for every file check.
+        """
+        if path:
+            parent, _, name = path.rpartition("/")
+            above = self.collect("directory", repo=repo, path=parent)
+            if above is None or (len(above) < LISTING_LIMIT
+                                 and not any(e["name"] == name and e["type"] == "dir" for e in above)):
+                return None
+
+        def read() -> list[dict[str, Any]] | None:
+            data = self._get_or_none(f"/repos/{repo}/contents/{path}")  # 404: no such directory, or empty
+            if data is None:
+                return None
+            if not isinstance(data, list):
+                raise CollectionError(f"{path} in {repo} is not a directory.")
+            return [{k: e.get(k) for k in ("name", "path", "type")} for e in data if isinstance(e, dict)]
+
+        return self.call(f"{path or 'the top directory'} of {repo}", read)
 
     def _exists(self, repo: str, path: str) -> bool:
         return self._get_or_none(f"/repos/{repo}/contents/{path}") is not None

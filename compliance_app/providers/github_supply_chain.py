@@ -9,7 +9,8 @@ Organization Actions settings need the classic `admin:org` scope (or the fine-gr
 organization permission "Administration: read") and an owner's token: without them GitHub
 answers 403 or 404, which becomes ERROR "the token lacks admin:org", never a FAIL.
 
-Workflow files are read through the contents API (the directory listing, then each file) and
+Workflow files are read through the contents API (the directory listings, shared with the file
+checks through GitHubSession's `directory` collection, then each file) and
 parsed with PyYAML's safe loader, never matched with regular expressions. A file that cannot
 be read or parsed is returned as an `error` entry naming it, so a check can still FAIL on the
 other files, and ERROR (naming the file) when nothing else decides.
@@ -99,6 +100,7 @@ class SupplyChainReads:
         org_login: str
 
         def call(self, what: str, fn: Callable[[], T]) -> T: ...
+        def collect(self, name: str, **kw: Any) -> Any: ...
         def _get(self, path: str, **params: Any) -> Any: ...
         def _get_all(self, path: str, **params: Any) -> list[Any]: ...
 
@@ -221,21 +223,10 @@ class SupplyChainReads:
         Files are read one after the other: this already runs inside the per-repository
         fan-out, and nesting another on the same bounded pool could starve it.
         """
-        listing = self.call(f"{WORKFLOWS_DIR} of {repo}", lambda: self._list_dir(repo, WORKFLOWS_DIR))
+        listing = self.collect("directory", repo=repo, path=WORKFLOWS_DIR) or []
         files = sorted(str(e["path"]) for e in listing if e.get("type") == "file" and e.get("path")
                        and str(e.get("name", "")).endswith(_WORKFLOW_SUFFIXES))
         return [self._workflow(repo, path) for path in files]
-
-    def _list_dir(self, repo: str, path: str) -> list[dict[str, Any]]:
-        try:
-            data = self._get(f"/repos/{repo}/contents/{path}")
-        except GithubException as exc:
-            if exc.status == 404:  # no such directory: the repository has no workflows
-                return []
-            raise
-        if not isinstance(data, list):
-            raise CollectionError(f"{path} in {repo} is not a directory, so GitHub runs no workflow from it.")
-        return [e for e in data if isinstance(e, dict)]
 
     def _workflow(self, repo: str, path: str) -> dict[str, Any]:
         data = self.call(f"{path} in {repo}", lambda: self._get(f"/repos/{repo}/contents/{path}"))

@@ -327,7 +327,7 @@ class GitHubServer:
             (r"/repos/([^/]+)/([^/]+)/rulesets/(\d+)", self._ruleset),
             (r"/repos/([^/]+)/([^/]+)/vulnerability-alerts", self._vulnerability_alerts),
             (r"/repos/([^/]+)/([^/]+)/dependabot/alerts", self._dependabot_alerts),
-            (r"/repos/([^/]+)/([^/]+)/contents/(.+)", self._contents),
+            (r"/repos/([^/]+)/([^/]+)/contents/?(.*)", self._contents),
             (r"/repos/([^/]+)/([^/]+)/code-scanning/alerts", self._code_scanning_alerts),
             (r"/repos/([^/]+)/([^/]+)/keys", self._deploy_keys),
             (r"/repos/([^/]+)/([^/]+)/collaborators", self._collaborators),
@@ -495,15 +495,15 @@ class GitHubServer:
         if repo is None:
             return self._not_found()
         path = path.rstrip("/")
-        if path not in repo.files:  # a directory lists its direct children (files and subdirectories)
-            children = sorted({f[len(path) + 1:].split("/", 1)[0] for f in repo.files
-                               if f.startswith(path + "/")})
-            if not children:
+        if path not in repo.files:  # a directory ("" the top) lists its direct children (files and subdirectories)
+            prefix = f"{path}/" if path else ""
+            children = sorted({f[len(prefix):].split("/", 1)[0] for f in repo.files if f.startswith(prefix)})
+            if not children:  # as GitHub: no such directory, or an empty repository
                 return self._not_found()
-            return self._json([{"type": "dir" if f"{path}/{c}" not in repo.files else "file", "name": c,
-                                "path": f"{path}/{c}", "sha": "2" * 40,
-                                "size": len(repo.files.get(f"{path}/{c}", "").encode()),
-                                "url": f"{self.base_url}/repos/{repo.full_name}/contents/{path}/{c}"}
+            return self._json([{"type": "dir" if f"{prefix}{c}" not in repo.files else "file", "name": c,
+                                "path": f"{prefix}{c}", "sha": "2" * 40,
+                                "size": len(repo.files.get(f"{prefix}{c}", "").encode()),
+                                "url": f"{self.base_url}/repos/{repo.full_name}/contents/{prefix}{c}"}
                                for c in children])
         content = repo.files[path].encode()
         return self._json({"type": "file", "name": path.rsplit("/", 1)[-1], "path": path,

@@ -1,0 +1,54 @@
+"""How many requests a GitHub scan makes: list endpoints and shared reads answer what they can,
+so a regression that goes back to one request per repository per question fails here."""
+
+from __future__ import annotations
+
+from compliance_app.checks.registry import get_check
+from compliance_app.providers import github as github_provider
+from tests.checks_github.helpers import make_session
+from tests.support.github_server import GitHubServer
+
+FILE_CHECKS = ("repository_has_codeowners_file", "repository_public_has_securitymd_file",
+               "repository_workflows_no_untrusted_checkout")
+
+
+def _run(server: GitHubServer, keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """{check: {repository: status}} of one scan (one session) running `keys`."""
+    session = make_session(server)
+    try:
+        return {key: {f.resource_id: str(f.status) for f in get_check(key).run(session)} for key in keys}
+    finally:
+        session.close()
+
+
+def test_file_checks_share_directory_listings(github_server: GitHubServer) -> None:
+    """CODEOWNERS (3 places), SECURITY.md (3 places) and the workflows took up to 7 requests per
+    repository, one per path; the listings of the directories they live in answer them all."""
+    github_server.add_repo("bare", private=False)  # nothing in it: GitHub answers 404 to the top listing
+    github_server.add_repo("flat", private=False, files={"README.md": "x", "SECURITY.md": "mail us"})
+    github_server.add_repo("nested", private=False, files={
+        ".github/CODEOWNERS": "* @acme/core", "docs/SECURITY.md": "mail us",
+        ".github/workflows/ci.yml": "on: push\njobs: {}\n"})
+    results = _run(github_server, FILE_CHECKS)
+    assert results["repository_has_codeowners_file"] == {
+        "acme/bare": "FAIL", "acme/flat": "FAIL", "acme/nested": "PASS"}
+    assert results["repository_public_has_securitymd_file"] == {
+        "acme/bare": "FAIL", "acme/flat": "PASS", "acme/nested": "PASS"}
+    contents = [p for _, p in github_server.requests if "/contents" in p]
+    assert sorted(contents) == [
+        "/repos/acme/bare/contents/", "/repos/acme/flat/contents/", "/repos/acme/nested/contents/",
+        "/repos/acme/nested/contents/.github", "/repos/acme/nested/contents/.github/workflows",
+        "/repos/acme/nested/contents/.github/workflows/ci.yml", "/repos/acme/nested/contents/docs"]
+
+
+def test_a_listing_github_may_have_cut_short_proves_no_file_absent(github_server: GitHubServer,
+                                                                   monkeypatch) -> None:
+    """The contents API lists at most 1,000 entries: from a listing that long the path is asked for itself."""
+    monkeypatch.setattr(github_provider, "LISTING_LIMIT", 2)
+    github_server.add_repo("big", files={"a.txt": "", "b.txt": "", "CODEOWNERS": "* @acme/core"})
+    session = make_session(github_server)
+    try:
+        assert session.collect("first_file", repo="acme/big", paths=("CODEOWNERS",)) == "CODEOWNERS"
+    finally:
+        session.close()
+    assert github_server.request_count(r"/contents/CODEOWNERS$") == 1
