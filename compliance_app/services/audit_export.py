@@ -7,6 +7,12 @@
 - OCSF: Open Cybersecurity Schema Framework 1.3.0 Compliance Finding events (class_uid 2003,
   category Findings): one per evidence row, plus one per check carrying its rolled-up result.
 
+Every evidence row also says what proof stands behind it: the organization's current proof
+for its check and resource (as the audit page shows it), with the stored file's name (random,
+never the uploader's own), the evidence date the uploader gave, the day it goes stale, its
+state on the export's date, the SHA-256 recorded at upload and whether the file is still on
+the server. Never the file's bytes: the auditor downloads those from the app.
+
 Reading an export is reading the audit: any member of the audit's organization may, anyone
 else gets the same "not found" as for a missing audit. raw_data is exported as stored; the
 checks store only the trimmed API data that decided a result, never credentials, and an
@@ -20,17 +26,19 @@ import io
 import json
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from compliance_app import __version__
 from compliance_app.db import session_scope
-from compliance_app.models import Audit, Evidence, Organization, Question
+from compliance_app.models import Audit, Evidence, Organization, Proof, Question
+from compliance_app.models.types import utcnow
 from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.check_results import CheckRow, audit_score, check_rows
 from compliance_app.services.errors import ValidationError
+from compliance_app.services.proof import current_proofs, expires_on, file_present, freshness
 from compliance_app.services.scans import access_audit, audit_summary
 from compliance_app.timestamps import iso_utc
 
@@ -55,7 +63,8 @@ OCSF_COMPLIANCE_STATUS = {
 OCSF_FINDING_STATUS = {"RISK_ACCEPTED": (3, "Suppressed")}
 _NEW = (1, "New")
 CSV_COLUMNS = ("check_key", "check_title", "severity", "check_result", "provider", "resource_id", "region",
-               "account", "status", "message", "frameworks", "evidence_id", "audit_id")
+               "account", "status", "message", "frameworks", "evidence_id", "audit_id", "proof_file",
+               "proof_evidence_date", "proof_expires_on", "proof_state", "proof_sha256", "proof_file_missing")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "ocsf": "application/json"}
 _SUFFIX = {"csv": "csv", "json": "json", "ocsf": "ocsf.json"}
@@ -71,13 +80,27 @@ class AuditExport:
 
 
 @dataclass(frozen=True)
+class ProofFacts:
+    """A row's proof as exports state it (ISO dates; state is current, expiring or stale as of
+    the export's date). The SHA-256 is the one recorded when the bytes were uploaded."""
+
+    file: str
+    evidence_date: str
+    expires_on: str
+    state: str
+    sha256: str
+    file_missing: bool
+
+
+@dataclass(frozen=True)
 class _Row:
-    """One evidence row with what every format needs of its check and integration."""
+    """One evidence row with what every format needs of its check, integration and proof."""
 
     evidence: Evidence
     question: Question
     check_result: str
     account: str
+    proof: ProofFacts | None
 
 
 def check_format(fmt: str) -> str:
@@ -96,18 +119,29 @@ def export_audit(actor: Actor, audit_id: uuid.UUID | str, fmt: str) -> AuditExpo
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
         organization = s.get(Organization, audit.organization_id)
         checks = check_rows(s, audit_score(s, audit.id))
-        rows = _rows(s, audit, {c.question_key: c.result for c in checks})
+        now = utcnow()
+        rows = _rows(s, audit, {c.question_key: c.result for c in checks}, now.date())
         render = {"csv": _csv, "json": _json, "ocsf": _ocsf}[name]
-        body = render(audit, organization, checks, rows)
+        body = render(audit, organization, checks, rows, now)
     return AuditExport(f"audit-{audit.id}.{_SUFFIX[name]}", _CONTENT_TYPES[name], body)
 
 
-def _rows(s: Session, audit: Audit, results: dict[str, str]) -> list[_Row]:
+def _rows(s: Session, audit: Audit, results: dict[str, str], today: date) -> list[_Row]:
     found = s.exec(
         select(Evidence, Question).join(Question, Question.id == Evidence.question_id)
         .where(Evidence.audit_id == audit.id).order_by(Question.key, Evidence.resource_id, Evidence.id)
     ).all()
-    return [_Row(e, q, results.get(q.key, ""), _account(audit, e)) for e, q in found]
+    proofs = current_proofs(s, audit.organization_id, [(q.key, e.resource_id) for e, q in found])
+    return [_Row(e, q, results.get(q.key, ""), _account(audit, e),
+                 _proof_facts(proofs.get((q.key, e.resource_id)), today)) for e, q in found]  # fmt: skip
+
+
+def _proof_facts(proof: Proof | None, today: date) -> ProofFacts | None:
+    if proof is None:
+        return None
+    expiry = expires_on(proof.evidence_date, proof.valid_days)
+    return ProofFacts(proof.file_name, proof.evidence_date.isoformat(), expiry.isoformat(), freshness(expiry, today),
+                      proof.sha256, not file_present(proof.file_name))
 
 
 def _account(audit: Audit, evidence: Evidence) -> str:
@@ -127,7 +161,14 @@ def safe_cell(value: Any) -> str:
     return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
-def _csv(audit: Audit, _org: Organization | None, _checks: list[CheckRow], rows: list[_Row]) -> str:
+def _proof_cells(proof: ProofFacts | None) -> tuple[str, ...]:
+    if proof is None:
+        return ("",) * 6
+    return (proof.file, proof.evidence_date, proof.expires_on, proof.state, proof.sha256,
+            "true" if proof.file_missing else "false")  # fmt: skip
+
+
+def _csv(audit: Audit, _org: Organization | None, _checks: list[CheckRow], rows: list[_Row], _now: datetime) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -135,15 +176,15 @@ def _csv(audit: Audit, _org: Organization | None, _checks: list[CheckRow], rows:
         e, q = r.evidence, r.question
         writer.writerow(safe_cell(v) for v in (
             q.key, q.title, q.severity, r.check_result, q.provider, e.resource_id, e.region or "", r.account,
-            e.status, e.message, _frameworks_text(q.frameworks), e.id, audit.id))
+            e.status, e.message, _frameworks_text(q.frameworks), e.id, audit.id, *_proof_cells(r.proof)))
     return out.getvalue()
 
 
 # -- JSON ------------------------------------------------------------------------------------
-def _json(audit: Audit, org: Organization | None, checks: list[CheckRow], rows: list[_Row]) -> str:
+def _json(audit: Audit, org: Organization | None, checks: list[CheckRow], rows: list[_Row], now: datetime) -> str:
     summary = audit_summary(audit)
     document = {
-        "export": {"product": PRODUCT, "version": __version__, "format": "json"},
+        "export": {"product": PRODUCT, "version": __version__, "format": "json", "generated_at": iso_utc(now)},
         "organization": {"id": str(audit.organization_id), "slug": org.slug if org else "",
                          "name": org.name if org else ""},
         "audit": {**{k: iso_utc(v) if isinstance(v, datetime) else v for k, v in summary.items()},
@@ -157,6 +198,7 @@ def _json(audit: Audit, org: Organization | None, checks: list[CheckRow], rows: 
             "resource_id": r.evidence.resource_id, "region": r.evidence.region, "account": r.account,
             "message": r.evidence.message, "remediation": r.evidence.remediation_steps,
             "raw_data": r.evidence.raw_data, "collected_at": iso_utc(r.evidence.created_at),
+            "proof": asdict(r.proof) if r.proof else None,
         } for r in rows],
     }
     return json.dumps(document, indent=2, sort_keys=True, default=str) + "\n"
@@ -211,7 +253,7 @@ def _event(audit: Audit, q: Question, *, uid: str, kind: str, status: str, messa
     }
 
 
-def _ocsf(audit: Audit, _org: Organization | None, checks: list[CheckRow], rows: list[_Row]) -> str:
+def _ocsf(audit: Audit, _org: Organization | None, checks: list[CheckRow], rows: list[_Row], _now: datetime) -> str:
     questions = {r.question.key: r.question for r in rows}
     events = []
     for c in checks:
@@ -233,6 +275,9 @@ def _ocsf(audit: Audit, _org: Organization | None, checks: list[CheckRow], rows:
             extra["cloud"] = {"provider": "AWS", **({"region": e.region} if e.region else {}),
                               **({"account": {"uid": r.account, "type_id": 10, "type": "AWS Account"}}
                                  if r.account else {})}
-        events.append(_event(audit, q, uid=f"{audit.id}/evidence/{e.id}", kind="Evidence", status=str(e.status),
-                             message=e.message, when=e.created_at, extra=extra))
+        event = _event(audit, q, uid=f"{audit.id}/evidence/{e.id}", kind="Evidence", status=str(e.status),
+                       message=e.message, when=e.created_at, extra=extra)
+        if r.proof:  # the Compliance Finding class has no attribute for an uploaded proof
+            event["unmapped"]["proof"] = asdict(r.proof)
+        events.append(event)
     return json.dumps(events, indent=2, sort_keys=True) + "\n"
