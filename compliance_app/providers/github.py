@@ -47,6 +47,8 @@ REQUIRED_SCOPES: dict[str, set[str]] = {s: set(SATISFIED_BY[s]) for s in REQUIRE
 _SCOPE_PREFERENCE = ("read:org", "repo", "security_events", "admin:org_hook", "public_repo")
 #: What GitHub says for classic protection of a branch that has none, when the token may read it.
 _NOT_PROTECTED = "Branch not protected"
+#: How GitHub's 403 to a repository's Dependabot alert list starts when its alerts are switched off.
+_ALERTS_OFF = "dependabot alerts are disabled"
 #: GitHub's contents API lists at most this many entries of a directory (the rest need the Git trees API).
 LISTING_LIMIT = 1000
 #: Fields of a ruleset bypass actor the checks decide on (GitHub's repository-ruleset-bypass-actor).
@@ -467,9 +469,17 @@ class GitHubSession(SupplyChainReads):
     def _fetch_vulnerability_alerts(self, repo: str, admin: bool | None = None) -> bool:
         """Whether Dependabot alerts are on. `admin`: the token user's admin right on the repo.
 
-        GitHub answers 404 both for "alerts off" and to tokens without admin rights, so a 404
-        means "off" only when the token is known to be a repository admin.
+        The list of open alerts answers it for any token that may read alerts (GitHub refuses
+        the list of a repository whose alerts are off with 403 "Dependabot alerts are disabled"),
+        and the alerts check reads that list anyway: no request of its own. Otherwise the
+        setting itself is asked; GitHub answers 404 there both for "alerts off" and to tokens
+        without admin rights, so a 404 means "off" only when the token is known to be an admin.
         """
+        try:
+            return bool(self.collect("dependabot_alert_list", repo=repo)["enabled"])
+        except CollectionError:
+            pass  # the token may not read alerts, or GitHub failed: the setting may still be readable
+
         def read() -> bool:
             requester = self.client().requester
             callchain.record("github", "GET", f"/repos/{repo}/vulnerability-alerts")
@@ -488,16 +498,30 @@ class GitHubSession(SupplyChainReads):
         return self.call(f"Dependabot alert setting of {repo}", read)
 
     def _fetch_dependabot_alerts(self, repo: str) -> list[dict[str, Any]]:
-        def read() -> list[dict[str, Any]]:
+        listed = self.collect("dependabot_alert_list", repo=repo)
+        if not listed["enabled"]:
+            raise CollectionError(f"GitHub denied access to open Dependabot alerts of {repo} (HTTP 403: "
+                                  f"{listed['reason']}): there are no alerts to read while they are off.")
+        return listed["alerts"]
+
+    def _fetch_dependabot_alert_list(self, repo: str) -> dict[str, Any]:
+        """{"enabled", "reason", "alerts"}: the open alerts, or enabled False when GitHub says alerts are off."""
+        def read() -> dict[str, Any]:
+            try:
+                listed = self._get_all(f"/repos/{repo}/dependabot/alerts", state="open")
+            except GithubException as exc:
+                if exc.status == 403 and _github_message(exc).lower().startswith(_ALERTS_OFF):
+                    return {"enabled": False, "reason": _github_message(exc), "alerts": []}
+                raise
             alerts = []
-            for a in self._get_all(f"/repos/{repo}/dependabot/alerts", state="open"):
+            for a in listed:
                 advisory = a.get("security_advisory") or {}
                 vulnerability = a.get("security_vulnerability") or {}
                 package = (vulnerability.get("package") or (a.get("dependency") or {}).get("package") or {})
                 alerts.append({"number": a.get("number"), "ghsa_id": advisory.get("ghsa_id"),
                                "severity": vulnerability.get("severity") or advisory.get("severity"),
                                "package": package.get("name")})
-            return alerts
+            return {"enabled": True, "reason": None, "alerts": alerts}
 
         return self.call(f"open Dependabot alerts of {repo}", read)
 

@@ -116,12 +116,31 @@ def test_dependabot_setting_unreadable_without_admin_rights_is_error(github_serv
     github_server.add_repo("on", admin=False, vulnerability_alerts=True)
     github_server.add_repo("off", admin=False, vulnerability_alerts=False)
     github_server.add_repo("forbidden")
+    github_server.fail(r"/dependabot/alerts$", 403, "Resource not accessible by personal access token")
     github_server.fail(r"/repos/acme/forbidden/vulnerability-alerts$", 403, "Must have admin rights to Repository.")
     findings = run("repository_dependency_scanning_enabled", github_server)
     # GitHub answers a non-admin 404 whether alerts are on or off: neither may become FAIL.
     assert _by_resource(findings) == {"acme/on": ERROR, "acme/off": ERROR, "acme/forbidden": ERROR}
     off = next(f for f in findings if f.resource_id == "acme/off")
     assert "cannot read the Dependabot alert setting" in off.message and "admin" in off.message
+
+
+def test_dependabot_alert_list_tells_any_token_whether_alerts_are_on(github_server: GitHubServer) -> None:
+    """The open-alert list (which the alerts check reads anyway) answers 200 when alerts are on and 403
+    "Dependabot alerts are disabled" when off, to non-admins too: no settings request per repository."""
+    github_server.add_repo("on", admin=False, vulnerability_alerts=True)
+    github_server.add_repo("off", admin=False, vulnerability_alerts=False)
+    session = make_session(github_server)
+    try:
+        enabled = {f.resource_id: f.status for f in get_check("repository_dependency_scanning_enabled").run(session)}
+        alerts = {f.resource_id: f.status
+                  for f in get_check("repository_no_open_critical_dependabot_alerts").run(session)}
+    finally:
+        session.close()
+    assert enabled == {"acme/on": PASS, "acme/off": FAIL}
+    assert alerts == {"acme/on": PASS, "acme/off": ERROR}
+    assert github_server.request_count(r"/vulnerability-alerts$") == 0
+    assert github_server.request_count(r"/dependabot/alerts") == 2
 
 
 def test_dependabot_off_read_by_an_admin_still_fails(github_server: GitHubServer) -> None:

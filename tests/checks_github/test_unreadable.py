@@ -52,7 +52,7 @@ CASES: dict[str, tuple[Setup, str]] = {
     "repository_default_branch_protection_applies_to_admins": _broken(BRANCH),
     "repository_default_branch_requires_codeowners_review": _broken(BRANCH),
     "repository_secret_scanning_enabled": (_withheld_security_settings, "admin access"),
-    "repository_dependency_scanning_enabled": _broken(r"/vulnerability-alerts$"),
+    "repository_dependency_scanning_enabled": _broken(r"/vulnerability-alerts$|/dependabot/alerts$"),
     "repository_no_open_critical_dependabot_alerts": _broken(r"/dependabot/alerts$"),
     "repository_has_codeowners_file": _broken(r"/contents/"),
     "repository_public_has_securitymd_file": _broken(r"/contents/"),

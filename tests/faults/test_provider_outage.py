@@ -235,10 +235,10 @@ def test_github_outages_recover_within_the_budget_and_error_only_their_checks_be
     integrations.add_github_integration(actor_for(owner), org.id, github_server.token, github_server.org_login,
                                         github_server.base_url)
     attempts = get_settings().github_max_attempts
-    alerts, hooks = r"/repos/acme/[^/]+/vulnerability-alerts(\?|$)", r"/orgs/acme/hooks(\?|$)"
+    alerts, hooks = r"/repos/acme/[^/]+/dependabot/alerts(\?|$)", r"/orgs/acme/hooks(\?|$)"
 
     def outage(failures_per_repo: int) -> None:
-        """Dependabot settings answer 502 and the org's webhooks hit a secondary rate limit (Retry-After)."""
+        """Dependabot alert lists answer 502 and the org's webhooks hit a secondary rate limit (Retry-After)."""
         github_server.faults.clear()
         github_server.fail(alerts, 502, "Server Error", times=failures_per_repo * 2)
         github_server.secondary_rate_limit(hooks, retry_after=1, times=failures_per_repo)
