@@ -1,21 +1,30 @@
 """One scan of an organization in its own process, for bench/scan_latency.py.
 
-    DATABASE_URL=... python -m bench._scan_latency_worker ORGANIZATION_ID
+    DATABASE_URL=... python -m bench._scan_latency_worker ORGANIZATION_ID [--profile PATH]
 
 Prints one JSON line: wall time of the audit, the longest chain of dependent API calls and
 the calls made more than once (from providers/callchain.py), peak RSS and CPU seconds of
 this process, and the audit's outcome. A process of its own so its peak RSS is the scan's, not the servers'.
+
+With --profile, every thread of the scan runs under cProfile timed by its own CPU clock
+(time.thread_time: waiting on the network costs nothing, so the profile shows where the
+CPU goes, not where the threads sleep), and the merged statistics are dumped to PATH.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import cProfile
 import json
+import pstats
 import re
 import resource
-import sys
+import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 
 
 def _peak_rss_mb() -> float:
@@ -42,6 +51,36 @@ def _operation(service: str, operation: str, key: str) -> str:
     return f"{operation} {key}"
 
 
+@contextlib.contextmanager
+def _cpu_profile(path: str | None) -> Iterator[None]:
+    """Profile this thread and every thread started inside the block (the check pool, the heartbeat)."""
+    if path is None:
+        yield
+        return
+    profilers: list[cProfile.Profile] = []
+    original_run = threading.Thread.run
+
+    def profiled_run(thread: threading.Thread) -> None:
+        profiler = cProfile.Profile(time.thread_time)
+        profilers.append(profiler)
+        profiler.runcall(original_run, thread)
+
+    main = cProfile.Profile(time.thread_time)
+    profilers.append(main)
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.Thread.run = original_run  # type: ignore[method-assign]
+        stats = pstats.Stats(main)
+        for profiler in profilers[1:]:
+            profiler.disable()  # a pool thread still parked on its queue: its figures so far
+            stats.add(profiler)
+        stats.dump_stats(path)
+
+
 def main() -> int:
     from compliance_app.db import session_scope
     from compliance_app.models import Audit
@@ -49,10 +88,13 @@ def main() -> int:
     from compliance_app.services import audit_queue, engine, scans
     from compliance_app.services.authz import Actor
 
-    org_id = uuid.UUID(sys.argv[1])
-    audit = scans.request_scan(Actor.system("bench"), org_id)
+    parser = argparse.ArgumentParser(prog="python -m bench._scan_latency_worker")
+    parser.add_argument("organization_id", type=uuid.UUID)
+    parser.add_argument("--profile", metavar="PATH", help="dump the scan's CPU profile (pstats) here")
+    args = parser.parse_args()
+    audit = scans.request_scan(Actor.system("bench"), args.organization_id)
     audit_queue.claim_audit(audit.id, "bench:1")
-    with callchain.recording() as recorder:
+    with callchain.recording() as recorder, _cpu_profile(args.profile):
         start = time.perf_counter()
         engine.run_audit(audit.id, "bench:1")
         wall = time.perf_counter() - start

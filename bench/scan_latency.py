@@ -1,6 +1,6 @@
 """A whole scan (AWS and GitHub) against real-world latency: is it as fast as the network allows?
 
-    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900]
+    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900] [--profile [N]]
 
 A moto server account (moto's default EBS snapshots, 200 buckets, 100 IAM users, 50 KMS
 keys, resources in 3 regions; moto's server in a process of its own, as AWS is not in
@@ -15,6 +15,10 @@ latency), the critical path C (longest chain of calls that each needed the previ
 answer, recorded by providers/callchain.py, x latency), W0 (no added latency), the scan's
 peak RSS and any API call made twice. Targets: S/W >= 10; W <= 1.5 C + W0; no call made
 twice (retries, pagination and credential-report polling excluded); peak RSS <= 250 MB.
+
+--profile N runs the scan with latency under a CPU profiler (every thread, timed by its own
+CPU clock) and prints the N functions that used the most CPU themselves; the profiler slows
+the scan, so W and the CPU figures of that run are not the benchmark's.
 """
 
 from __future__ import annotations
@@ -23,9 +27,11 @@ import argparse
 import json
 import logging
 import os
+import pstats
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -141,9 +147,12 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """One scan in its own process; killed after `timeout` seconds."""
-    done = subprocess.run([sys.executable, "-m", "bench._scan_latency_worker", str(org_id)], env=env,
+def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float, profile: str | None = None) -> dict[str, Any]:
+    """One scan in its own process; killed after `timeout` seconds; its CPU profile to `profile`."""
+    command = [sys.executable, "-m", "bench._scan_latency_worker", str(org_id)]
+    if profile:
+        command += ["--profile", profile]
+    done = subprocess.run(command, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"the scan process failed ({done.returncode}): {done.stderr[-2000:]}")
@@ -182,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every request")
     parser.add_argument("--repos", type=int, default=200)
     parser.add_argument("--timeout", type=float, default=900, help="seconds one scan may take")
+    parser.add_argument("--profile", type=int, nargs="?", const=25, default=0, metavar="N",
+                        help="profile the scan with latency and print its N most CPU-hungry functions")
     args = parser.parse_args(argv)
+    profile = tempfile.mkstemp(prefix="scan-profile-", suffix=".pstats")[1] if args.profile else None
 
     from tests.support.github_server import GitHubServer
     from tests.support.scratch_db import scratch_database
@@ -221,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
                     proxy.latency = latency
                     proxy.reset()
                 moto_cpu, stand_in_cpu = _cpu_seconds(moto.pid), time.process_time()
-                run = _scan(org.id, env, args.timeout)
+                run = _scan(org.id, env, args.timeout, profile if latency else None)
                 run["moto_cpu"] = _cpu_seconds(moto.pid) - moto_cpu
                 run["stand_in_cpu"] = time.process_time() - stand_in_cpu
                 runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
@@ -242,5 +254,15 @@ def main(argv: list[str] | None = None) -> int:
     ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
     print("\nmoto answers as AWS does where it would otherwise decide the number of calls "
           "(bench/_moto_aws_like.py):\n" + "\n".join(f"  - {d}" for d in DEVIATIONS))
-    print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}")
+    if profile:
+        _print_profile(profile, args.profile)
+    print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}"
+          + (f" --profile {args.profile}" if args.profile else ""))
     return 0 if all(ok) else 1
+
+
+def _print_profile(path: str, top: int) -> None:
+    """The scan's functions by their own CPU time (the figures above come from the profiled run)."""
+    stats = pstats.Stats(path)
+    print(f"\nCPU profile of the scan with latency (profiled: slower than unprofiled; pstats in {path}):")
+    stats.sort_stats(pstats.SortKey.TIME).print_stats(top)
