@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from compliance_app import db_retry
-from compliance_app.models import AuditStatus, Evidence, EvidenceStatus
+from compliance_app.models import AuditStatus, EvidenceStatus
+from compliance_app.models.types import utcnow
 from compliance_app.services import audit_queue, engine, scans
 from compliance_app.services.authz import Actor
 from tests.factories import make_org
@@ -27,9 +28,11 @@ def _running_audit():
     return org, audit_id
 
 
-def _batch(audit_id, question_id) -> list[Evidence]:
-    return [Evidence(audit_id=audit_id, question_id=question_id, status=EvidenceStatus.PASS,
-                     original_status=EvidenceStatus.PASS, resource_id=r, message=f"{r} ok", raw_data={"r": r})
+def _batch(audit_id, question_id) -> list[dict]:
+    """Evidence rows as the engine hands them to save_results: column values."""
+    return [dict(audit_id=audit_id, question_id=question_id, integration_id=None, status=EvidenceStatus.PASS,
+                 original_status=EvidenceStatus.PASS, resource_id=r, region=None, message=f"{r} ok",
+                 raw_data={"r": r}, remediation_steps="", created_at=utcnow())
             for r in ("repo-a", "repo-b")]
 
 
