@@ -181,7 +181,19 @@ class SupplyChainReads:
         return self.call(f"deploy keys of {repo}", read)
 
     def _fetch_repo_outside_collaborators(self, repo: str) -> list[dict[str, Any]]:
-        """Outside collaborators of the repository with the role each one holds on it."""
+        """Outside collaborators of the repository with the role each one holds on it.
+
+        An outside collaborator is, by GitHub's definition, a non-member with access to at least
+        one repository of the organization: when the organization lists none (one request), no
+        repository has any, and the per-repository lists are not asked. If that list cannot be
+        read, each repository is asked.
+        """
+        try:
+            if not self.collect("outside_collaborators"):
+                return []
+        except CollectionError:
+            pass
+
         def read() -> list[dict[str, Any]]:
             people = self._get_all(f"/repos/{repo}/collaborators", affiliation="outside")
             return [{"login": p.get("login"), "role_name": p.get("role_name"),

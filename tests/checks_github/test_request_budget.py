@@ -52,3 +52,25 @@ def test_a_listing_github_may_have_cut_short_proves_no_file_absent(github_server
     finally:
         session.close()
     assert github_server.request_count(r"/contents/CODEOWNERS$") == 1
+
+
+def test_repositories_are_asked_for_outside_collaborators_only_if_the_organization_has_any(
+        github_server: GitHubServer) -> None:
+    """An outside collaborator is a non-member with access to some repository of the organization: the
+    organization's list (one request) answers for every repository when it is empty."""
+    for name in ("api", "web", "docs"):
+        github_server.add_repo(name)
+    key = "repository_outside_collaborators_not_admin"
+    assert _run(github_server, (key,))[key] == {"acme/api": "PASS", "acme/web": "PASS", "acme/docs": "PASS"}
+    assert github_server.request_count(r"^/repos/acme/[^/]+/collaborators") == 0
+    assert github_server.request_count(r"^/orgs/acme/outside_collaborators") == 1
+
+    github_server.requests.clear()
+    github_server.repos["web"].add_collaborator("mallory", permission="admin")
+    assert _run(github_server, (key,))[key] == {"acme/api": "PASS", "acme/web": "FAIL", "acme/docs": "PASS"}
+    assert github_server.request_count(r"^/repos/acme/[^/]+/collaborators") == 3
+
+    github_server.requests.clear()
+    github_server.fail(r"^/orgs/acme/outside_collaborators$", 403, "Must be an organization member.")
+    assert _run(github_server, (key,))[key]["acme/web"] == "FAIL"  # the organization's list unreadable: each asked
+    assert github_server.request_count(r"^/repos/acme/[^/]+/collaborators") == 3

@@ -253,6 +253,7 @@ def test_deploy_key_proof_names_the_key_but_not_its_material(github_server: GitH
 @covers("repository_outside_collaborators_not_admin", "error")
 def test_outside_collaborators_unreadable_are_errors(github_server: GitHubServer) -> None:
     github_server.add_repo("api")
+    github_server.add_outside_collaborator("carol")  # the organization has one: the repository must be asked
     github_server.fail(r"/collaborators$", 403, "Must have push access to view repository collaborators.")
     [finding] = run("repository_outside_collaborators_not_admin", github_server)
     assert (finding.resource_id, finding.status) == (REPO, EvidenceStatus.ERROR)

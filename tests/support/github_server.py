@@ -412,7 +412,10 @@ class GitHubServer:
     def _outside_collaborators(self, request: Request, login: str) -> Response:
         if login != self.org_login:
             return self._not_found()
-        people = list(self.outside_collaborators.values())
+        # As GitHub's: everyone who is an outside collaborator of any of the organization's repositories.
+        everyone = {login: {"login": login, "two_factor": True} for repo in self.repos.values()
+                    for login, c in repo.collaborators.items() if c["outside"]}
+        people = list({**everyone, **self.outside_collaborators}.values())
         if request.args.get("filter") == "2fa_disabled":
             people = [p for p in people if not p["two_factor"]]
         return self._page(request, [{"login": p["login"], "id": 1000 + i, "type": "User"}
