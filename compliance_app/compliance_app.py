@@ -6,6 +6,7 @@ import importlib
 import pkgutil
 
 import reflex as rx
+from reflex_base.registry import RegistrationContext
 
 from compliance_app import pages
 from compliance_app.api import create_api
@@ -21,6 +22,20 @@ def _import_pages() -> None:
         importlib.import_module(f"{pages.__name__}.{info.name}")
 
 
+def _add_pages_once(application: rx.App) -> None:
+    """Add the decorated pages to the app here, once, and leave none for Reflex's compile.
+
+    Reflex's compile adds every @rx.page page each time it runs, and `reflex run --env prod`
+    compiles one App twice: in the supervisor, which Granian then forks its workers from, and
+    again in each worker's app factory. The second pass re-added all the pages and logged
+    "Page … is being redefined with the same component" once per route at every start.
+    """
+    pending = RegistrationContext.ensure_context().decorated_pages
+    for render, kwargs in pending:
+        application.add_page(render, **kwargs)
+    pending.clear()
+
+
 _import_pages()
 
 app = rx.App(
@@ -29,6 +44,7 @@ app = rx.App(
     api_transformer=[create_api(), SecurityHeaders],
     stylesheets=["/styles.css"],
 )
+_add_pages_once(app)
 #: A web process refuses to start (one line, exit 1) on a database at another migration (checked
 #: first: the keys check may write), or with keys that are not the database's. In this order.
 app.register_lifespan_task(refuse_to_start_with_another_schema)
