@@ -20,11 +20,12 @@ import reflex as rx
 from compliance_app.api.auth import session_cookie_name
 from compliance_app.services import accounts
 from compliance_app.services.authz import Actor
-from compliance_app.state.offloop import off_loop
+from compliance_app.state.offloop import call_memo, off_loop
 
 
 class SessionState(rx.State):
-    """Who is signed in. Re-resolved on every `_actor()` call, so a revoked session stops at once."""
+    """Who is signed in. Resolved again by every event (once per off-loop body), so a revoked session
+    stops at the next event."""
 
     _user_id: str = ""
     user_email: str = ""
@@ -41,8 +42,18 @@ class SessionState(rx.State):
         return morsel.value if morsel else None
 
     def _resolve_user(self) -> bool:
-        """Look the cookie's session up and refresh the display vars; True if signed in."""
-        user = accounts.resolve_session(self._session_token())
+        """Look the cookie's session up and refresh the display vars; True if signed in.
+
+        Looked up once per off-loop body (offloop.call_memo), however many services it calls."""
+        token = self._session_token()
+        memo = call_memo()
+        key = ("session", token)
+        if memo is not None and key in memo:
+            user = memo[key]
+        else:
+            user = accounts.resolve_session(token)
+            if memo is not None:
+                memo[key] = user
         self._user_id = str(user.id) if user else ""
         self.user_email = user.email if user else ""
         self.user_name = user.name if user else ""
