@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from compliance_app.db import session_scope
@@ -75,16 +76,33 @@ def resource_label(resource_id: str, region: str | None) -> str:
 
 
 def build_states(rows: Iterable[tuple[str, str, str, Any, str | None, str, str]]) -> dict[str, CheckState]:
-    """(key, title, severity, integration id, region, resource id, status) rows -> checks."""
+    """(key, title, severity, integration id, region, resource id, status) rows -> checks.
+
+    Runs over every evidence row of two audits at each completion (a large account has
+    hundreds of thousands), so per row it does no more than look up and format."""
     states: dict[str, CheckState] = {}
     for key, title, severity, integration_id, region, resource_id, status in rows:
-        state = states.setdefault(key, CheckState(key, title, str(Severity(severity).value)))
-        if str(status) != _NA:
+        state = states.get(key)
+        if state is None:
+            state = states[key] = CheckState(key, title, Severity(severity).value)
+        value = _status_value(status)
+        if value != _NA:
             state.resources[resource_identity(integration_id, region, resource_id)] = (
-                resource_label(resource_id, region), str(EvidenceStatus(status).value))
+                resource_label(resource_id, region), value)
     for state in states.values():
         state.result = check_result(s for _, s in state.resources.values()).value
     return states
+
+
+#: A status (member or its value: a StrEnum member hashes as its value) -> its value.
+_STATUS_VALUES = {status.value: status.value for status in EvidenceStatus}
+
+
+def _status_value(status: str) -> str:
+    try:
+        return _STATUS_VALUES[status]
+    except KeyError:
+        raise ValueError(f"{status!r} is not a valid {EvidenceStatus.__name__}") from None
 
 
 def _check_entry(current: CheckState | None, previous: CheckState | None) -> dict[str, Any]:
@@ -185,15 +203,22 @@ def diff_states(
     }
 
 
-def load_states(s: Session, audit_id: uuid.UUID) -> dict[str, CheckState]:
-    """The audit's checks with their resources, from its stored evidence."""
+def load_states(s: Session, *audit_ids: uuid.UUID) -> dict[uuid.UUID, dict[str, CheckState]]:
+    """The audits' checks with their resources, from their stored evidence, in one query.
+
+    Only the columns the comparison reads, strings as the database sends them (no enum
+    conversion per row), never raw_data: this runs over two audits' rows at every completion."""
     rows = s.execute(
-        select(Question.key, Question.title, Question.severity, Evidence.integration_id, Evidence.region,
-               Evidence.resource_id, Evidence.status)
+        select(Evidence.audit_id, Question.key, Question.title, sa.type_coerce(Question.severity, sa.String),
+               Evidence.integration_id, Evidence.region, Evidence.resource_id,
+               sa.type_coerce(Evidence.status, sa.String))
         .join(Question, Question.id == Evidence.question_id)
-        .where(Evidence.audit_id == audit_id)
-    ).all()
-    return build_states((k, t, str(sev), i, r, rid, str(st)) for k, t, sev, i, r, rid, st in rows)
+        .where(Evidence.audit_id.in_(audit_ids))
+    )
+    per_audit: dict[uuid.UUID, list[Any]] = {}
+    for audit_id, *row in rows:
+        per_audit.setdefault(audit_id, []).append(row)
+    return {audit_id: build_states(audit_rows) for audit_id, audit_rows in per_audit.items()}
 
 
 def previous_completed_audit(s: Session, audit: Audit) -> Audit | None:
@@ -209,8 +234,9 @@ def previous_completed_audit(s: Session, audit: Audit) -> Audit | None:
 
 def compute_changes(s: Session, audit: Audit, previous: Audit | None) -> dict[str, Any]:
     """The change document from `previous` (None: the first scan, every check is new) to `audit`."""
+    states = load_states(s, audit.id, *([previous.id] if previous else []))
     document = diff_states(
-        load_states(s, audit.id), load_states(s, previous.id) if previous else {},
+        states.get(audit.id, {}), states.get(previous.id, {}) if previous else {},
         audit.score, previous.score if previous else None,
     )
     return {
