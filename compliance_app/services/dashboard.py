@@ -30,9 +30,10 @@ from compliance_app.models import (
     User,
 )
 from compliance_app.models.types import utcnow
+from compliance_app.services import audit_figures
 from compliance_app.services.audit_outcome import why_unscored
 from compliance_app.services.authz import Actor, Permission, authorize, int_or_not_found
-from compliance_app.services.check_results import CheckRow, audit_score, check_rows
+from compliance_app.services.check_results import CheckRow
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.proof import ProofDue, ProofInfo, current_proof, proof_due, proof_info
 from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
@@ -164,14 +165,7 @@ def _latest_scored(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
     )
 
 
-def _readiness(rows: list[CheckRow]) -> list[FrameworkReadiness]:
-    """Readiness per control from the audit's rolled-up checks (one dict per check)."""
-    return framework_readiness(
-        {"question_key": r.question_key, "status": r.result, "frameworks": r.frameworks} for r in rows
-    )
-
-
-def _top_failing(rows: list[CheckRow]) -> list[FailingCheck]:
+def _top_failing(rows: tuple[CheckRow, ...]) -> list[FailingCheck]:
     """Failing checks, the most severe first (check_rows' order), then by resources failing."""
     return [
         FailingCheck(r.question_key, r.title, r.severity, r.provider, r.failing, r.total, r.resources_text)
@@ -183,44 +177,59 @@ def dashboard_summary(actor: Actor, org_id: uuid.UUID) -> DashboardSummary:
     """Everything the dashboard shows except the trend, in one transaction."""
     with session_scope() as s:
         organization = authorize(s, actor, org_id, Permission.READ).organization
-        has_integrations = (
-            s.exec(select(Integration.id).where(Integration.organization_id == org_id).limit(1)).first() is not None
+        return _summary(s, org_id, organization.is_demo)
+
+
+def dashboard_page(actor: Actor, org_id: uuid.UUID, days: int = 30,
+                   today: date | None = None) -> tuple[DashboardSummary, list[dict[str, Any]]]:
+    """The summary and the trend of `days` days: what a dashboard load shows, in one transaction
+    authorized once (a page load is the commonest event: each transaction saved is a pool
+    ping, a commit and the authorization's two queries)."""
+    _check_range(days)
+    with session_scope() as s:
+        organization = authorize(s, actor, org_id, Permission.READ).organization
+        return _summary(s, org_id, organization.is_demo), _trend(s, org_id, days, today or utcnow().date())
+
+
+def _summary(s: Session, org_id: uuid.UUID, is_demo: bool) -> DashboardSummary:
+    """The summary of an organization the caller was authorized to read."""
+    has_integrations, audit_count = s.exec(
+        select(sa.exists().where(Integration.organization_id == org_id),
+               select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id).scalar_subquery())
+    ).one()
+    summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
+                               is_demo=is_demo, proof_due=proof_due(s, org_id, utcnow().date()))
+    newest = s.exec(
+        select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
+    ).first()
+    if newest is not None:
+        summary.last_scan_at = newest.finished_at or newest.created_at
+        summary.last_scan_status = str(newest.status)
+        summary.last_scan_error = newest.error
+        summary.last_scan_problem = why_unscored(s, newest)
+    active = s.exec(
+        select(Audit).where(Audit.organization_id == org_id, Audit.status.in_(ACTIVE_AUDIT_STATUSES))
+    ).first()
+    if active is not None:
+        summary.active = ActiveScan(
+            str(active.id), str(active.status), active.progress_done, active.progress_total, active.current_check
         )
-        audit_count = s.exec(select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id)).one()
-        summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
-                                   is_demo=organization.is_demo, proof_due=proof_due(s, org_id, utcnow().date()))
-        newest = s.exec(
-            select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
-        ).first()
-        if newest is not None:
-            summary.last_scan_at = newest.finished_at or newest.created_at
-            summary.last_scan_status = str(newest.status)
-            summary.last_scan_error = newest.error
-            summary.last_scan_problem = why_unscored(s, newest)
-        active = s.exec(
-            select(Audit).where(Audit.organization_id == org_id, Audit.status.in_(ACTIVE_AUDIT_STATUSES))
-        ).first()
-        if active is not None:
-            summary.active = ActiveScan(
-                str(active.id), str(active.status), active.progress_done, active.progress_total, active.current_check
-            )
-        completed = _latest_scored(s, org_id, 2)
-        if completed:
-            latest = completed[0]
-            summary.latest_audit_id = str(latest.id)
-            summary.score = latest.score
-            summary.previous_score = completed[1].score if len(completed) > 1 else None
-            result = audit_score(s, latest.id)
-            rows = check_rows(s, result)
-            summary.counts = dict(result.resource_counts)
-            summary.check_counts = dict(result.check_counts)
-            summary.scored_text = result.scored_text
-            summary.completed_at = latest.finished_at or latest.created_at
-            summary.top_failing = _top_failing(rows)
-            summary.readiness = _readiness(rows)
-        else:
-            summary.readiness = framework_readiness([])
-        return summary
+    completed = _latest_scored(s, org_id, 2)
+    if completed:
+        latest = completed[0]
+        summary.latest_audit_id = str(latest.id)
+        summary.score = latest.score
+        summary.previous_score = completed[1].score if len(completed) > 1 else None
+        figures = audit_figures.figures(s, latest)
+        summary.counts = dict(figures.result.resource_counts)
+        summary.check_counts = dict(figures.result.check_counts)
+        summary.scored_text = figures.result.scored_text
+        summary.completed_at = latest.finished_at or latest.created_at
+        summary.top_failing = _top_failing(figures.rows)
+        summary.readiness = list(figures.readiness)
+    else:
+        summary.readiness = framework_readiness([])
+    return summary
 
 
 _TREND_COLUMNS = (ScanHistory.date, ScanHistory.score, ScanHistory.total_pass, ScanHistory.total_fail,
@@ -228,33 +237,40 @@ _TREND_COLUMNS = (ScanHistory.date, ScanHistory.score, ScanHistory.total_pass, S
                   ScanHistory.resources_passing, ScanHistory.resources_failing)
 
 
+def _check_range(days: int) -> None:
+    if days not in TREND_RANGES:
+        raise ValidationError(f"Choose a range of {', '.join(map(str, TREND_RANGES))} days.", field="days")
+
+
 def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | None = None) -> list[dict[str, Any]]:
     """Daily points of the last `days` days (today included), oldest first, from ScanHistory:
     checks per result (pass, fail, accepted, error, not_applicable) and resources beside them."""
-    if days not in TREND_RANGES:
-        raise ValidationError(f"Choose a range of {', '.join(map(str, TREND_RANGES))} days.", field="days")
-    today = today or utcnow().date()
+    _check_range(days)
     with session_scope() as s:
         authorize(s, actor, org_id, Permission.READ)
-        rows = s.exec(
-            select(*_TREND_COLUMNS)  # only what is plotted
-            .where(ScanHistory.organization_id == org_id, ScanHistory.date > today - timedelta(days=days))
-            .order_by(ScanHistory.date)
-        ).all()
-        return [
-            {
-                "date": r.date.isoformat(),
-                "score": r.score,
-                "pass": r.total_pass,
-                "fail": r.total_fail,
-                "accepted": r.total_accepted,
-                "error": r.total_error,
-                "not_applicable": r.total_not_applicable,
-                "resources_passing": r.resources_passing,
-                "resources_failing": r.resources_failing,
-            }
-            for r in rows
-        ]
+        return _trend(s, org_id, days, today or utcnow().date())
+
+
+def _trend(s: Session, org_id: uuid.UUID, days: int, today: date) -> list[dict[str, Any]]:
+    rows = s.exec(
+        select(*_TREND_COLUMNS)  # only what is plotted
+        .where(ScanHistory.organization_id == org_id, ScanHistory.date > today - timedelta(days=days))
+        .order_by(ScanHistory.date)
+    ).all()
+    return [
+        {
+            "date": r.date.isoformat(),
+            "score": r.score,
+            "pass": r.total_pass,
+            "fail": r.total_fail,
+            "accepted": r.total_accepted,
+            "error": r.total_error,
+            "not_applicable": r.total_not_applicable,
+            "resources_passing": r.resources_passing,
+            "resources_failing": r.resources_failing,
+        }
+        for r in rows
+    ]
 
 
 def _midnight(day: date) -> datetime:

@@ -207,9 +207,9 @@ class DashboardState(OrgState):
     def _refresh(self) -> None:
         if self.range_days not in RANGE_LABELS:  # a browser can set any text
             self.range_days = "30"
-        actor, org_id = self._actor(), self._org_uuid()
-        self._apply_summary(dashboard.dashboard_summary(actor, org_id))
-        self._apply_trend(dashboard.score_trend(actor, org_id, int(self.range_days)))
+        summary, points = dashboard.dashboard_page(self._actor(), self._org_uuid(), int(self.range_days))
+        self._apply_summary(summary)
+        self._apply_trend(points)
 
     @rx.event
     @off_loop
@@ -294,8 +294,7 @@ class DashboardState(OrgState):
                 async with self:
                     self._apply_progress(audit_id, progress["status"], progress["progress_done"],
                                          progress["progress_total"], progress["current_check"])
-            summary = await run(dashboard.dashboard_summary, actor, org_id)
-            points = await run(dashboard.score_trend, actor, org_id, days)
+            summary, points = await run(dashboard.dashboard_page, actor, org_id, days)
             async with self:
                 self._apply_summary(summary)
                 self._apply_trend(points)
