@@ -113,8 +113,10 @@ def list_check_results(
     needle = (search or "").strip().lower()
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
+        from compliance_app.services import audit_figures  # it builds on this module
+
         rows = [
-            r for r in check_rows(s, audit_score(s, audit.id))
+            r for r in audit_figures.figures(s, audit).rows
             if (wanted is None or r.result == wanted)
             and (wanted_severity is None or r.severity == wanted_severity)
             and (not provider or r.provider == provider)

@@ -9,7 +9,7 @@ import pytest
 from compliance_app.db import session_scope
 from compliance_app.models import Audit, AuditStatus
 from compliance_app.models.types import utcnow
-from compliance_app.services import audit_figures, dashboard, risk
+from compliance_app.services import audit_figures, check_results, dashboard, risk
 from tests.dashboard.conftest import Scenario
 from tests.factories import actor_for
 
@@ -59,3 +59,15 @@ def test_an_audit_not_completed_is_computed_each_time(scenario: Scenario, comput
         audit_figures.figures(s, audit)
         audit_figures.figures(s, audit)
     assert computed == [str(scenario.audit.id)] * 2
+
+
+def test_the_audit_page_shares_the_figures(scenario: Scenario, computed: list[str]) -> None:
+    actor = actor_for(scenario.owner)
+    dashboard.dashboard_summary(actor, scenario.org.id)
+    rows = check_results.list_check_results(actor, scenario.audit.id, result="FAIL").items
+    assert computed == [str(scenario.audit.id)]
+    assert "t_medium_keys" in {r.question_key for r in rows}
+    risk.accept_risk_for_evidence(actor, scenario.evidence["t_medium_keys:key-1"].id, "Rotated by hand.",
+                                  utcnow() + timedelta(days=30))
+    rows = check_results.list_check_results(actor, scenario.audit.id, result="FAIL").items
+    assert "t_medium_keys" not in {r.question_key for r in rows}
