@@ -13,6 +13,7 @@ from compliance_app.api import create_api
 from compliance_app.schema_version import refuse_to_start_with_another_schema
 from compliance_app.security_headers import SecurityHeaders
 from compliance_app.services.keys import refuse_to_start_with_foreign_keys
+from compliance_app.state.payload_guard import PayloadGuard
 from compliance_app.web_tokens import take_over_tabs_of_dead_processes
 
 
@@ -45,6 +46,8 @@ app = rx.App(
     stylesheets=["/styles.css"],
 )
 _add_pages_once(app)
+#: Events whose arguments are not the JSON types their handler declares are dropped before it runs.
+app.add_middleware(PayloadGuard())
 #: A web process refuses to start (one line, exit 1) on a database at another migration (checked
 #: first: the keys check may write), or with keys that are not the database's. In this order.
 app.register_lifespan_task(refuse_to_start_with_another_schema)
