@@ -31,7 +31,7 @@ from compliance_app.models import (
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import audit_figures
-from compliance_app.services.audit_outcome import why_unscored
+from compliance_app.services.audit_outcome import scope_lines, why_unscored
 from compliance_app.services.authz import Actor, Permission, authorize, int_or_not_found
 from compliance_app.services.check_results import CheckRow
 from compliance_app.services.errors import NotFound, ValidationError
@@ -324,10 +324,16 @@ def _audit_row(audit: Audit, triggered_by: str | None, problem: str | None = Non
 
 def audit_overview(actor: Actor, audit_id: uuid.UUID | str) -> AuditRow:
     """One audit's header figures (NotFound for other tenants)."""
+    return audit_header(actor, audit_id)[0]
+
+
+def audit_header(actor: Actor, audit_id: uuid.UUID | str) -> tuple[AuditRow, list[str]]:
+    """The audit page's header: its figures and what it scanned (audit_outcome.scope_lines), in one
+    transaction authorized once (NotFound for other tenants)."""
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
         by = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
-        return _audit_row(audit, by, why_unscored(s, audit))
+        return _audit_row(audit, by, why_unscored(s, audit)), scope_lines(audit.scope)
 
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:

@@ -26,7 +26,7 @@ from compliance_app.components.figures import (
     when,
 )
 from compliance_app.models.types import utcnow
-from compliance_app.services import audit_outcome, check_results, dashboard, risk
+from compliance_app.services import check_results, dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.evidence_files import human_size
 from compliance_app.services.readiness import FRAMEWORKS
@@ -193,7 +193,7 @@ class AuditDetailState(PagedListState, OrgState):
         return None if value == "all" else value
 
     def _load_header(self) -> None:
-        a = dashboard.audit_overview(self._actor(), self.audit_key)
+        a, self.scope_lines = dashboard.audit_header(self._actor(), self.audit_key)
         self.header = {
             "status": a.status,
             "status_label": status_label(a.status),
@@ -207,7 +207,6 @@ class AuditDetailState(PagedListState, OrgState):
             # Checks per result (the unit of the score), as the dashboard counts them.
             **{f"n_{k.lower()}": f"{v:,}" for k, v in a.check_counts.items()},
         }
-        self.scope_lines = audit_outcome.get_audit_scope(self._actor(), self.audit_key)
 
     def _load_rows(self):
         """One row per check (its result rolled up from its resources), filtered on that result."""
