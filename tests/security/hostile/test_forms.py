@@ -8,9 +8,9 @@ conversion), and each handler without arguments runs after the page's text field
 text, all as organization A's owner. Refusals are the services' (their own suite checks that nothing
 is written); here the handler must turn them into a message.
 
-Not covered yet: arguments of the wrong JSON type (null, a list, a number where text is declared).
-Reflex passes those through unconverted and about twenty handlers then raise (TypeError/AttributeError
-on their own input); that needs one guard in front of the handlers rather than twenty patches.
+Arguments of the wrong JSON type (null, a list, a number where text is declared) are not sent here:
+Reflex passes those through unconverted, so one guard in front of the handlers drops them
+(state/payload_guard, checked for every handler by test_payload_types.py).
 
 Background handlers are left out: they run against a live app (and the ones here talk to the network
 or Stripe); their services are fuzzed directly.
