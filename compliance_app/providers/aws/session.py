@@ -36,6 +36,7 @@ from compliance_app.providers.aws.errors import describe_assume_role_error, desc
 from compliance_app.providers.aws.loader import create_lean_loader
 from compliance_app.providers.aws.regions import RegionPlan, describe_plan, plan_regions
 from compliance_app.providers.aws.retries import use_retry_policy
+from compliance_app.providers.aws.timestamps import use_fast_timestamps
 from compliance_app.providers.fanout import FanOutPool
 from compliance_app.settings import get_settings
 from compliance_app.vocabulary import CollectionError
@@ -314,6 +315,7 @@ def _strip_account_host_prefix(request: Any, **_: Any) -> None:
 def new_boto_session(key_id: str | None, secret: str | None, token: str | None, region: str) -> boto3.Session:
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
+    use_fast_timestamps(core)
     return boto3.Session(aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=token,
                          region_name=region, botocore_session=core)
 
