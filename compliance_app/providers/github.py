@@ -35,6 +35,7 @@ from github import Auth, Github, GithubException
 from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
 from compliance_app.providers.fanout import FanOutPool, Throttle
+from compliance_app.providers.github_http import read_environment_once
 from compliance_app.providers.github_scopes import REQUIRED, SATISFIED_BY, checks_lacking
 from compliance_app.providers.github_supply_chain import SupplyChainReads
 from compliance_app.settings import get_settings
@@ -199,6 +200,7 @@ class GitHubSession(SupplyChainReads):
                         seconds_between_writes=None, lazy=True)
             if self.base_url != DEFAULT_BASE_URL:  # tenant-set: connect only to vetted addresses
                 endpoints.pin_pygithub(gh)
+            read_environment_once(gh)
             self._local.gh = gh
         return gh
 
