@@ -207,11 +207,13 @@ def load_states(s: Session, *audit_ids: uuid.UUID) -> dict[uuid.UUID, dict[str, 
     """The audits' checks with their resources, from their stored evidence, in one query.
 
     Only the columns the comparison reads, strings as the database sends them (no enum
-    conversion per row), never raw_data: this runs over two audits' rows at every completion."""
-    rows = s.execute(
-        select(Evidence.audit_id, Question.key, Question.title, sa.type_coerce(Question.severity, sa.String),
-               Evidence.integration_id, Evidence.region, Evidence.resource_id,
-               sa.type_coerce(Evidence.status, sa.String))
+    conversion per row), never raw_data, and through Core (no ORM row loading): this runs over
+    two audits' rows at every completion."""
+    s.flush()  # Core does not autoflush: statuses changed in this session (risk acceptance) count
+    rows = s.connection().execute(
+        sa.select(Evidence.audit_id, Question.key, Question.title, sa.type_coerce(Question.severity, sa.String),
+                  Evidence.integration_id, Evidence.region, Evidence.resource_id,
+                  sa.type_coerce(Evidence.status, sa.String))
         .join(Question, Question.id == Evidence.question_id)
         .where(Evidence.audit_id.in_(audit_ids))
     )
