@@ -99,7 +99,11 @@ def fits(value: Any, hint: Any) -> bool:
         return type(value) is int or (isinstance(value, str) and _INT_TEXT.fullmatch(value) is not None)
     if hint is list or origin is list:
         (item,) = typing.get_args(hint) or (Any,)
-        return isinstance(value, list) and all(fits(element, item) for element in value)
+        if not isinstance(value, list):
+            return False
+        if item is str or item is bool:  # the common case, without a call per element (lists reach 300k)
+            return all(type(element) is item for element in value)
+        return all(fits(element, item) for element in value)
     if hint is dict or origin is dict:
         return _fits_dict(value, (typing.get_args(hint) or (Any, Any))[1])
     return True
