@@ -52,6 +52,11 @@ _NOT_PROTECTED = "Branch not protected"
 _ALERTS_OFF = "dependabot alerts are disabled"
 #: GitHub's contents API lists at most this many entries of a directory (the rest need the Git trees API).
 LISTING_LIMIT = 1000
+#: What GitHub says for the protection of a branch that does not exist (an empty repository's default).
+_NO_BRANCH = "Branch not found"
+#: The classic protection settings the checks decide on.
+_CLASSIC_KEYS = ("required_status_checks", "enforce_admins", "required_pull_request_reviews",
+                 "required_signatures", "allow_force_pushes", "allow_deletions", "required_conversation_resolution")
 #: Fields of a ruleset bypass actor the checks decide on (GitHub's repository-ruleset-bypass-actor).
 _ACTOR_KEYS = ("actor_type", "actor_id", "bypass_mode")
 
@@ -394,10 +399,20 @@ class GitHubSession(SupplyChainReads):
         bypass actors, or None when the token may not see them.
         """
         what = f"branch '{branch}' of {repo}"
+        missing = {"branch": branch, "exists": False, "protected": False, "classic": None,
+                   "classic_error": None, "rules": [], "rulesets": {}}
+        seen = None
+        if self._token_is_admin(repo):  # one request settles existence and classic protection
+            seen = self.call(f"classic protection of {what}", lambda: self._protection_as_admin(repo, branch))
+        if seen is not None:
+            exists, classic = seen
+            if not exists:
+                return missing
+            # GitHub's own `protected` flag was not read: classic protection and the rules decide.
+            return self._with_rules(repo, branch, {"protected": None, "classic": classic, "classic_error": None})
         info = self.call(what, lambda: self._get_or_none(f"/repos/{repo}/branches/{branch}"))
         if info is None:  # empty repository: nothing to protect yet
-            return {"branch": branch, "exists": False, "protected": False, "classic": None,
-                    "classic_error": None, "rules": [], "rulesets": {}}
+            return missing
         protected = bool(info.get("protected"))
         classic, classic_error = None, None
         if protected:
@@ -405,12 +420,42 @@ class GitHubSession(SupplyChainReads):
                 classic = self.call(f"classic protection of {what}", lambda: self._protection(repo, branch))
             except CollectionError as exc:
                 classic_error = f"{exc.reason.rstrip('.')}; GitHub marks the branch protected"
+        return self._with_rules(repo, branch, {"protected": protected, "classic": classic,
+                                               "classic_error": classic_error})
+
+    def _token_is_admin(self, repo: str) -> bool:
+        """Whether the repository listing says the token's user administers `repo` (no request of its own)."""
+        try:
+            repos = self.collect("repositories")
+        except CollectionError:
+            return False
+        return any(r["full_name"] == repo and r.get("admin") is True for r in repos)
+
+    def _protection_as_admin(self, repo: str, branch: str) -> tuple[bool, dict[str, Any] | None] | None:
+        """(branch exists, classic protection or None), read with an admin's token from the protection
+        endpoint alone; None when GitHub hides it after all (a fine-grained token without
+        'Administration: read' answers a plain 404)."""
+        try:
+            data = self._get(f"/repos/{repo}/branches/{branch}/protection")
+        except GithubException as exc:
+            if exc.status != 404:
+                raise
+            message = _github_message(exc)
+            if message == _NOT_PROTECTED:
+                return True, None
+            if message == _NO_BRANCH:
+                return False, None
+            return None
+        return True, {k: data.get(k) for k in _CLASSIC_KEYS}
+
+    def _with_rules(self, repo: str, branch: str, classic: dict[str, Any]) -> dict[str, Any]:
+        """The branch's protection record: `classic` ({protected, classic, classic_error}) and its rulesets."""
+        what = f"branch '{branch}' of {repo}"
         rules = self.call(f"rulesets for {what}", lambda: self._rules(repo, branch))
         rulesets: dict[int, list[dict[str, Any]] | None] = {}
         for rule_id in sorted({r["ruleset_id"] for r in rules if r.get("ruleset_id") is not None}):
             rulesets[rule_id] = self._ruleset_bypass_actors(repo, rule_id)
-        return {"branch": branch, "exists": True, "protected": protected, "classic": classic,
-                "classic_error": classic_error, "rules": rules,
+        return {"branch": branch, "exists": True, **classic, "rules": rules,
                 "rulesets": {str(k): v for k, v in rulesets.items()}}
 
     def _get_or_none(self, path: str) -> Any:
@@ -438,10 +483,7 @@ class GitHubSession(SupplyChainReads):
                 f"the token cannot read branch protection of {repo}@{branch} (GitHub answers 404 without "
                 "admin rights: the token needs admin access to the repository, or the fine-grained "
                 "permission 'Administration: read')") from None
-        keep = ("required_status_checks", "enforce_admins", "required_pull_request_reviews",
-                "required_signatures", "allow_force_pushes", "allow_deletions",
-                "required_conversation_resolution")
-        return {k: data.get(k) for k in keep}
+        return {k: data.get(k) for k in _CLASSIC_KEYS}
 
     def _rules(self, repo: str, branch: str) -> list[dict[str, Any]]:
         try:

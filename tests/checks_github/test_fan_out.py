@@ -64,7 +64,7 @@ def test_a_rate_limit_pauses_every_thread_of_the_session(github_server: GitHubSe
     thread only waited out its own 403 and the rest kept sending, earning more of them)."""
     _repos(github_server, 24)
     github_server.latency = 0.02
-    limited = "/repos/acme/repo-03/branches/main"
+    limited = "/repos/acme/repo-03/branches/main/protection"
     github_server.secondary_rate_limit(f"^{limited}$", retry_after=1, times=1)
     trace = _trace(github_server, monkeypatch)
     findings = _run(github_server, rate_limit_wait=5)
@@ -78,7 +78,7 @@ def test_a_rate_limit_pauses_every_thread_of_the_session(github_server: GitHubSe
 def test_still_rate_limited_after_retries_is_an_error_of_that_repository_only(
         github_server: GitHubServer) -> None:
     _repos(github_server, 6)
-    github_server.secondary_rate_limit(r"^/repos/acme/repo-02/branches/main$", retry_after=1)
+    github_server.secondary_rate_limit(r"^/repos/acme/repo-02/branches/main/protection$", retry_after=1)
     findings = {f.resource_id: f for f in _run(github_server, rate_limit_wait=1, max_attempts=2)}
     assert findings["acme/repo-02"].status == EvidenceStatus.ERROR
     assert "rate limit" in findings["acme/repo-02"].message

@@ -56,11 +56,11 @@ def test_organization_not_found(github_server: GitHubServer) -> None:
 
 def test_server_errors_are_retried_a_bounded_number_of_times(github_server: GitHubServer) -> None:
     github_server.add_repo("api")
-    github_server.fail(r"/repos/acme/api/branches/main$", 502)
+    github_server.fail(r"/repos/acme/api/branches/main/protection$", 502)
     [finding] = run("repository_default_branch_protection_enabled", github_server, max_attempts=3)
     assert finding.status == EvidenceStatus.ERROR and "HTTP 502" in finding.message
     assert "3 attempts" in finding.message
-    assert github_server.request_count(r"/repos/acme/api/branches/main$") == 3
+    assert github_server.request_count(r"/repos/acme/api/branches/main/protection$") == 3
 
 
 def test_transient_server_error_recovers(github_server: GitHubServer) -> None:
@@ -123,7 +123,7 @@ def test_concurrent_checks_share_api_calls_and_never_leak_the_token(github_serve
                                                                     if f.status == EvidenceStatus.ERROR]
     assert github_server.request_count(r"^/orgs/acme\?|^/orgs/acme$") == 1
     assert github_server.request_count(r"^/orgs/acme/repos") == 1
-    assert github_server.request_count(r"/repos/acme/r0/branches/main$") == 1
+    assert github_server.request_count(r"/repos/acme/r0/branches/main/protection$") == 1
     dumped = json.dumps([f.raw_data for f in findings]) + " ".join(f.message for f in findings)
     assert github_server.token not in dumped
     assert github_server.token not in repr(session)

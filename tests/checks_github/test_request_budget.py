@@ -74,3 +74,32 @@ def test_repositories_are_asked_for_outside_collaborators_only_if_the_organizati
     github_server.fail(r"^/orgs/acme/outside_collaborators$", 403, "Must be an organization member.")
     assert _run(github_server, (key,))[key]["acme/web"] == "FAIL"  # the organization's list unreadable: each asked
     assert github_server.request_count(r"^/repos/acme/[^/]+/collaborators") == 3
+
+
+BRANCH_CHECKS = ("repository_default_branch_protection_enabled", "repository_default_branch_requires_pr_reviews",
+                 "repository_default_branch_deletion_disabled")
+
+
+def test_an_admin_token_reads_branch_protection_in_one_request(github_server: GitHubServer) -> None:
+    """The branch, then its protection, then its rules took up to 3 requests per repository; with an
+    admin's token the protection endpoint alone says whether the branch exists and how it is protected."""
+    github_server.add_repo("guarded").protect(required_pull_request_reviews={"required_approving_review_count": 1})
+    github_server.add_repo("open")
+    github_server.add_repo("empty").branches.clear()  # no commit yet: GitHub says "Branch not found"
+    results = _run(github_server, BRANCH_CHECKS)
+    assert results["repository_default_branch_protection_enabled"] == {"acme/guarded": "PASS", "acme/open": "FAIL"}
+    assert results["repository_default_branch_requires_pr_reviews"] == {"acme/guarded": "PASS", "acme/open": "FAIL"}
+    assert github_server.request_count(r"/branches/main$") == 0
+    assert github_server.request_count(r"/branches/main/protection$") == 3
+    assert github_server.request_count(r"/rules/branches/main(\?|$)") == 2
+
+
+def test_protection_hidden_from_an_admin_token_is_read_as_for_any_token(github_server: GitHubServer) -> None:
+    """A fine-grained token without 'Administration: read' gets a plain 404 even though its user is an
+    admin: the branch is read and GitHub's `protected` flag still decides what it can."""
+    github_server.add_repo("guarded").protect()
+    github_server.fail(r"/branches/main/protection$", 404, "Not Found")
+    results = _run(github_server, BRANCH_CHECKS)
+    assert results["repository_default_branch_protection_enabled"] == {"acme/guarded": "PASS"}
+    assert results["repository_default_branch_deletion_disabled"] == {"acme/guarded": "ERROR"}
+    assert github_server.request_count(r"/branches/main$") == 1

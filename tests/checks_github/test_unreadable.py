@@ -31,7 +31,7 @@ def _withheld_security_settings(s: GitHubServer) -> None:
     s.add_repo("api", security_and_analysis=None)  # what GitHub sends a token without admin rights
 
 
-ORG, MEMBERS, BRANCH = r"^/orgs/acme$", r"^/orgs/acme/members$", r"^/repos/acme/api/branches/main$"
+ORG, MEMBERS, BRANCH = r"^/orgs/acme$", r"^/orgs/acme/members$", r"^/repos/acme/api/branches/main(/protection)?$"
 #: key -> (what makes its data unreadable, what the ERROR message must name)
 CASES: dict[str, tuple[Setup, str]] = {
     "organization_members_mfa_required": _broken(ORG),
