@@ -103,3 +103,24 @@ def test_protection_hidden_from_an_admin_token_is_read_as_for_any_token(github_s
     assert results["repository_default_branch_protection_enabled"] == {"acme/guarded": "PASS"}
     assert results["repository_default_branch_deletion_disabled"] == {"acme/guarded": "ERROR"}
     assert github_server.request_count(r"/branches/main$") == 1
+
+
+def test_a_scan_makes_at_most_seven_requests_per_repository(github_server: GitHubServer) -> None:
+    """Every GitHub check of the catalog over N repositories (half protected, nothing else special):
+    7 requests per repository (protection, rules, top directory, Dependabot alerts, code scanning,
+    deploy keys, workflow permissions) plus a fixed number for the organization. It was 13.5."""
+    from compliance_app.checks.registry import checks_for
+    from compliance_app.vocabulary import Provider
+
+    def scan(repos: int) -> int:
+        github_server.reset()
+        for i in range(repos):
+            repo = github_server.add_repo(f"service-{i:03d}", private=i % 3 != 0)
+            if i % 2 == 0:
+                repo.protect(required_pull_request_reviews={"required_approving_review_count": 1})
+        _run(github_server, tuple(c.meta.key for c in checks_for(Provider.GITHUB)))
+        return len(github_server.requests)
+
+    small, large = scan(10), scan(30)
+    assert (large - small) / 20 <= 7
+    assert small <= 7 * 10 + 15
