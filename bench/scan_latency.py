@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     github.base_url = github_proxy.url  # its Link headers (next pages) go through the proxy too
     try:
         with scratch_database() as url:
+            from compliance_app.commands.serve import worker_env
             from compliance_app.db import session_scope
             from compliance_app.models import Organization, User
             from compliance_app.services import engine, integrations
@@ -226,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             _populate_aws(moto_url)
             _populate_github(github, args.repos)
             engine.ensure_questions(engine.default_checks())  # catalog import is not scan time
-            env = {**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"}
+            # started as `serve` starts its worker (its malloc arena limit included)
+            env = worker_env({**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"})
             runs: dict[float, tuple[dict[str, int], dict[str, Any]]] = {}
             for latency in (0.0, args.latency):
                 for proxy in (aws_proxy, github_proxy):
