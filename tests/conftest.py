@@ -1,7 +1,7 @@
 """Test-wide fixtures: a throwaway PostgreSQL database per test run, migrated to head.
 
 Tests use the real PostgreSQL (never a mocked database). Each test starts from empty
-tables: an autouse fixture truncates everything afterwards, which also works when the
+tables: an autouse fixture empties everything afterwards, which also works when the
 code under test commits from threads or other processes (worker tests).
 """
 
@@ -51,9 +51,15 @@ def pg_url() -> Iterator[str]:
         yield url
 
 
+_EMPTY_TABLES: list[str] = []
+
+
 @pytest.fixture(autouse=True)
 def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Empty every table after each test that used the database."""
+    """Empty every table after each test that used the database.
+
+    DELETE child tables first, then restart the sequences: as clean as TRUNCATE ... RESTART IDENTITY,
+    but ~5 ms instead of ~100 ms on tables this small, which over ~1,500 tests is minutes of CI."""
     yield
     if "pg_url" not in request.fixturenames:
         return
@@ -61,9 +67,15 @@ def clean_db(request: pytest.FixtureRequest) -> Iterator[None]:
 
     from compliance_app.db import get_engine
 
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     with get_engine().begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if not _EMPTY_TABLES:
+            sequences = conn.execute(sa.text(
+                "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+                "WHERE schemaname = current_schema()")).scalars()
+            _EMPTY_TABLES.append("; ".join(
+                [f'DELETE FROM "{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables)]
+                + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]))
+        conn.exec_driver_sql(_EMPTY_TABLES[0])
 
 
 @pytest.fixture
