@@ -12,12 +12,13 @@ import uuid
 from urllib.parse import quote
 
 import sqlalchemy as sa
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from compliance_app.db import session_scope
 from compliance_app.models import Membership, Organization, User
-from compliance_app.services.authz import Actor, Permission, authorize
+from compliance_app.services.authz import Access, Actor, Permission, authorize, authorize_slug
 from compliance_app.services.errors import AuthenticationRequired
+from compliance_app.services.organizations import organizations_of
 
 #: Where someone without any organization goes: the page that lists and creates them.
 NO_ORGANIZATION_PATH = "/orgs"
@@ -29,11 +30,30 @@ def remember_organization(actor: Actor, organization_id: uuid.UUID) -> None:
         authorize(s, actor, organization_id, Permission.READ)
         if actor.user_id is None:  # the system actor has no preference to keep
             return
-        s.execute(
-            sa.update(User)
-            .where(User.id == actor.user_id, User.last_organization_id.is_distinct_from(organization_id))
-            .values(last_organization_id=organization_id)
-        )
+        _remember(s, actor.user_id, organization_id)
+
+
+def _remember(s: Session, user_id: uuid.UUID, organization_id: uuid.UUID) -> None:
+    s.execute(
+        sa.update(User)
+        .where(User.id == user_id, User.last_organization_id.is_distinct_from(organization_id))
+        .values(last_organization_id=organization_id)
+    )
+
+
+def enter_organization(actor: Actor, slug: str) -> tuple[Access, list[dict[str, str]]]:
+    """What every organization page reads when it opens, in one transaction (one pool checkout,
+    one commit, instead of three): the organization behind the URL's slug and the caller's role
+    (NotFound for outsiders, as organizations.get_organization_for), the caller's organizations
+    for the switcher (organizations.list_my_organizations), and this one remembered as where
+    signing in lands (remember_organization)."""
+    if actor.user_id is None:
+        raise AuthenticationRequired("Please sign in to continue.")
+    with session_scope() as s:
+        access = authorize_slug(s, actor, (slug or "").strip().lower(), Permission.READ)
+        mine = organizations_of(s, actor.user_id)
+        _remember(s, actor.user_id, access.organization.id)
+        return access, mine
 
 
 def landing_path(actor: Actor) -> str:

@@ -184,13 +184,18 @@ def list_my_organizations(actor: Actor) -> list[dict[str, str]]:
     if actor.user_id is None:
         raise AuthenticationRequired("Please sign in to continue.")
     with session_scope() as s:
-        rows = s.exec(
-            select(Organization.slug, Organization.name, Membership.role)
-            .join(Membership, Membership.organization_id == Organization.id)
-            .where(Membership.user_id == actor.user_id)
-            .order_by(func.lower(Organization.name))
-        ).all()
-        return [{"slug": slug, "name": name, "role": str(role)} for slug, name, role in rows]
+        return organizations_of(s, actor.user_id)
+
+
+def organizations_of(s: Session, user_id: uuid.UUID) -> list[dict[str, str]]:
+    """list_my_organizations inside a caller's transaction (the user is the caller)."""
+    rows = s.exec(
+        select(Organization.slug, Organization.name, Membership.role)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == user_id)
+        .order_by(func.lower(Organization.name))
+    ).all()
+    return [{"slug": slug, "name": name, "role": str(role)} for slug, name, role in rows]
 
 
 def update_organization(

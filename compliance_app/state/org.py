@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
-from compliance_app.services import landing, organizations
+from compliance_app.services import landing
 from compliance_app.services.authz import Permission
 from compliance_app.services.errors import AuthenticationRequired, NotFound
 from compliance_app.state.offloop import off_loop
@@ -62,7 +62,8 @@ class OrgState(SessionState):
         self.is_owner = self.can_member = self.can_admin = False
 
     def _enter_org(self) -> rx.event.EventSpec | None:
-        """Sign-in check + load the URL's organization; returns a redirect to /login or None.
+        """Sign-in check + load the URL's organization (and remember it as where signing in
+        lands: services/landing.py); returns a redirect to /login or None.
 
         A non-member (or a missing slug) leaves `org_found` False: the page shows
         "not found" without saying whether the organization exists.
@@ -73,8 +74,7 @@ class OrgState(SessionState):
             return self._login_redirect()
         self.org_slug = self._slug_from_url()
         try:
-            access = organizations.get_organization_for(actor, self.org_slug)
-            self.organizations = organizations.list_my_organizations(actor)
+            access, self.organizations = landing.enter_organization(actor, self.org_slug)
         except (NotFound, AuthenticationRequired):
             self._clear_org()
             self.org_found = False
@@ -87,8 +87,6 @@ class OrgState(SessionState):
         self.is_owner = access.is_owner
         self.can_member = access.can(Permission.RUN_SCAN)
         self.can_admin = access.can(Permission.MANAGE_MEMBERS)
-        # Signing in next time lands here (services/landing.py).
-        landing.remember_organization(actor, access.organization.id)
         return None
 
     @rx.event

@@ -171,6 +171,7 @@ MATRIX += [
     Rule("scans.request_scan", lambda a, w: scans.request_scan(a, w.org.id), "member"),
     Rule("scans.start_scan", lambda a, w: (_integration_id(w), scans.start_scan(a, w.org.id)), "member"),
     Rule("landing.remember_organization", lambda a, w: landing.remember_organization(a, w.org.id), "viewer"),
+    Rule("landing.enter_organization", lambda a, w: landing.enter_organization(a, w.org.slug), "viewer"),
     Rule("audit_outcome.get_audit_scope", lambda a, w: audit_outcome.get_audit_scope(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit", lambda a, w: scans.get_audit(a, _audit_id(w)), "viewer"),
     Rule("scans.get_audit_progress", lambda a, w: scans.get_audit_progress(a, _audit_id(w)), "viewer"),

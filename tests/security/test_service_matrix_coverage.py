@@ -96,7 +96,7 @@ TENANT_SCOPED = {
     "organizations.list_invitations", "organizations.revoke_invitation", "organizations.list_activity",
     "risk.accept_risk", "risk.accept_risk_for_evidence", "risk.revoke_risk", "risk.list_risk_acceptances",
     "scans.organization_id_for_slug", "scans.request_scan", "scans.start_scan", "scans.list_audits", "scans.get_audit",
-    "landing.remember_organization", "audit_outcome.get_audit_scope",
+    "landing.remember_organization", "landing.enter_organization", "audit_outcome.get_audit_scope",
     "scans.get_audit_progress", "scans.list_evidence",
     "shares.create_link", "shares.revoke_link", "shares.list_links",
     "snapshots.create_snapshot", "snapshots.latest_completed_audit", "snapshots.get_snapshot",
