@@ -38,6 +38,7 @@ def test_audit_runs_to_completion_with_evidence_score_and_history(db: str) -> No
     failing = rows[("fake_one_fails", "repo-a")]
     assert failing.status == EvidenceStatus.FAIL and failing.original_status == EvidenceStatus.FAIL
     assert failing.raw_data == {"repo": "repo-a", "on": False}
+    assert audit.started_at <= failing.created_at <= audit.finished_at  # stamped when found, not left to a default
     assert failing.remediation_steps == "Fix fake_one_fails."
     assert rows[("fake_all_pass", "repo-a")].remediation_steps == ""
 
