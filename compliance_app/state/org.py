@@ -72,21 +72,18 @@ class OrgState(SessionState):
         if not self.is_authenticated:
             self._clear_org()
             return self._login_redirect()
-        self.org_slug = self._slug_from_url()
+        slug = self._slug_from_url()
+        self._assign(org_slug=slug)
         try:
-            access, self.organizations = landing.enter_organization(actor, self.org_slug)
+            access, mine = landing.enter_organization(actor, self.org_slug)
         except (NotFound, AuthenticationRequired):
             self._clear_org()
             self.org_found = False
             return None
-        self.org_found = True
-        self._org_id = str(access.organization.id)
-        self.org_name = access.organization.name
-        self.org_slug = access.organization.slug
-        self.role = str(access.role)
-        self.is_owner = access.is_owner
-        self.can_member = access.can(Permission.RUN_SCAN)
-        self.can_admin = access.can(Permission.MANAGE_MEMBERS)
+        self._assign(organizations=mine, org_found=True, _org_id=str(access.organization.id),
+                     org_name=access.organization.name, org_slug=access.organization.slug, role=str(access.role),
+                     is_owner=access.is_owner, can_member=access.can(Permission.RUN_SCAN),
+                     can_admin=access.can(Permission.MANAGE_MEMBERS))
         return None
 
     @rx.event

@@ -54,11 +54,17 @@ class SessionState(rx.State):
             user = accounts.resolve_session(token)
             if memo is not None:
                 memo[key] = user
-        self._user_id = str(user.id) if user else ""
-        self.user_email = user.email if user else ""
-        self.user_name = user.name if user else ""
-        self.is_authenticated = user is not None
+        self._assign(_user_id=str(user.id) if user else "", user_email=user.email if user else "",
+                     user_name=user.name if user else "", is_authenticated=user is not None)
         return user is not None
+
+    def _assign(self, **values: object) -> None:
+        """Set the vars whose value changed, only: Reflex marks every assigned var dirty and sends
+        it with the event's answer, and every event looks the user (and the organization) up
+        again, almost always finding the same values."""
+        for name, value in values.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _request_meta(self) -> dict[str, str]:
         meta = {"ip": self.router.session.client_ip, "user_agent": self.router.headers.user_agent[:200]}

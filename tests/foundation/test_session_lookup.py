@@ -33,7 +33,10 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 
 def _tab(token: str) -> SimpleNamespace:
     """Just what SessionState._resolve_user reads and writes."""
-    return SimpleNamespace(_session_token=lambda: token)
+    tab = SimpleNamespace(_session_token=lambda: token, _user_id="", user_email="", user_name="",
+                          is_authenticated=False)
+    tab._assign = lambda **values: SessionState._assign(tab, **values)  # type: ignore[arg-type]
+    return tab
 
 
 def _body(tab: SimpleNamespace, calls: int) -> bool:
