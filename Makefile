@@ -7,6 +7,9 @@ BUN_DIR := $(CURDIR)/.tools/node_modules/@oven/bun-linux-x64/bin
 export PATH := $(BUN_DIR):$(CURDIR)/$(BIN):$(PATH)
 export REFLEX_TELEMETRY_ENABLED := false
 export REFLEX_CHECK_LATEST_VERSION := false
+# Test processes (pytest-xdist): the suite mostly waits on subprocesses, browsers and timers, so two
+# processes halve its time on a 2-core machine; each has its own scratch database and app build.
+TEST_WORKERS ?= 2
 export NPM_CONFIG_REGISTRY ?= $(shell npm config get registry 2>/dev/null || echo https://registry.npmjs.org/)
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -41,7 +44,7 @@ run: install seed
 	$(BIN)/python -m compliance_app serve
 
 worker: migrate
-	$(BIN)/python -m compliance_app worker
+	MALLOC_ARENA_MAX=$${MALLOC_ARENA_MAX:-2} $(BIN)/python -m compliance_app worker
 
 browser:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v faketime >/dev/null 2>&1 \
@@ -60,7 +63,7 @@ audit: $(AUDIT_VENV)/.installed
 	$(AUDIT_VENV)/bin/python .ci/pip_audit_gate.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
 
 test: install browser audit
-	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 screenshots: install browser
 	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -p no:cacheprovider -m browser
