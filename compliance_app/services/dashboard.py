@@ -4,7 +4,9 @@ Every function authorizes READ on the organization first (through scans.access_a
 audit-scoped reads, which hides other tenants' ids behind NotFound). Queries follow the
 design's indexes: Audit(organization_id, created_at) for "latest audits" and
 Evidence(audit_id, status) for one audit's evidence; aggregation happens in SQL (GROUP
-BY), so the dashboard costs a handful of small queries whatever the history size.
+BY), so the dashboard costs a handful of small queries whatever the history size, and a
+completed audit's per-check figures are grouped once per process (services/audit_figures.py).
+A page load reads everything it shows in one transaction (dashboard_page, audit_header).
 """
 
 from __future__ import annotations
