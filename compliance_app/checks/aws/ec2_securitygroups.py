@@ -34,22 +34,43 @@ def open_rules(sg: dict[str, Any], port: int | None) -> list[dict[str, Any]]:
     return found
 
 
-class _OpenPortCheck(RegionalCheck):
+class ExposureCheck(RegionalCheck):
+    """One finding per security group from `exposure`, the group's internet ingress rules this check
+    forbids. Every internet-exposure check shares it, so they word and prove findings alike; the
+    message names the exposed ports when the rules list them (`Ports`)."""
+
     collector = "ec2.security_groups"
-    port: int | None = None
+    what = ""
+
+    def exposure(self, sg: dict[str, Any]) -> list[dict[str, Any]]:  # pragma: no cover - interface
+        raise NotImplementedError
 
     def evaluate(self, groups: list[dict[str, Any]], region: str) -> list[Finding]:
-        what = f"port {self.port}" if self.port else "all ports"
         findings = []
         for sg in groups:
-            rules = open_rules(sg, self.port)
+            rules = self.exposure(sg)
             label = f"{sg['GroupId']} ({sg.get('GroupName')})"
+            ports = sorted({p for r in rules for p in r.get("Ports", ())})
+            detail = f": {', '.join(map(str, ports))}" if ports else ""
             findings.append(result(not rules, sg["GroupId"],
-                                   f"Security group {label} does not open {what} to the internet.",
-                                   f"Security group {label} opens {what} to the internet.",
+                                   f"Security group {label} does not open {self.what} to the internet.",
+                                   f"Security group {label} opens {self.what} to the internet{detail}.",
                                    {"GroupId": sg["GroupId"], "GroupName": sg.get("GroupName"),
                                     "VpcId": sg.get("VpcId"), "OpenRules": rules}, region))
         return findings
+
+
+class _OpenPortCheck(ExposureCheck):
+    """A single TCP admin port (`port`), or every port (None)."""
+
+    port: int | None = None
+
+    @property
+    def what(self) -> str:  # type: ignore[override]
+        return f"port {self.port}" if self.port else "all ports"
+
+    def exposure(self, sg: dict[str, Any]) -> list[dict[str, Any]]:
+        return open_rules(sg, self.port)
 
 
 _SG_REMEDIATION = ("EC2 > Security Groups > <group> > Inbound rules > Edit: remove the 0.0.0.0/0 and ::/0 sources "

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance_app.checks.aws._common import RegionalCheck, frameworks, result
-from compliance_app.checks.aws.ec2_securitygroups import internet_sources
-from compliance_app.checks.base import CheckMeta, Finding
+from compliance_app.checks.aws._common import frameworks
+from compliance_app.checks.aws.ec2_securitygroups import ExposureCheck, internet_sources
+from compliance_app.checks.base import CheckMeta
 from compliance_app.vocabulary import EvidenceStatus, Provider, Severity
 
 #: TCP ports attacked first when reachable from the internet (file transfer, remote shells and
@@ -66,32 +66,7 @@ def any_port_exposure(sg: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-class _ExposureCheck(RegionalCheck):
-    """One finding per security group, from a function listing its offending ingress rules."""
-
-    collector = "ec2.security_groups"
-    what = ""
-
-    def exposure(self, sg: dict[str, Any]) -> list[dict[str, Any]]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def evaluate(self, groups: list[dict[str, Any]], region: str) -> list[Finding]:
-        findings = []
-        for sg in groups:
-            rules = self.exposure(sg)
-            label = f"{sg['GroupId']} ({sg.get('GroupName')})"
-            detail = ""
-            if rules and any("Ports" in r for r in rules):
-                detail = f": {', '.join(str(p) for p in sorted({p for r in rules for p in r['Ports']}))}"
-            findings.append(result(not rules, sg["GroupId"],
-                                   f"Security group {label} does not open {self.what} to the internet.",
-                                   f"Security group {label} opens {self.what} to the internet{detail}.",
-                                   {"GroupId": sg["GroupId"], "GroupName": sg.get("GroupName"),
-                                    "VpcId": sg.get("VpcId"), "OpenRules": rules}, region))
-        return findings
-
-
-class ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports(_ExposureCheck):
+class ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports(ExposureCheck):
     meta = CheckMeta(
         key="ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports",
         title="No security group opens high-risk TCP ports to the internet",
@@ -115,7 +90,7 @@ class ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports(_Expo
         return high_risk_exposure(sg)
 
 
-class ec2_securitygroup_allow_ingress_from_internet_to_any_port(_ExposureCheck):
+class ec2_securitygroup_allow_ingress_from_internet_to_any_port(ExposureCheck):
     meta = CheckMeta(
         key="ec2_securitygroup_allow_ingress_from_internet_to_any_port",
         title="No security group opens any port but HTTP/HTTPS to the internet",
