@@ -3,6 +3,7 @@
     proxy = LatencyProxy("http://127.0.0.1:5000", latency=0.05).start()   # listens on proxy.url
     proxy.counts      # Counter({"ec2": 1400, "s3": 1210, ...}) since the last reset()
     proxy.fault = fn  # fn(Forwarded) -> (status, headers, body) answers instead of the target, or None
+    proxy.timeline = []  # from then on, (start, end, service) of every request (time.monotonic())
 
 AWS requests are counted under the service named in their SigV4 credential scope
 (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`), anything else under `label`.
@@ -51,6 +52,7 @@ class LatencyProxy:
         self.label = label
         self.counts: Counter[str] = Counter()
         self.fault: Fault | None = None
+        self.timeline: list[tuple[float, float, str]] | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -81,13 +83,24 @@ class LatencyProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body of an answer leave in two writes: with Nagle's algorithm the
+            # body waited for the client's delayed ACK of the headers, ~40 ms on every request
+            # (latency 0 or not), which neither AWS nor GitHub adds.
+            disable_nagle_algorithm = True
             upstream: http.client.HTTPConnection | None = None
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
             def _forward(self) -> None:
+                start = time.monotonic()
                 service = proxy._count(self.headers.get("Authorization"))
+                self._relay(service)
+                timeline = proxy.timeline
+                if timeline is not None:
+                    timeline.append((start, time.monotonic(), service))  # list.append is atomic
+
+            def _relay(self, service: str) -> None:
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 length = int(self.headers.get("Content-Length") or 0)

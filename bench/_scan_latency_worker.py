@@ -9,6 +9,9 @@ this process, and the audit's outcome. A process of its own so its peak RSS is t
 With --profile, every thread of the scan runs under cProfile timed by its own CPU clock
 (time.thread_time: waiting on the network costs nothing, so the profile shows where the
 CPU goes, not where the threads sleep), and the merged statistics are dumped to PATH.
+
+With --timeline, the JSON line also carries when each check ran and when each API call
+started (time.monotonic(), comparable with the bench process's clock), on which thread.
 """
 
 from __future__ import annotations
@@ -81,6 +84,31 @@ def _cpu_profile(path: str | None) -> Iterator[None]:
         stats.dump_stats(path)
 
 
+@contextlib.contextmanager
+def _check_times(keep: bool) -> Iterator[list[tuple[str, str, float, float]]]:
+    """(check key, thread, start, end) of every check the engine runs inside the block, if `keep`."""
+    from compliance_app.services import engine
+
+    times: list[tuple[str, str, float, float]] = []
+    if not keep:
+        yield times
+        return
+    original = engine.run_check
+
+    def timed(check, session, scope):  # type: ignore[no-untyped-def]
+        start = time.monotonic()
+        try:
+            return original(check, session, scope)
+        finally:
+            times.append((check.meta.key, threading.current_thread().name, start, time.monotonic()))
+
+    engine.run_check = timed  # type: ignore[assignment]
+    try:
+        yield times
+    finally:
+        engine.run_check = original  # type: ignore[assignment]
+
+
 def main() -> int:
     from compliance_app.db import session_scope
     from compliance_app.models import Audit
@@ -91,11 +119,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench._scan_latency_worker")
     parser.add_argument("organization_id", type=uuid.UUID)
     parser.add_argument("--profile", metavar="PATH", help="dump the scan's CPU profile (pstats) here")
+    parser.add_argument("--timeline", action="store_true", help="add the checks' and calls' times")
     args = parser.parse_args()
     audit = scans.request_scan(Actor.system("bench"), args.organization_id)
     audit_queue.claim_audit(audit.id, "bench:1")
-    with callchain.recording() as recorder, _cpu_profile(args.profile):
-        start = time.perf_counter()
+    with (callchain.recording(args.timeline) as recorder, _cpu_profile(args.profile),
+          _check_times(args.timeline) as checks):
+        start, began = time.perf_counter(), time.monotonic()
         engine.run_audit(audit.id, "bench:1")
         wall = time.perf_counter() - start
     with session_scope() as s:
@@ -106,9 +136,10 @@ def main() -> int:
                 if n > 1 and op != "GenerateCredentialReport"}
     operations = Counter(f"{svc} {_operation(svc, op, key)}" for (svc, op, key) in recorder.calls.elements())
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    timeline = {"began": began, "checks": checks, "calls": recorder.timeline} if args.timeline else None
     print(json.dumps({"wall": wall, "longest": recorder.longest, "calls": sum(recorder.calls.values()),
                       "repeated": repeated, "rss_mb": _peak_rss_mb(), "cpu": usage.ru_utime + usage.ru_stime,
-                      "operations": operations, "outcome": outcome}, default=str))
+                      "operations": operations, "outcome": outcome, "timeline": timeline}, default=str))
     return 0
 
 

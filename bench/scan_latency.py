@@ -1,6 +1,6 @@
 """A whole scan (AWS and GitHub) against real-world latency: is it as fast as the network allows?
 
-    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900] [--profile [N]]
+    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900] [--profile [N]] [--timeline FILE]
 
 A moto server account (moto's default EBS snapshots, 200 buckets, 100 IAM users, 50 KMS
 keys, resources in 3 regions; moto's server in a process of its own, as AWS is not in
@@ -19,6 +19,10 @@ twice (retries, pagination and credential-report polling excluded); peak RSS <= 
 --profile N runs the scan with latency under a CPU profiler (every thread, timed by its own
 CPU clock) and prints the N functions that used the most CPU themselves; the profiler slows
 the scan, so W and the CPU figures of that run are not the benchmark's.
+
+--timeline FILE writes when each request (at the proxies) and each check (in the scan) of
+the scan with latency started and ended to FILE (JSON) and prints, per slice of the scan,
+the requests in flight per provider and the checks running (bench/_timeline.py).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import urllib.request
 import uuid
 from typing import Any
 
+from bench import _timeline
 from bench._latency_proxy import LatencyProxy
 from bench._moto_aws_like import DEVIATIONS
 
@@ -147,11 +152,14 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float, profile: str | None = None) -> dict[str, Any]:
+def _scan(org_id: uuid.UUID, env: dict[str, str], timeout: float, profile: str | None = None,
+          timeline: bool = False) -> dict[str, Any]:
     """One scan in its own process; killed after `timeout` seconds; its CPU profile to `profile`."""
     command = [sys.executable, "-m", "bench._scan_latency_worker", str(org_id)]
     if profile:
         command += ["--profile", profile]
+    if timeline:
+        command.append("--timeline")
     done = subprocess.run(command, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
     if done.returncode != 0:
@@ -193,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900, help="seconds one scan may take")
     parser.add_argument("--profile", type=int, nargs="?", const=25, default=0, metavar="N",
                         help="profile the scan with latency and print its N most CPU-hungry functions")
+    parser.add_argument("--timeline", metavar="FILE", help="write the scan's requests and checks over time to FILE")
     args = parser.parse_args(argv)
     profile = tempfile.mkstemp(prefix="scan-profile-", suffix=".pstats")[1] if args.profile else None
 
@@ -231,11 +240,15 @@ def main(argv: list[str] | None = None) -> int:
             env = worker_env({**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"})
             runs: dict[float, tuple[dict[str, int], dict[str, Any]]] = {}
             for latency in (0.0, args.latency):
+                timed = bool(args.timeline and latency)
                 for proxy in (aws_proxy, github_proxy):
                     proxy.latency = latency
                     proxy.reset()
+                    proxy.timeline = [] if timed else None
                 moto_cpu, stand_in_cpu = _cpu_seconds(moto.pid), time.process_time()
-                run = _scan(org.id, env, args.timeout, profile if latency else None)
+                run = _scan(org.id, env, args.timeout, profile if latency else None, timed)
+                if timed:
+                    run["timeline"].update(wall=run["wall"], requests=aws_proxy.timeline + github_proxy.timeline)
                 run["moto_cpu"] = _cpu_seconds(moto.pid) - moto_cpu
                 run["stand_in_cpu"] = time.process_time() - stand_in_cpu
                 runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
@@ -254,12 +267,16 @@ def main(argv: list[str] | None = None) -> int:
           f"(the organization's first audit: nothing to compare with)")
     counts, run = runs[args.latency]
     ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
+    if args.timeline:
+        _timeline.write(args.timeline, run["timeline"])
+        print("\n".join(_timeline.summary(run["timeline"])) + f"\n  (raw timeline in {args.timeline})")
     print("\nmoto answers as AWS does where it would otherwise decide the number of calls "
           "(bench/_moto_aws_like.py):\n" + "\n".join(f"  - {d}" for d in DEVIATIONS))
     if profile:
         _print_profile(profile, args.profile)
     print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}"
-          + (f" --profile {args.profile}" if args.profile else ""))
+          + (f" --profile {args.profile}" if args.profile else "")
+          + (f" --timeline {args.timeline}" if args.timeline else ""))
     return 0 if all(ok) else 1
 
 

@@ -9,12 +9,14 @@ memoized collection hands the depth it ended at to every later reader (`reach`),
 check reading a cached bucket list continues the chain that listed the buckets.
 
 Nothing is kept unless a `recording()` block is open (bench/scan_latency.py opens one):
-outside it, `record` only bumps the counter.
+outside it, `record` only bumps the counter. `recording(timeline=True)` also keeps when
+each call started, on which thread and at which depth (bench scan_latency --timeline).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,12 +32,16 @@ class Recorder:
 
     calls: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     longest: int = 0
+    #: (time.monotonic() at the call's start, thread name, service, operation, depth), when asked for.
+    timeline: list[tuple[float, str, str, str, int]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, service: str, operation: str, key: str, depth: int) -> None:
         with self._lock:
             self.calls[(service, operation, key)] += 1
             self.longest = max(self.longest, depth)
+            if self.timeline is not None:
+                self.timeline.append((time.monotonic(), threading.current_thread().name, service, operation, depth))
 
 
 _recorder: Recorder | None = None
@@ -67,10 +73,10 @@ def start_chain() -> None:
 
 
 @contextmanager
-def recording() -> Iterator[Recorder]:
-    """Keep every call made (by any thread) while the block runs."""
+def recording(timeline: bool = False) -> Iterator[Recorder]:
+    """Keep every call made (by any thread) while the block runs; with `timeline`, when and where too."""
     global _recorder
-    recorder = Recorder()
+    recorder = Recorder(timeline=[] if timeline else None)
     _recorder = recorder
     try:
         yield recorder
