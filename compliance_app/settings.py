@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     )
     upload_max_bytes: int = Field(10 * 1024 * 1024, description="Largest evidence file accepted")
     api_rate_limit: int = Field(120, ge=1, description="Requests a minute one API token may make (/api/v1)")
-    check_concurrency: int = Field(8, description="Checks run in parallel within one audit")
+    check_concurrency: int = Field(8, description="Checks of one integration run in parallel within one audit")
     aws_pool_size: int = Field(32, ge=1, le=256, description="Per-resource AWS calls one scan makes at a time")
     github_pool_size: int = Field(
         8, ge=1, le=8, description="Per-repository GitHub calls one scan makes at a time (GitHub's secondary "

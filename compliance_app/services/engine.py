@@ -1,11 +1,12 @@
 """The scan engine: run every applicable check of an audit and store the evidence.
 
-Checks run concurrently in a bounded thread pool (they spend their time waiting on
-GitHub and AWS). Each check is wrapped: an exception or a "could not read" becomes ERROR
-evidence with a readable reason, never PASS, and never stops the other checks or
-providers. Evidence is written in batches together with the progress counter, so the
-audit page can poll progress while the scan runs. A heartbeat thread keeps the audit's
-lease alive; every write is fenced on the lease (see audit_queue.py).
+Checks run concurrently in a bounded thread pool per integration (they spend their time
+waiting on GitHub and AWS, each integration on its own provider). Each check is wrapped:
+an exception or a "could not read" becomes ERROR evidence with a readable reason, never
+PASS, and never stops the other checks or providers. Evidence is written in batches
+together with the progress counter, so the audit page can poll progress while the scan
+runs. A heartbeat thread keeps the audit's lease alive; every write is fenced on the lease
+(see audit_queue.py).
 
 A lost database connection does not fail the audit: every write is retried with backoff
 for up to one lease (db_retry.py); if the database stays away longer, the audit is left
@@ -388,14 +389,19 @@ def _execute(
         done += 1
         last_check = task.check.meta.key
 
-    workers = concurrency or get_settings().check_concurrency
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix=f"audit-{str(audit_id)[:8]}")
+    workers = max(1, concurrency or get_settings().check_concurrency)
+    # A pool per target: each integration's checks wait on their own provider, so GitHub's
+    # start at once beside AWS's instead of queueing behind them (its bounded request pool
+    # would then run alone at the end of the scan instead of under the AWS work).
+    pools = {id(t): ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"audit-{str(audit_id)[:8]}-{i}")
+             for i, t in enumerate(targets)}
     try:
         futures: dict[Future, _Task] = {}
         for task in tasks:
             if task.target.error is not None:
                 collect(task, [Finding.error(task.target.provider.value, task.target.error)])
             else:
+                pool = pools[id(task.target)]
                 futures[pool.submit(run_check, task.check, task.target.session, _scope(task.target))] = task
         waiting = set(futures)
         while waiting:
@@ -412,7 +418,8 @@ def _execute(
                 flush()
         flush()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        for pool in pools.values():
+            pool.shutdown(wait=False, cancel_futures=True)
     scope = coverage(targets)
     if sessions is None:  # opened here: free their thread pools, clients and collected data now
         _close_sessions(targets)

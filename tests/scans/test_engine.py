@@ -112,6 +112,33 @@ def test_checks_run_concurrently_within_the_bound(db: str) -> None:
     assert load_audit(audit.id).counts["PASS"] == 8
 
 
+def test_each_integration_runs_its_checks_beside_the_others(db: str) -> None:
+    """The bound is per integration: GitHub's checks do not queue behind AWS's (their
+    bounded request pool would then run alone after the AWS work instead of under it)."""
+    github_ran = threading.Event()
+
+    class WaitsForGitHub(Check):
+        meta = fake_meta("fake_aws_waits", Severity.LOW, Provider.AWS)
+
+        def run(self, session: object) -> list[Finding]:
+            ran = github_ran.wait(5)
+            return [Finding("r", EvidenceStatus.PASS if ran else EvidenceStatus.FAIL, f"github ran: {ran}")]
+
+    class GitHubCheck(Check):
+        meta = fake_meta("fake_github_runs", Severity.LOW)
+
+        def run(self, session: object) -> list[Finding]:
+            github_ran.set()
+            return [Finding("r", EvidenceStatus.PASS, "ok")]
+
+    org = make_org()
+    audit = request_scan(Actor.system("test"), org.id)
+    assert audit_queue.claim_audit(audit.id, WORKER)
+    engine.run_audit(audit.id, WORKER, checks=[WaitsForGitHub(), GitHubCheck()],
+                     sessions=[(Provider.AWS, None), (Provider.GITHUB, None)], concurrency=1)
+    assert load_audit(audit.id).counts["PASS"] == 2
+
+
 def test_progress_is_visible_while_the_audit_runs(db: str) -> None:
     gate = threading.Event()
 
