@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             env = worker_env({**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"})
             runs: dict[float, tuple[dict[str, int], dict[str, Any]]] = {}
             for latency in (0.0, args.latency):
-                timed = bool(args.timeline and latency)
+                timed = bool(args.timeline) and latency == args.latency  # with --latency 0 too
                 for proxy in (aws_proxy, github_proxy):
                     proxy.latency = latency
                     proxy.reset()
