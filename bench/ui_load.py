@@ -13,7 +13,10 @@ happening, then while one admin repeatedly opens the snapshots page of the big o
 
 Prints per step p50/p95/p99 (ms), events per second, errors (no answer within 5 s, or a
 disconnect), the backend's RSS and its CPU milliseconds per event (on a shared, busy machine
-the latencies swing with the neighbours' load; CPU per event is what a change of ours moves).
+the latencies swing with the neighbours' load; CPU per event is what a change of ours moves),
+the load generator's own CPU per event ("client": it shares the cores with the app), and the
+dashboard load split as the client sees it: when the CONNECT was answered, when the hydrate
+snapshot arrived and when the on_load answer did (each from the load's start).
 Targets at N = 50, in both runs (issue 15): every event's p95 < 150 ms, the dashboard load's
 p95 < 400 ms, no error. Exit status 1 when missed.
 
@@ -44,6 +47,7 @@ SNAPSHOTS, SNAPSHOT_ROWS = 20, 10_000
 EVENT_TARGET_MS, LOAD_TARGET_MS, TARGET_USERS = 150.0, 400.0, 50
 STEPS = ("dashboard load", "trend range", "audit page")
 RANGES = ("7", "90", "30")
+PHASES = ("connected", "snapshot", "loaded")
 
 
 @dataclass
@@ -57,15 +61,20 @@ class Figures:
     rss_mb: float | None = None
     #: Backend CPU seconds over the run: per event, the figure a busy shared machine disturbs least.
     cpu_s: float | None = None
+    #: The load generator's own CPU seconds (this process: N clients on the same cores as the app).
+    client_cpu_s: float | None = None
+    #: The dashboard load split, seconds from its start (client view): the CONNECT answered, the
+    #: hydrate snapshot arrived, the on_load answer arrived.
+    phases: dict[str, list[float]] = field(default_factory=lambda: {p: [] for p in PHASES})
     admin_loads: list[float] = field(default_factory=list)
 
     @property
     def events(self) -> int:
         return sum(len(v) for v in self.samples.values())
 
-    def percentile(self, step: str, q: float) -> float | None:
-        """q-th percentile (0..100) of a step in ms, or None without samples."""
-        values = sorted(self.samples.get(step) or [])
+    def percentile(self, step: str, q: float, series: dict[str, list[float]] | None = None) -> float | None:
+        """q-th percentile (0..100) of a step (or of a dashboard-load phase) in ms, or None without samples."""
+        values = sorted((self.samples if series is None else series).get(step) or [])
         if not values:
             return None
         if len(values) == 1:
@@ -90,8 +99,10 @@ async def _user(base_url: str, cookie: str, page: dict[str, str], stop: float, t
     tab = Tab(base_url, cookie)
     rng = random.Random()
     step_no = 0
+    started = 0.0
 
     async def timed(step: str, action, predicate) -> bool:
+        nonlocal started
         started = time.perf_counter()
         try:
             tab.drain()
@@ -110,6 +121,10 @@ async def _user(base_url: str, cookie: str, page: dict[str, str], stop: float, t
         while time.monotonic() < stop:
             ok = await timed(STEPS[0], lambda: tab.open(f"/o/{page['slug']}", {"slug": page["slug"]}),
                              lambda d: var(d, "dashboard_state", "loaded") is True)
+            if ok:
+                figures.phases["connected"].append(tab.marks["connected"] - started)
+                figures.phases["snapshot"].append(tab.marks.get("first delta", started) - started)
+                figures.phases["loaded"].append(figures.samples[STEPS[0]][-1])
             if ok and time.monotonic() < stop:
                 await asyncio.sleep(think * rng.uniform(0.5, 1.5))
                 value = RANGES[step_no % len(RANGES)]
@@ -292,16 +307,20 @@ def _ms(value: float | None) -> str:
 def print_table(title: str, rows: list[Figures]) -> None:
     print(f"\n{title}")
     head = (f"{'N':>4} {'step':<15} {'n':>6} {'p50':>6} {'p95':>6} {'p99':>6}   {'ev/s':>6} {'errors':>6} "
-            f"{'RSS MB':>7} {'CPU ms/ev':>9}")
+            f"{'RSS MB':>7} {'CPU ms/ev':>9} {'client':>6}")
     print(head)
     print("-" * len(head))
     for f in rows:
         for i, step in enumerate(STEPS):
             per_event = f.cpu_s * 1000 / f.events if f.cpu_s is not None and f.events else None
+            client = f.client_cpu_s * 1000 / f.events if f.client_cpu_s is not None and f.events else None
             tail = (f"   {f.events / f.seconds:6.1f} {sum(f.errors.values()):6d} "
-                    f"{_ms(f.rss_mb):>7} {_ms(per_event):>9}") if i == 0 else ""
+                    f"{_ms(f.rss_mb):>7} {_ms(per_event):>9} {_ms(client):>6}") if i == 0 else ""
             print(f"{f.users:>4} {step:<15} {len(f.samples[step]):>6} {_ms(f.percentile(step, 50)):>6} "
                   f"{_ms(f.percentile(step, 95)):>6} {_ms(f.percentile(step, 99)):>6}{tail}")
+        for phase in PHASES:
+            print(f"{'':>4} {'  ' + phase:<15} {len(f.phases[phase]):>6} {_ms(f.percentile(phase, 50, f.phases)):>6} "
+                  f"{_ms(f.percentile(phase, 95, f.phases)):>6} {_ms(f.percentile(phase, 99, f.phases)):>6}")
         if f.admin_loads:
             print(f"{'':>4} {'(admin page)':<15} {len(f.admin_loads):>6} "
                   f"{statistics.median(f.admin_loads) * 1000:6.0f} {max(f.admin_loads) * 1000:>6.0f} (max)")
@@ -337,10 +356,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 rows = []
                 for n in counts:
-                    cpu_before = cpu_seconds(backend)
+                    cpu_before, client_before = cpu_seconds(backend), time.process_time()
                     figures = asyncio.run(drive(base_url, cookies[:n], seconds, page=page, think=args.think,
                                                 admin_cookie=admin))
                     figures.cpu_s = cpu_seconds(backend) - cpu_before
+                    figures.client_cpu_s = time.process_time() - client_before
                     figures.rss_mb = rss_mb(backend)
                     rows.append(figures)
                     if n == TARGET_USERS:

@@ -19,6 +19,7 @@ by the substate's full name and `<var>_rx_state_`; `wait` hands predicates a sim
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -72,12 +73,16 @@ class Tab:
         self.params: dict[str, str] = {}
         self._updates: asyncio.Queue[Delta | None] = asyncio.Queue()
         self._sio: socketio.AsyncClient | None = None
+        #: perf_counter() times of the last `open`: "connected" (the namespace's CONNECT answered)
+        #: and "first delta" (the hydrate snapshot arrived), for benchmarks that split a page load.
+        self.marks: dict[str, float] = {}
 
     async def open(self, path: str, params: dict[str, str] | None = None) -> None:
         """A full page load of `path`: connect with the hydrate event in the CONNECT packet."""
         await self.close()
         self.path, self.params = path, dict(params or {})
         self._updates = asyncio.Queue()
+        self.marks = {}
         sio = socketio.AsyncClient(reconnection=False)
         sio.on("event", self._on_update, namespace=NAMESPACE)
         sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
@@ -93,6 +98,7 @@ class Tab:
             socketio_path=NAMESPACE,
             wait_timeout=self.timeout,
         )
+        self.marks["connected"] = time.perf_counter()
 
     async def send(self, handler: Any, payload: dict[str, Any] | None = None) -> None:
         """Send an event as a click on the current page would."""
@@ -139,6 +145,7 @@ class Tab:
     async def _on_update(self, update: dict[str, Any]) -> None:
         delta = update.get("delta") or {}
         if delta:
+            self.marks.setdefault("first delta", time.perf_counter())
             self._updates.put_nowait(_simplify(delta))
 
     async def _on_disconnect(self, *_args: Any) -> None:
