@@ -111,6 +111,15 @@ def _rate_limit_delay(exc: GithubException) -> float:
     return 60.0  # GitHub's advice for secondary limits without a header
 
 
+def _alert_summary(alert: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a Dependabot alert the checks decide on and show."""
+    advisory = alert.get("security_advisory") or {}
+    vulnerability = alert.get("security_vulnerability") or {}
+    package = vulnerability.get("package") or (alert.get("dependency") or {}).get("package") or {}
+    return {"number": alert.get("number"), "ghsa_id": advisory.get("ghsa_id"),
+            "severity": vulnerability.get("severity") or advisory.get("severity"), "package": package.get("name")}
+
+
 def missing_scope_hint(exc: GithubException) -> str:
     """ " — the token lacks the 'read:org' scope (has: repo)" when GitHub's headers say so."""
     accepted = _scopes(_header(exc, "x-accepted-oauth-scopes"))
@@ -549,7 +558,26 @@ class GitHubSession(SupplyChainReads):
         return listed["alerts"]
 
     def _fetch_dependabot_alert_list(self, repo: str) -> dict[str, Any]:
-        """{"enabled", "reason", "alerts"}: the open alerts, or enabled False when GitHub says alerts are off."""
+        """{"enabled", "reason", "alerts"}: the open alerts, or enabled False when GitHub says alerts are off.
+
+        A repository whose Dependabot security updates are on (the repository listing's
+        security_and_analysis says so) has its alerts on: GitHub documents that "the Dependabot
+        security updates feature is available for repositories where you have enabled the
+        dependency graph and Dependabot alerts", and its settings page warns that "disabling
+        Dependabot alerts will also disable Dependabot security updates". For such a repository the
+        organization's open-alert list (a few pages for every repository) holds all of its open
+        alerts, so it costs no request of its own. Without that proof (security updates off, the
+        block hidden from a non-admin), or when the organization's list cannot be read (the token's
+        user is no owner or security manager), the repository's own list answers both questions.
+        """
+        if self._security_updates_on(repo):
+            try:
+                by_repository = self.collect("organization_dependabot_alerts")
+            except CollectionError:
+                pass  # not readable for this token, or GitHub failed: each repository is asked
+            else:
+                return {"enabled": True, "reason": None, "alerts": by_repository.get(repo, [])}
+
         def read() -> dict[str, Any]:
             try:
                 listed = self._get_all(f"/repos/{repo}/dependabot/alerts", state="open")
@@ -557,17 +585,39 @@ class GitHubSession(SupplyChainReads):
                 if exc.status == 403 and _github_message(exc).lower().startswith(_ALERTS_OFF):
                     return {"enabled": False, "reason": _github_message(exc), "alerts": []}
                 raise
-            alerts = []
-            for a in listed:
-                advisory = a.get("security_advisory") or {}
-                vulnerability = a.get("security_vulnerability") or {}
-                package = (vulnerability.get("package") or (a.get("dependency") or {}).get("package") or {})
-                alerts.append({"number": a.get("number"), "ghsa_id": advisory.get("ghsa_id"),
-                               "severity": vulnerability.get("severity") or advisory.get("severity"),
-                               "package": package.get("name")})
-            return {"enabled": True, "reason": None, "alerts": alerts}
+            return {"enabled": True, "reason": None, "alerts": [_alert_summary(a) for a in listed]}
 
         return self.call(f"open Dependabot alerts of {repo}", read)
+
+    def _security_updates_on(self, repo: str) -> bool:
+        """Whether the repository listing shows Dependabot security updates on (no request of its own)."""
+        try:
+            repos = self.collect("repositories")
+        except CollectionError:
+            return False
+        for r in repos:
+            if r["full_name"] == repo:
+                analysis = r.get("security_and_analysis") or {}
+                return (analysis.get("dependabot_security_updates") or {}).get("status") == "enabled"
+        return False
+
+    def _fetch_organization_dependabot_alerts(self) -> dict[str, list[dict[str, Any]]]:
+        """{repository full name: its open Dependabot alerts}, from the organization-wide list.
+
+        GitHub serves it only to organization owners and security managers; any failure is a
+        CollectionError and the callers ask each repository instead.
+        """
+        def read() -> dict[str, list[dict[str, Any]]]:
+            by_repository: dict[str, list[dict[str, Any]]] = {}
+            for a in self._get_all(f"/orgs/{self.org_login}/dependabot/alerts", state="open"):
+                name = (a.get("repository") or {}).get("full_name")
+                if not name:  # an alert no repository can be charged with proves nothing about any
+                    raise CollectionError(f"GitHub listed an open Dependabot alert of '{self.org_login}' "
+                                          "without its repository.")
+                by_repository.setdefault(name, []).append(_alert_summary(a))
+            return by_repository
+
+        return self.call(f"open Dependabot alerts of '{self.org_login}'", read)
 
     def _fetch_first_file(self, repo: str, paths: tuple[str, ...]) -> str | None:
         """The first of `paths` that exists in the default branch, or None.

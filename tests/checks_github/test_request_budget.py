@@ -6,7 +6,7 @@ from __future__ import annotations
 from compliance_app.checks.registry import get_check
 from compliance_app.providers import github as github_provider
 from tests.checks_github.helpers import make_session
-from tests.support.github_server import GitHubServer
+from tests.support.github_server import GitHubServer, dependabot_alert
 
 FILE_CHECKS = ("repository_has_codeowners_file", "repository_public_has_securitymd_file",
                "repository_workflows_no_untrusted_checkout")
@@ -105,10 +105,10 @@ def test_protection_hidden_from_an_admin_token_is_read_as_for_any_token(github_s
     assert github_server.request_count(r"/branches/main$") == 1
 
 
-def test_a_scan_makes_at_most_seven_requests_per_repository(github_server: GitHubServer) -> None:
+def test_a_scan_makes_at_most_six_requests_per_repository(github_server: GitHubServer) -> None:
     """Every GitHub check of the catalog over N repositories (half protected, nothing else special):
-    7 requests per repository (protection, rules, top directory, Dependabot alerts, code scanning,
-    deploy keys, workflow permissions) plus a fixed number for the organization. It was 13.5."""
+    6 requests per repository (protection, rules, top directory, code scanning, deploy keys, workflow
+    permissions) plus a fixed number for the organization. It was 13.5, then 7 (Dependabot alerts)."""
     from compliance_app.checks.registry import checks_for
     from compliance_app.vocabulary import Provider
 
@@ -122,5 +122,80 @@ def test_a_scan_makes_at_most_seven_requests_per_repository(github_server: GitHu
         return len(github_server.requests)
 
     small, large = scan(10), scan(30)
-    assert (large - small) / 20 <= 7
-    assert small <= 7 * 10 + 15
+    assert (large - small) / 20 <= 6
+    assert small <= 6 * 10 + 15
+
+
+DEPENDABOT_CHECKS = ("repository_dependency_scanning_enabled", "repository_no_open_critical_dependabot_alerts")
+REPO_ALERTS = r"^/repos/acme/[^/]+/dependabot/alerts"
+
+
+def _alerting_organization(server: GitHubServer) -> None:
+    """Three repositories with Dependabot security updates on; 'api' has 120 open alerts (two pages of the
+    organization's list), one of them critical; 'web' has a fixed critical one only."""
+    server.add_repo("api").dependabot_alerts.extend(
+        [dependabot_alert("low", number=n) for n in range(1, 120)] + [dependabot_alert("critical", number=120)])
+    server.add_repo("web").dependabot_alerts.append(dependabot_alert("critical", state="fixed"))
+    server.add_repo("docs")
+
+
+def test_organization_alert_list_answers_for_repositories_whose_security_updates_are_on(
+        github_server: GitHubServer) -> None:
+    """Security updates are available only where Dependabot alerts are on, so for those repositories
+    the organization's open-alert list (its pages) replaces one request per repository."""
+    _alerting_organization(github_server)
+    results = _run(github_server, DEPENDABOT_CHECKS)
+    assert results["repository_dependency_scanning_enabled"] == {
+        "acme/api": "PASS", "acme/web": "PASS", "acme/docs": "PASS"}
+    assert results["repository_no_open_critical_dependabot_alerts"] == {
+        "acme/api": "FAIL", "acme/web": "PASS", "acme/docs": "PASS"}
+    assert github_server.request_count(REPO_ALERTS) == 0
+    assert github_server.request_count(r"^/orgs/acme/dependabot/alerts") == 2  # 120 alerts, 100 a page
+
+
+def test_each_repository_is_asked_when_the_organization_list_is_refused(github_server: GitHubServer) -> None:
+    """A token whose user is no owner or security manager gets 403 on the organization's list: the
+    repositories' own lists decide, with the same findings."""
+    _alerting_organization(github_server)
+    github_server.org_owner = False
+    results = _run(github_server, DEPENDABOT_CHECKS)
+    assert results["repository_no_open_critical_dependabot_alerts"] == {
+        "acme/api": "FAIL", "acme/web": "PASS", "acme/docs": "PASS"}
+    assert github_server.request_count(r"^/orgs/acme/dependabot/alerts") == 1
+    assert github_server.request_count(REPO_ALERTS) == 4  # api's 120 alerts take two pages
+
+
+def test_an_organization_list_github_fails_to_serve_is_tried_once_then_each_repository_asked(
+        github_server: GitHubServer) -> None:
+    """An outage of the organization's list costs its bounded attempts once per scan (the failure is
+    memoized), then the repositories' own lists decide."""
+    _alerting_organization(github_server)
+    github_server.fail(r"^/orgs/acme/dependabot/alerts$", 502)
+    session = make_session(github_server, max_attempts=2)
+    try:
+        critical = {f.resource_id: str(f.status)
+                    for f in get_check("repository_no_open_critical_dependabot_alerts").run(session)}
+    finally:
+        session.close()
+    assert critical == {"acme/api": "FAIL", "acme/web": "PASS", "acme/docs": "PASS"}
+    assert github_server.request_count(r"^/orgs/acme/dependabot/alerts") == 2
+    assert github_server.request_count(REPO_ALERTS) == 4
+
+
+def test_a_repository_without_proof_that_its_alerts_are_on_is_asked_itself(github_server: GitHubServer) -> None:
+    """Absent from the organization's list means "no open alert" only where alerts are proven on: with
+    security updates off (alerts on or off), or the settings hidden, the repository's list is read."""
+    github_server.add_repo("listed")
+    github_server.add_repo("updates-off").security_and_analysis["dependabot_security_updates"] = {
+        "status": "disabled"}
+    github_server.add_repo("hidden", security_and_analysis=None).dependabot_alerts.append(
+        dependabot_alert("high"))
+    github_server.add_repo("alerts-off", vulnerability_alerts=False)  # GitHub then lists updates as off
+    results = _run(github_server, DEPENDABOT_CHECKS)
+    assert results["repository_dependency_scanning_enabled"] == {
+        "acme/listed": "PASS", "acme/updates-off": "PASS", "acme/hidden": "PASS", "acme/alerts-off": "FAIL"}
+    assert results["repository_no_open_critical_dependabot_alerts"] == {
+        "acme/listed": "PASS", "acme/updates-off": "PASS", "acme/hidden": "FAIL", "acme/alerts-off": "ERROR"}
+    asked = sorted(p.split("?")[0] for _, p in github_server.requests if "/repos/" in p and "/dependabot/" in p)
+    assert asked == ["/repos/acme/alerts-off/dependabot/alerts", "/repos/acme/hidden/dependabot/alerts",
+                     "/repos/acme/updates-off/dependabot/alerts"]

@@ -25,6 +25,7 @@ yields a started server, reset for each test)::
     server.selected_actions["patterns_allowed"] = ["octo/*"]
     server.workflow_permissions["can_approve_pull_request_reviews"] = True
     server.fork_pr_approval["approval_policy"] = "first_time_contributors"
+    server.org_owner = False      # the token's user is no owner (organization alert lists answer 403)
     server.fail(r"/orgs/acme/hooks", 403, accepted_scopes="admin:org_hook", scopes="repo")
     server.secondary_rate_limit(r"/repos/.*/branches", retry_after=1, times=1)
     server.latency = 0.05                                # seconds added to every request
@@ -226,6 +227,9 @@ class GitHubServer:
         self.workflow_permissions: dict[str, Any] = {"default_workflow_permissions": "read",
                                                      "can_approve_pull_request_reviews": False}
         self.fork_pr_approval: dict[str, Any] = {"approval_policy": "all_external_contributors"}
+        #: Whether the token's user owns the organization (GitHub serves organization-wide alert lists
+        #: only to owners and security managers).
+        self.org_owner = True
         self.scopes = DEFAULT_SCOPES
         self.latency = 0.0
         self.requests = []
@@ -315,6 +319,7 @@ class GitHubServer:
             (r"/orgs/([^/]+)/outside_collaborators", self._outside_collaborators),
             (r"/orgs/([^/]+)/hooks", self._hooks),
             (r"/orgs/([^/]+)/repos", self._org_repos),
+            (r"/orgs/([^/]+)/dependabot/alerts", self._org_dependabot_alerts),
             (r"/orgs/([^/]+)/actions/permissions", self._org_actions("actions")),
             (r"/orgs/([^/]+)/actions/permissions/selected-actions", self._org_actions("selected_actions")),
             (r"/orgs/([^/]+)/actions/permissions/workflow", self._org_actions("workflow_permissions")),
@@ -384,7 +389,10 @@ class GitHubServer:
                             "pull": True},
         }
         if repo.security_and_analysis is not None:
-            body["security_and_analysis"] = repo.security_and_analysis
+            analysis = dict(repo.security_and_analysis)
+            if not repo.vulnerability_alerts:  # as GitHub: security updates cannot stay on without alerts
+                analysis["dependabot_security_updates"] = {"status": "disabled"}
+            body["security_and_analysis"] = analysis
         return body
 
     def _find_repo(self, owner: str, name: str) -> Repo | None:
@@ -492,6 +500,29 @@ class GitHubServer:
         state = request.args.get("state")
         alerts = [a for a in repo.dependabot_alerts if state is None or a["state"] in state.split(",")]
         return self._page(request, alerts)
+
+    def _org_dependabot_alerts(self, request: Request, login: str) -> Response:
+        """Open alerts of every repository whose alerts are on, each naming its repository, paged by
+        cursor (`after`) as GitHub pages this list; only owners and security managers may read it."""
+        if login != self.org_login:
+            return self._not_found()
+        if not self.org_owner:
+            return self._json({"message": "You must be an organization owner or security manager to "
+                                          "access this resource."}, 403)
+        state = request.args.get("state")
+        alerts = [{**a, "repository": {"full_name": r.full_name, "name": r.name}}
+                  for r in self.repos.values() if r.vulnerability_alerts
+                  for a in r.dependabot_alerts if state is None or a["state"] in state.split(",")]
+        per_page = max(1, min(100, int(request.args.get("per_page", 30))))
+        start = int(base64.b64decode(request.args["after"]).decode()) if request.args.get("after") else 0
+        chunk = alerts[start:start + per_page]
+        headers = None
+        if start + per_page < len(alerts):
+            params = {k: v for k, v in request.args.items() if k != "after"}
+            cursor = base64.b64encode(str(start + per_page).encode()).decode()
+            headers = {"Link": f'<{self.base_url}{request.path}?{urlencode({**params, "after": cursor})}>; '
+                               'rel="next"'}
+        return self._json(chunk, headers=headers)
 
     def _contents(self, request: Request, owner: str, name: str, path: str) -> Response:
         repo = self._find_repo(owner, name)
