@@ -150,20 +150,30 @@ class EvidenceDetail:
     created_at: datetime
 
 
-def _latest_scored(s: Session, org_id: uuid.UUID, limit: int) -> list[Audit]:
-    """Newest completed audits that have a score: a scan that found nothing to check (no
-    integration connected) has no score and must not blank the figures of the last real one."""
-    return list(
-        s.exec(
-            select(Audit)
-            .where(
-                Audit.organization_id == org_id,
-                Audit.status == AuditStatus.COMPLETED,
-                Audit.score.is_not(None),
-            )
-            .order_by(Audit.created_at.desc())
-            .limit(limit)
-        ).all()
+@dataclass(frozen=True)
+class _DashboardAudits:
+    newest: Audit | None
+    active: Audit | None
+    #: The newest completed audits that have a score, newest first (at most two).
+    scored: list[Audit]
+
+
+def _dashboard_audits(s: Session, org_id: uuid.UUID) -> _DashboardAudits:
+    """The audits the summary names, in one query (a dashboard load is the commonest event, and
+    each query is a round trip and ~0.5 ms of CPU): the newest, a running or queued one, and the
+    two newest completed audits that have a score (a scan that found nothing to check has none
+    and must not blank the figures of the last real one)."""
+    in_org = Audit.organization_id == org_id
+    newest = select(Audit.id).where(in_org).order_by(Audit.created_at.desc()).limit(1)
+    active = select(Audit.id).where(in_org, Audit.status.in_(ACTIVE_AUDIT_STATUSES)).limit(1)
+    scored = (select(Audit.id).where(in_org, Audit.status == AuditStatus.COMPLETED, Audit.score.is_not(None))
+              .order_by(Audit.created_at.desc()).limit(2))
+    ids = sa.union(newest.subquery().select(), active.subquery().select(), scored.subquery().select())
+    rows = sorted(s.exec(select(Audit).where(Audit.id.in_(ids))).all(), key=lambda a: a.created_at, reverse=True)
+    return _DashboardAudits(
+        newest=rows[0] if rows else None,
+        active=next((a for a in rows if a.status in ACTIVE_AUDIT_STATUSES), None),
+        scored=[a for a in rows if a.status == AuditStatus.COMPLETED and a.score is not None][:2],
     )
 
 
@@ -201,22 +211,17 @@ def _summary(s: Session, org_id: uuid.UUID, is_demo: bool) -> DashboardSummary:
     ).one()
     summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
                                is_demo=is_demo, proof_due=proof_due(s, org_id, utcnow().date()))
-    newest = s.exec(
-        select(Audit).where(Audit.organization_id == org_id).order_by(Audit.created_at.desc()).limit(1)
-    ).first()
+    audits = _dashboard_audits(s, org_id)
+    newest, active, completed = audits.newest, audits.active, audits.scored
     if newest is not None:
         summary.last_scan_at = newest.finished_at or newest.created_at
         summary.last_scan_status = str(newest.status)
         summary.last_scan_error = newest.error
         summary.last_scan_problem = why_unscored(s, newest)
-    active = s.exec(
-        select(Audit).where(Audit.organization_id == org_id, Audit.status.in_(ACTIVE_AUDIT_STATUSES))
-    ).first()
     if active is not None:
         summary.active = ActiveScan(
             str(active.id), str(active.status), active.progress_done, active.progress_total, active.current_check
         )
-    completed = _latest_scored(s, org_id, 2)
     if completed:
         latest = completed[0]
         summary.latest_audit_id = str(latest.id)

@@ -134,3 +134,25 @@ def test_a_scan_with_nothing_to_check_keeps_the_last_score(scenario: Scenario) -
     assert empty.score is None
     assert s.score == 53 and s.latest_audit_id == str(scenario.audit.id)
     assert s.last_scan_at == empty.finished_at and s.audit_count == 3
+
+
+def test_summary_names_the_newest_the_running_and_the_two_newest_scored_audits(scenario: Scenario) -> None:
+    """The summary reads its audits in one query: the newest (a failed scan), the running one
+    behind it, and the two newest completed audits with a score, past a newer one without."""
+    from compliance_app.models import Audit, AuditStatus
+    from tests.dashboard.conftest import completed_audit
+
+    completed_audit(scenario.org, [], age=timedelta(seconds=3))
+    now, org_id = utcnow(), scenario.org.id
+    with session_scope() as s:
+        running = Audit(organization_id=org_id, status=AuditStatus.RUNNING, created_at=now - timedelta(seconds=2),
+                        progress_done=3, progress_total=9, current_check="t_high_logging")
+        failed = Audit(organization_id=org_id, status=AuditStatus.FAILED, created_at=now - timedelta(seconds=1),
+                       finished_at=now, error="the worker stopped")
+        s.add_all([running, failed])
+    s = dashboard.dashboard_summary(actor_for(scenario.owner), org_id)
+    assert (s.last_scan_status, s.last_scan_at, s.last_scan_error) == ("FAILED", failed.finished_at,
+                                                                       "the worker stopped")
+    assert s.active is not None and (s.active.audit_id, s.active.progress_done) == (str(running.id), 3)
+    assert (s.score, s.previous_score, s.latest_audit_id) == (53, 9, str(scenario.audit.id))
+    assert s.audit_count == 5
