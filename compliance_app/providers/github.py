@@ -591,15 +591,20 @@ class GitHubSession(SupplyChainReads):
 
     def _security_updates_on(self, repo: str) -> bool:
         """Whether the repository listing shows Dependabot security updates on (no request of its own)."""
+        return self._analysis_status(repo, "dependabot_security_updates") == "enabled"
+
+    def _listed(self, repo: str) -> dict[str, Any] | None:
+        """The repository's entry in the memoized repository listing, None if it is not there."""
         try:
             repos = self.collect("repositories")
         except CollectionError:
-            return False
-        for r in repos:
-            if r["full_name"] == repo:
-                analysis = r.get("security_and_analysis") or {}
-                return (analysis.get("dependabot_security_updates") or {}).get("status") == "enabled"
-        return False
+            return None
+        return next((r for r in repos if r["full_name"] == repo), None)
+
+    def _analysis_status(self, repo: str, feature: str) -> str | None:
+        """security_and_analysis[feature].status from the repository listing; None when GitHub did not say."""
+        listed = self._listed(repo) or {}
+        return ((listed.get("security_and_analysis") or {}).get(feature) or {}).get("status")
 
     def _fetch_organization_dependabot_alerts(self) -> dict[str, list[dict[str, Any]]]:
         """{repository full name: its open Dependabot alerts}, from the organization-wide list.

@@ -103,6 +103,8 @@ class SupplyChainReads:
         def collect(self, name: str, **kw: Any) -> Any: ...
         def _get(self, path: str, **params: Any) -> Any: ...
         def _get_all(self, path: str, **params: Any) -> list[Any]: ...
+        def _listed(self, repo: str) -> dict[str, Any] | None: ...
+        def _analysis_status(self, repo: str, feature: str) -> str | None: ...
 
     # ---- organization Actions settings (admin:org) --------------------------------
     def _org_setting(self, what: str, path: str) -> dict[str, Any]:
@@ -209,7 +211,18 @@ class SupplyChainReads:
         be enabled ..." when it is switched off (or not licensed) for the repository: both mean
         the repository is not scanned. Any other refusal (missing security_events scope...) is
         an error.
+
+        A private repository whose listing says GitHub Code Security (and the Advanced Security
+        bundle) is disabled needs no request: GitHub documents code scanning as available for
+        "public repositories on GitHub.com" and for "organization-owned repositories ... with GitHub
+        Code Security enabled", and the alert list of such a repository answers 403 "... must be
+        enabled ...", which is read as "not scanned" anyway.
         """
+        if self._code_security_off(repo):
+            return {"enabled": False, "alerts": [], "reason": (
+                "GitHub Code Security and Advanced Security are disabled for this private repository, and "
+                "GitHub offers code scanning on private repositories only with Code Security")}
+
         def read() -> dict[str, Any]:
             try:
                 alerts = self._get_all(f"/repos/{repo}/code-scanning/alerts", state="open")
@@ -228,6 +241,13 @@ class SupplyChainReads:
                  "tool": (a.get("tool") or {}).get("name")} for a in alerts]}
 
         return self.call(f"code scanning alerts of {repo}", read)
+
+    def _code_security_off(self, repo: str) -> bool:
+        """Whether the listing proves code scanning unavailable: a private repository whose
+        security_and_analysis says both code_security and advanced_security are disabled."""
+        listed = self._listed(repo)
+        return (listed is not None and listed.get("private") is True
+                and all(self._analysis_status(repo, f) == "disabled" for f in ("code_security", "advanced_security")))
 
     def _fetch_workflows(self, repo: str) -> list[dict[str, Any]]:
         """Every workflow file of the default branch, parsed: [{"path", "workflow"|"error"}].

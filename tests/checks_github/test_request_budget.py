@@ -199,3 +199,36 @@ def test_a_repository_without_proof_that_its_alerts_are_on_is_asked_itself(githu
     asked = sorted(p.split("?")[0] for _, p in github_server.requests if "/repos/" in p and "/dependabot/" in p)
     assert asked == ["/repos/acme/alerts-off/dependabot/alerts", "/repos/acme/hidden/dependabot/alerts",
                      "/repos/acme/updates-off/dependabot/alerts"]
+
+
+def test_code_scanning_of_a_private_repository_without_code_security_needs_no_request(
+        github_server: GitHubServer) -> None:
+    """GitHub offers code scanning on private repositories only with Code Security: where the listing says
+    it (and Advanced Security) is disabled, the answer is "not scanned" without asking. Public
+    repositories (scanned for free), and private ones whose listing does not prove it off, are asked."""
+    off = {"code_security": {"status": "disabled"}, "advanced_security": {"status": "disabled"}}
+    for name, private, extra in (("closed", True, off), ("open", False, off), ("licensed", True, {}),
+                                 ("half", True, {"code_security": {"status": "disabled"}})):
+        repo = github_server.add_repo(name, private=private)
+        repo.security_and_analysis.update(extra)
+    github_server.add_repo("hidden", private=True, security_and_analysis=None)
+    key = "repository_code_scanning_enabled_no_open_critical_alerts"
+    [results] = _run(github_server, (key,)).values()
+    assert results == {"acme/closed": "FAIL", "acme/open": "PASS", "acme/licensed": "PASS", "acme/half": "PASS",
+                       "acme/hidden": "PASS"}
+    asked = sorted(p.split("?")[0] for _, p in github_server.requests if "/code-scanning/" in p)
+    assert asked == [f"/repos/acme/{n}/code-scanning/alerts" for n in ("half", "hidden", "licensed", "open")]
+
+
+def test_the_stand_in_refuses_code_scanning_of_such_a_repository_as_github_does(github_server: GitHubServer) -> None:
+    """Asked anyway (the listing hidden from the session), GitHub's 403 gives the same finding."""
+    github_server.add_repo("closed", private=True).security_and_analysis.update(
+        code_security={"status": "disabled"}, advanced_security={"status": "disabled"})
+    session = make_session(github_server)
+    try:
+        session.collect("repositories")[0]["security_and_analysis"] = None  # as for a token that cannot see it
+        [finding] = get_check("repository_code_scanning_enabled_no_open_critical_alerts").run(session)
+    finally:
+        session.close()
+    assert str(finding.status) == "FAIL" and "must be enabled" in finding.message
+    assert github_server.request_count(r"/code-scanning/alerts") == 1

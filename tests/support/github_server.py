@@ -560,6 +560,11 @@ class GitHubServer:
         repo = self._find_repo(owner, name)
         if repo is None:
             return self._not_found()
+        analysis = repo.security_and_analysis or {}
+        if repo.private and all((analysis.get(f) or {}).get("status") == "disabled"
+                                for f in ("code_security", "advanced_security")):
+            return self._json({"message": "Advanced Security must be enabled for this repository to use code "
+                                          "scanning."}, 403)
         if not repo.code_scanning_enabled:
             return self._json({"message": "no analysis found"}, 404)
         state = request.args.get("state")
