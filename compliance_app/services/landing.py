@@ -33,12 +33,16 @@ def remember_organization(actor: Actor, organization_id: uuid.UUID) -> None:
         _remember(s, actor.user_id, organization_id)
 
 
+#: Built once, bound at execution (every organization page load runs it).
+_REMEMBER = (
+    sa.update(User)
+    .where(User.id == sa.bindparam("user_id"), User.last_organization_id.is_distinct_from(sa.bindparam("org_id")))
+    .values(last_organization_id=sa.bindparam("org_id"))
+)
+
+
 def _remember(s: Session, user_id: uuid.UUID, organization_id: uuid.UUID) -> None:
-    s.execute(
-        sa.update(User)
-        .where(User.id == user_id, User.last_organization_id.is_distinct_from(organization_id))
-        .values(last_organization_id=organization_id)
-    )
+    s.execute(_REMEMBER, {"user_id": user_id, "org_id": organization_id})
 
 
 def enter_organization(actor: Actor, slug: str) -> tuple[Access, list[dict[str, str]]]:
