@@ -212,12 +212,16 @@ def dashboard_page(actor: Actor, org_id: uuid.UUID, days: int = 30,
         return _summary(s, org_id, organization.is_demo), _trend(s, org_id, days, today or utcnow().date())
 
 
+#: Built once, bound at execution (each dashboard load runs it).
+_INTEGRATIONS_AND_AUDITS = select(
+    sa.exists().where(Integration.organization_id == sa.bindparam("org_id")),
+    select(sa.func.count()).select_from(Audit).where(Audit.organization_id == sa.bindparam("org_id")).scalar_subquery(),
+)
+
+
 def _summary(s: Session, org_id: uuid.UUID, is_demo: bool) -> DashboardSummary:
     """The summary of an organization the caller was authorized to read."""
-    has_integrations, audit_count = s.exec(
-        select(sa.exists().where(Integration.organization_id == org_id),
-               select(sa.func.count()).select_from(Audit).where(Audit.organization_id == org_id).scalar_subquery())
-    ).one()
+    has_integrations, audit_count = s.exec(_INTEGRATIONS_AND_AUDITS, params={"org_id": org_id}).one()
     summary = DashboardSummary(has_integrations=has_integrations, audit_count=audit_count,
                                is_demo=is_demo, proof_due=proof_due(s, org_id, utcnow().date()))
     audits = _dashboard_audits(s, org_id)
@@ -267,12 +271,16 @@ def score_trend(actor: Actor, org_id: uuid.UUID, days: int = 30, today: date | N
         return _trend(s, org_id, days, today or utcnow().date())
 
 
+#: Built once, bound at execution (each dashboard load and range switch runs it).
+_TREND = (
+    select(*_TREND_COLUMNS)  # only what is plotted
+    .where(ScanHistory.organization_id == sa.bindparam("org_id"), ScanHistory.date > sa.bindparam("since"))
+    .order_by(ScanHistory.date)
+)
+
+
 def _trend(s: Session, org_id: uuid.UUID, days: int, today: date) -> list[dict[str, Any]]:
-    rows = s.exec(
-        select(*_TREND_COLUMNS)  # only what is plotted
-        .where(ScanHistory.organization_id == org_id, ScanHistory.date > today - timedelta(days=days))
-        .order_by(ScanHistory.date)
-    ).all()
+    rows = s.exec(_TREND, params={"org_id": org_id, "since": today - timedelta(days=days)}).all()
     return [
         {
             "date": r.date.isoformat(),
