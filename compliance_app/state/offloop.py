@@ -56,9 +56,14 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Worker threads for page work: below the database pool (10 + 20 overflow, db.py), so a burst
-#: of page loads queues here rather than timing out on the pool.
-WORKERS = 16
+#: Worker threads for page work. Few, because page work is mostly Python under one GIL: 50
+#: dashboards opened at once, 16 threads shared the GIL (with the event loop) and each load ran
+#: ~200 ms instead of ~10 ms, so they all finished near the burst's end; 4 threads finish them
+#: about in arrival order (bench ui_load, N = 50, idle: dashboard load p95 472 and 492 ms with
+#: 4, 691 and 622 ms with 16, 459 with 2, same CPU per event). 4 rather than 2: a slow page (the
+#: snapshots page verifies for seconds) then holds a quarter of them, not half. Below the
+#: database pool (10 + 20 overflow, db.py), so every thread gets a pooled connection.
+WORKERS = 4
 #: Backoff between database pings while it is unavailable (seconds), and when to stop trying
 #: (the page then asks for a reload: a browser left open on a dead server should not ping forever).
 FIRST_DELAY = 0.5
