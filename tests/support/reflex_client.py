@@ -9,9 +9,14 @@ websocket-level tests of the running app (`reflex run --env prod` on loopback).
     await tab.close()
 
 What the page's JavaScript does (reflex_base/.templates/web/utils/state.js): it connects to the
-`/_event` namespace at path `/_event` with `?token=<tab id>`, puts the `hydrate_and_load` event in
-the CONNECT packet's auth, and sends each event as an "event" message ({name, payload,
-router_data}); the backend answers with "event" messages carrying state deltas. Deltas are keyed
+`/_event` namespace at path `/_event` with `?token=<tab id>`, puts the `hydrate_and_load` event and
+the compiled state schema in the CONNECT packet's auth, and sends each event as an "event" message
+({name, payload, router_data}); the backend answers with "event" messages carrying state deltas.
+On a first load the page still holds its compiled default state, so its hydrate carries that
+state's per-substate hashes (reflex_base/compiler/templates.py, `initialEvents(first)`) and the
+backend sends only the vars that differ; a tab does the same. The app has no client storage vars
+(rx.Cookie / rx.LocalStorage), so neither payload carries any, and a client-side link sends only
+`on_load_internal`. Deltas are keyed
 by the substate's full name and `<var>_rx_state_`; `wait` hands predicates a simplified view:
 {last part of the substate name: {var name: value}}.
 """
@@ -19,6 +24,7 @@ by the substate's full name and `<var>_rx_state_`; `wait` hands predicates a sim
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Callable
@@ -54,6 +60,21 @@ def _simplify(delta: dict[str, Any]) -> Delta:
     return simple
 
 
+@functools.cache
+def compiled_defaults() -> tuple[list[str], str]:
+    """What the compiled page holds about the state tree: the hashes of its default state (what
+    the compiler bakes into `initialStateHashes`, reflex/compiler/compiler.py) and the state
+    schema hash. Computed the compiler's way, once per process, with every page's states
+    registered (importing the app module does that)."""
+    from reflex.compiler.utils import compile_state
+    from reflex.state import state_snapshot_hashes
+
+    import compliance_app.compliance_app  # noqa: F401  (registers every page's states)
+
+    root = SessionState.get_root_state()
+    return state_snapshot_hashes(compile_state(root)), root._to_frontend_schema()
+
+
 def _router_data(path: str, params: dict[str, str] | None) -> dict[str, Any]:
     data: dict[str, Any] = {"pathname": path, "asPath": path}
     if params:
@@ -78,7 +99,8 @@ class Tab:
         self.marks: dict[str, float] = {}
 
     async def open(self, path: str, params: dict[str, str] | None = None) -> None:
-        """A full page load of `path`: connect with the hydrate event in the CONNECT packet."""
+        """A full page load of `path` (each one a fresh page, as a browser's reload): connect with
+        the first hydrate event in the CONNECT packet."""
         await self.close()
         self.path, self.params = path, dict(params or {})
         self._updates = asyncio.Queue()
@@ -86,13 +108,14 @@ class Tab:
         sio = socketio.AsyncClient(reconnection=False)
         sio.on("event", self._on_update, namespace=NAMESPACE)
         sio.on("disconnect", self._on_disconnect, namespace=NAMESPACE)
+        hashes, schema = compiled_defaults()
         hydrate = {"name": f"{SessionState.get_root_state().get_full_name()}.hydrate_and_load",
-                   "payload": {}, "router_data": _router_data(path, params)}
+                   "payload": {"hashes": hashes}, "router_data": _router_data(path, params)}
         self._sio = sio
         await sio.connect(
             f"{self.base_url}?token={self.token}",
             headers={"Cookie": self.cookie} if self.cookie else {},
-            auth={"event": hydrate},
+            auth={"event": hydrate, "state_schema": schema},
             transports=["websocket"],
             namespaces=[NAMESPACE],
             socketio_path=NAMESPACE,
