@@ -106,6 +106,16 @@ _ROLE_OF = select(Membership.role).where(
     Membership.user_id == bindparam("user_id"), Membership.organization_id == bindparam("org_id")
 )
 _ORGANIZATION_OF_SLUG = select(Organization).where(Organization.slug == bindparam("slug"))
+#: A signed-in user's page names its organization by slug: the organization and the user's role
+#: (None for outsiders) in one round trip.
+_ORGANIZATION_AND_ROLE_OF_SLUG = (
+    select(Organization, Membership.role)
+    .outerjoin(
+        Membership,
+        (Membership.organization_id == Organization.id) & (Membership.user_id == bindparam("user_id")),
+    )
+    .where(Organization.slug == bindparam("slug"))
+)
 
 
 def authorize(
@@ -126,9 +136,16 @@ def authorize(
         if organization is not None
         else None
     )
+    return _member_access(organization, role, actor.user_id, permission)
+
+
+def _member_access(
+    organization: Organization | None, role: Role | None, user_id: uuid.UUID, permission: Permission
+) -> Access:
+    """A user's access from their role in the organization (None: not a member, so NotFound)."""
     if organization is None or role is None:
         raise NotFound("Organization not found.")
-    access = Access(organization=organization, role=role, is_owner=organization.owner_id == actor.user_id)
+    access = Access(organization=organization, role=role, is_owner=organization.owner_id == user_id)
     if not access.can(permission):
         if permission in OWNER_ONLY:
             raise PermissionDenied("Only the organization's owner can do this.")
@@ -164,6 +181,14 @@ def storable_text(text: str) -> bool:
 
 def authorize_slug(session: Session, actor: Actor, slug: str, permission: Permission) -> Access:
     """Same as `authorize`, for callers that know the organization by its URL slug."""
+    if actor.user_id is not None and not actor.is_system and actor.token is None:
+        row = (
+            session.exec(_ORGANIZATION_AND_ROLE_OF_SLUG, params={"slug": slug, "user_id": actor.user_id}).first()
+            if storable_text(slug)
+            else None
+        )
+        organization, role = row if row is not None else (None, None)
+        return _member_access(organization, role, actor.user_id, permission)
     organization = (
         session.exec(_ORGANIZATION_OF_SLUG, params={"slug": slug}).first() if storable_text(slug) else None
     )
