@@ -20,7 +20,7 @@ from compliance_app.components.org_page import org_page
 from compliance_app.components.table import scroll_table
 from compliance_app.services import notification_settings as ns
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
-from compliance_app.state.offloop import off_loop, run
+from compliance_app.state.offloop import off_loop, run, run_network
 from compliance_app.state.org import OrgState
 
 STATUS_COLORS = {"SENT": "green", "RETRYING": "amber", "FAILED": "red", "PENDING": "blue", "SENDING": "blue"}
@@ -174,7 +174,7 @@ class NotificationsState(OrgState):
             self.test_results = []
             actor, org_id = await run(self._actor), self._org_uuid()
         try:
-            results = await run(ns.send_test_notification, actor, org_id)
+            results = await run_network(ns.send_test_notification, actor, org_id)
             log = await run(ns.list_notification_log, actor, org_id)
         except ServiceError as exc:
             async with self:

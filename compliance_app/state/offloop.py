@@ -71,6 +71,11 @@ MAX_DELAY = 5.0
 GIVE_UP_AFTER = 600.0
 
 _executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="offloop")
+#: Threads for calls that wait on another server (testing an integration, sending a test
+#: notification): such a call can wait out connect timeouts and retries for tens of seconds, and
+#: on the page-work threads four of them at once would stall every page of the process.
+NETWORK_WORKERS = 8
+_network_executor = ThreadPoolExecutor(max_workers=NETWORK_WORKERS, thread_name_prefix="offloop-net")
 
 #: Lookups that every service call of one off-loop body would repeat (who is signed in): a
 #: fresh dict for each `run` call, None outside one. See `call_memo`.
@@ -97,8 +102,18 @@ def _with_memo(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
 async def run(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """`fn(*args, **kwargs)` in a worker thread (with this task's context variables and a fresh
     `call_memo`)."""
+    return await _in(_executor, fn, *args, **kwargs)
+
+
+async def run_network(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Like `run`, on the threads kept for calls that wait on another server (see NETWORK_WORKERS),
+    so a slow provider or mail server never holds the threads every page load needs."""
+    return await _in(_network_executor, fn, *args, **kwargs)
+
+
+async def _in(executor: ThreadPoolExecutor, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     call = functools.partial(contextvars.copy_context().run, _with_memo, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_executor, call)
+    return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
 def _step(gen: Iterator[Any]) -> tuple[bool, Any]:

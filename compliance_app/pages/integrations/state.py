@@ -20,7 +20,7 @@ from compliance_app.models import Provider
 from compliance_app.services import integrations
 from compliance_app.services.authz import Actor
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
-from compliance_app.state.offloop import off_loop, run
+from compliance_app.state.offloop import off_loop, run, run_network
 from compliance_app.state.org import OrgState
 
 GITHUB = Provider.GITHUB.value
@@ -218,7 +218,7 @@ class IntegrationsState(OrgState):
             actor: Actor = await run(self._actor)
         message = ""
         try:
-            result = await run(integrations.test_integration, actor, integration_id)
+            result = await run_network(integrations.test_integration, actor, integration_id)
         except ServiceError as exc:
             message = exc.message
         async with self:
