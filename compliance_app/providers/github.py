@@ -35,6 +35,7 @@ from github import Auth, Github, GithubException
 from compliance_app.providers import callchain, endpoints
 from compliance_app.providers.base import CollectionError, ConnectionResult
 from compliance_app.providers.fanout import FanOutPool, Throttle
+from compliance_app.providers.github_batch import ASK_REST, BatchReads
 from compliance_app.providers.github_http import read_environment_once
 from compliance_app.providers.github_scopes import REQUIRED, SATISFIED_BY, checks_lacking
 from compliance_app.providers.github_supply_chain import SupplyChainReads
@@ -147,7 +148,7 @@ def describe_error(exc: GithubException, what: str) -> str:
     return f"GitHub answered HTTP {status} reading {what}: {_github_message(exc)}"
 
 
-class GitHubSession(SupplyChainReads):
+class GitHubSession(SupplyChainReads, BatchReads):
     """Reads one GitHub organization for a scan. config: github_org, base_url?, max_admins?.
 
     Tuning keys (config, all optional): timeout (s, default 15), max_attempts (default
@@ -645,10 +646,16 @@ class GitHubSession(SupplyChainReads):
     def _fetch_directory(self, repo: str, path: str) -> list[dict[str, Any]] | None:
         """The entries ({"name", "path", "type"}) of a directory of the default branch; None if there is none.
 
-        `path` "" is the root. A subdirectory is asked for only when its parent lists it, so a
-        repository without .github/ or docs/ costs one request (the root) for every file check.
+        `path` "" is the root, read for many repositories at once in one GraphQL query
+        (providers/github_batch.py), or through REST when that query cannot settle it. A
+        subdirectory is asked for only when its parent lists it, so a repository without
+        .github/ or docs/ costs no request of its own for any file check.
         """
-        if path:
+        if not path:
+            batched = self._batched(repo, "root")
+            if batched is not ASK_REST:
+                return batched
+        else:
             parent, _, name = path.rpartition("/")
             above = self.collect("directory", repo=repo, path=parent)
             if above is None or (len(above) < LISTING_LIMIT

@@ -5,6 +5,11 @@ GitHub answer what the check reads (GitHub's REST docs, "OAuth app tokens and pe
 access tokens (classic) need ..."). tests/checks_github keeps it complete: every GitHub check
 of the catalog has a row, and no row names a check that does not exist.
 
+The top directories (CODEOWNERS, SECURITY.md) and deploy keys are read through GitHub's GraphQL
+API (providers/github_batch.py), which asks of a token what the REST endpoints ask: the `repo`
+scope of a classic token; a fine-grained token's 'Contents: read' for the files and
+'Administration: read' for the deploy keys. The rows below therefore hold for both APIs.
+
 The connection test refuses a token without a `REQUIRED` scope (most checks need them), and
 accepts one without an `OPTIONAL` scope while listing the checks that will be ERROR for
 lack of it: admin:org is a write scope many organizations will not hand out for a few

@@ -27,14 +27,16 @@ import yaml
 from github import GithubException
 
 from compliance_app.providers.base import CollectionError
+from compliance_app.providers.github_batch import ASK_REST, deploy_keys_refused
 
 T = TypeVar("T")
 
 ADMIN_ORG = "admin:org"
 WORKFLOWS_DIR = ".github/workflows"
 _WORKFLOW_SUFFIXES = (".yml", ".yaml")
-#: Fields of a deploy key the check decides on (never the key material).
-_DEPLOY_KEY_FIELDS = ("id", "title", "read_only", "created_at", "last_used", "verified")
+#: Fields of a deploy key the check decides on (never the key material). Not `last_used`: the
+#: deploy keys are read through GitHub's GraphQL API (providers/github_batch.py), which has no such field.
+_DEPLOY_KEY_FIELDS = ("id", "title", "read_only", "created_at", "verified")
 #: What GitHub says when a repository's code scanning has never produced an analysis.
 _NO_ANALYSIS = "no analysis found"
 
@@ -105,6 +107,7 @@ class SupplyChainReads:
         def _get_all(self, path: str, **params: Any) -> list[Any]: ...
         def _listed(self, repo: str) -> dict[str, Any] | None: ...
         def _analysis_status(self, repo: str, feature: str) -> str | None: ...
+        def _batched(self, repo: str, fact: str) -> Any: ...
 
     # ---- organization Actions settings (admin:org) --------------------------------
     def _org_setting(self, what: str, path: str) -> dict[str, Any]:
@@ -167,17 +170,23 @@ class SupplyChainReads:
         return {k: data.get(k) for k in ("default_workflow_permissions", "can_approve_pull_request_reviews")}
 
     def _fetch_deploy_keys(self, repo: str) -> list[dict[str, Any]]:
-        """Every deploy key of the repository, without the key material."""
+        """Every deploy key of the repository, without the key material.
+
+        Read for many repositories at once in one GraphQL query (providers/github_batch.py),
+        or from the repository's own REST list when that query cannot settle it. `id` is then
+        GraphQL's node id of the key, REST's number otherwise; nothing decides on it.
+        """
+        batched = self._batched(repo, "deploy_keys")
+        if batched is not ASK_REST:
+            return batched
+
         def read() -> list[dict[str, Any]]:
             try:
                 keys = self._get_all(f"/repos/{repo}/keys")
             except GithubException as exc:
                 if exc.status != 404:
                     raise
-                raise CollectionError(
-                    f"The token cannot read the deploy keys of {repo} (GitHub answers 404 without admin "
-                    "rights: the token needs admin access to the repository, or the fine-grained "
-                    "permission 'Administration: read').") from None
+                raise CollectionError(deploy_keys_refused(repo, "answers 404")) from None
             return [{k: key.get(k) for k in _DEPLOY_KEY_FIELDS} for key in keys]
 
         return self.call(f"deploy keys of {repo}", read)

@@ -23,8 +23,9 @@ def _run(server: GitHubServer, keys: tuple[str, ...]) -> dict[str, dict[str, str
 
 def test_file_checks_share_directory_listings(github_server: GitHubServer) -> None:
     """CODEOWNERS (3 places), SECURITY.md (3 places) and the workflows took up to 7 requests per
-    repository, one per path; the listings of the directories they live in answer them all."""
-    github_server.add_repo("bare", private=False)  # nothing in it: GitHub answers 404 to the top listing
+    repository, one per path; the listings of the directories they live in answer them all, the top
+    directories of every repository in one GraphQL query."""
+    github_server.add_repo("bare", private=False)  # nothing in it: no HEAD, as GitHub's 404 to the top listing
     github_server.add_repo("flat", private=False, files={"README.md": "x", "SECURITY.md": "mail us"})
     github_server.add_repo("nested", private=False, files={
         ".github/CODEOWNERS": "* @acme/core", "docs/SECURITY.md": "mail us",
@@ -35,8 +36,8 @@ def test_file_checks_share_directory_listings(github_server: GitHubServer) -> No
     assert results["repository_public_has_securitymd_file"] == {
         "acme/bare": "FAIL", "acme/flat": "PASS", "acme/nested": "PASS"}
     contents = [p for _, p in github_server.requests if "/contents" in p]
+    assert github_server.request_count(r"^/graphql$") == 1
     assert sorted(contents) == [
-        "/repos/acme/bare/contents/", "/repos/acme/flat/contents/", "/repos/acme/nested/contents/",
         "/repos/acme/nested/contents/.github", "/repos/acme/nested/contents/.github/workflows",
         "/repos/acme/nested/contents/.github/workflows/ci.yml", "/repos/acme/nested/contents/docs"]
 
@@ -105,10 +106,12 @@ def test_protection_hidden_from_an_admin_token_is_read_as_for_any_token(github_s
     assert github_server.request_count(r"/branches/main$") == 1
 
 
-def test_a_scan_makes_at_most_six_requests_per_repository(github_server: GitHubServer) -> None:
+def test_a_scan_makes_at_most_four_requests_per_repository(github_server: GitHubServer) -> None:
     """Every GitHub check of the catalog over N repositories (half protected, nothing else special):
-    6 requests per repository (protection, rules, top directory, code scanning, deploy keys, workflow
-    permissions) plus a fixed number for the organization. It was 13.5, then 7 (Dependabot alerts)."""
+    4 requests per repository (protection, rules, code scanning, workflow permissions), one GraphQL
+    query per 50 repositories (their top directories and deploy keys) plus a fixed number for the
+    organization. It was 13.5, then 7 (Dependabot alerts), then 6 (top directory and deploy keys
+    read through REST)."""
     from compliance_app.checks.registry import checks_for
     from compliance_app.vocabulary import Provider
 
@@ -122,8 +125,10 @@ def test_a_scan_makes_at_most_six_requests_per_repository(github_server: GitHubS
         return len(github_server.requests)
 
     small, large = scan(10), scan(30)
-    assert (large - small) / 20 <= 6
-    assert small <= 6 * 10 + 15
+    assert github_server.request_count(r"^/graphql$") == 1
+    assert (large - small) / 20 <= 4
+    assert small <= 4 * 10 + 13
+    assert scan(51) - large == 4 * 21 + 1  # and a second query for the 51st repository
 
 
 DEPENDABOT_CHECKS = ("repository_dependency_scanning_enabled", "repository_no_open_critical_dependabot_alerts")

@@ -54,8 +54,9 @@ CASES: dict[str, tuple[Setup, str]] = {
     "repository_secret_scanning_enabled": (_withheld_security_settings, "admin access"),
     "repository_dependency_scanning_enabled": _broken(r"/vulnerability-alerts$|/dependabot/alerts$"),
     "repository_no_open_critical_dependabot_alerts": _broken(r"/dependabot/alerts$"),
-    "repository_has_codeowners_file": _broken(r"/contents/"),
-    "repository_public_has_securitymd_file": _broken(r"/contents/"),
+    # the top directories' GraphQL query fails, and so does the REST read each repository falls back to
+    "repository_has_codeowners_file": _broken(r"^/graphql$|/contents/"),
+    "repository_public_has_securitymd_file": _broken(r"^/graphql$|/contents/"),
     "repository_inactive_not_archived": _broken(r"^/orgs/acme/repos$"),
 }
 

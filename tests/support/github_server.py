@@ -33,6 +33,14 @@ yields a started server, reset for each test)::
                             {"token": server.token})
     server.requests                                      # [(method, path_with_query), ...]
 
+POST /graphql answers GitHub's GraphQL API for what providers/github_batch.py asks
+(Repository.object "HEAD:" as a Tree of the top directory, Repository.deployKeys), from the
+same state, with a schema in GitHub's shape (graphql-core validates every query): an
+invisible repository is a NOT_FOUND error on the repository field, a non-admin's deploy
+keys a FORBIDDEN error on `deployKeys` (non-null, so its repository field becomes null), and
+GitHub's extension `type` is at the top of each error. `server.fail(r"/graphql", ...)` and
+`server.secondary_rate_limit(r"/graphql")` fault the whole query.
+
 Requests without `Authorization: token <server.token>` (or Bearer) get 401 "Bad credentials".
 Lists paginate with `per_page` / `page` and RFC 5988 Link headers like GitHub's.
 Faults are matched with `re.search` against the path (without query) and can be limited to
@@ -53,12 +61,35 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from graphql import GraphQLError, build_schema, graphql_sync
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 DEFAULT_TOKEN = "ghp_standin_0123456789abcdefghijklmnopqrstu"
 #: Scopes of the stand-in's classic token unless a test sets `server.scopes`.
 DEFAULT_SCOPES = "repo, read:org, security_events, admin:org"
+
+
+#: The part of GitHub's GraphQL schema the stand-in serves (names and nullability as GitHub's).
+GRAPHQL_SCHEMA = build_schema("""
+scalar DateTime
+scalar GitObjectID
+type Query { repository(owner: String!, name: String!, followRenames: Boolean): Repository }
+type Repository {
+  nameWithOwner: String!
+  object(expression: String, oid: GitObjectID): GitObject
+  deployKeys(first: Int, after: String, last: Int, before: String): DeployKeyConnection!
+}
+interface GitObject { oid: GitObjectID! }
+type Tree implements GitObject { oid: GitObjectID! entries: [TreeEntry!] }
+type Blob implements GitObject { oid: GitObjectID! text: String }
+type TreeEntry { name: String! path: String mode: Int! type: String! oid: GitObjectID! }
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+type DeployKeyConnection { totalCount: Int! pageInfo: PageInfo! nodes: [DeployKey] }
+type DeployKey {
+  id: ID! key: String! title: String! readOnly: Boolean! createdAt: DateTime! verified: Boolean! enabled: Boolean!
+}
+""")
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -337,6 +368,7 @@ class GitHubServer:
             (r"/repos/([^/]+)/([^/]+)/keys", self._deploy_keys),
             (r"/repos/([^/]+)/([^/]+)/collaborators", self._collaborators),
             (r"/repos/([^/]+)/([^/]+)/actions/permissions/workflow", self._repo_workflow_permissions),
+            (r"/graphql", self._graphql),
         ]
 
     def _json(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -599,6 +631,59 @@ class GitHubServer:
         if not repo.admin:
             return self._json({"message": "Must have admin rights to Repository."}, 403)
         return self._json(dict(repo.workflow_permissions))
+
+    # ---- GraphQL --------------------------------------------------------------------
+    def _graphql(self, request: Request) -> Response:
+        """GitHub answers queries with HTTP 200, errors (with their `type`) beside the partial data."""
+        if request.method != "POST":
+            return self._not_found()
+        body = request.get_json(silent=True) or {}
+        result = graphql_sync(GRAPHQL_SCHEMA, str(body.get("query") or ""),
+                              root_value={"repository": self._gql_repository}, variable_values=body.get("variables"))
+        answer: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            answer["errors"] = [{**({"type": e.extensions["type"]} if e.extensions and "type" in e.extensions
+                                    else {}), **{k: v for k, v in e.formatted.items() if k != "extensions"}}
+                                for e in result.errors]
+        return self._json(answer)
+
+    def _gql_repository(self, info: Any, owner: str, name: str, followRenames: bool = True) -> dict[str, Any]:
+        repo = self._find_repo(owner, name)
+        if repo is None:
+            raise GraphQLError(f"Could not resolve to a Repository with the name '{owner}/{name}'.",
+                               extensions={"type": "NOT_FOUND"})
+        return {"nameWithOwner": repo.full_name,
+                "object": lambda info, expression=None, oid=None: self._gql_object(repo, expression),
+                "deployKeys": lambda info, **page: self._gql_deploy_keys(repo, **page)}
+
+    @staticmethod
+    def _gql_object(repo: Repo, expression: str | None) -> dict[str, Any] | None:
+        """Only "HEAD:" (the top directory of the default branch); None for an empty repository."""
+        if expression != "HEAD:" or not repo.files:
+            return None
+        children = sorted({f.split("/", 1)[0] for f in repo.files})
+        return {"__typename": "Tree", "oid": "3" * 40, "entries": [
+            {"name": c, "path": c, "type": "blob" if c in repo.files else "tree",
+             "mode": 0o100644 if c in repo.files else 0o040000, "oid": "2" * 40} for c in children]}
+
+    @staticmethod
+    def _gql_deploy_keys(repo: Repo, first: int | None = None, after: str | None = None, last: int | None = None,
+                         before: str | None = None) -> dict[str, Any]:
+        if not repo.admin:
+            raise GraphQLError("Resource not accessible by integration", extensions={"type": "FORBIDDEN"})
+        if first is None or not 1 <= first <= 100:
+            raise GraphQLError("You must provide a `first` value of 1 to 100 to properly paginate the "
+                               "`deployKeys` connection.", extensions={"type": "ARGUMENT_LIMIT"})
+        start = int(base64.b64decode(after).decode()) if after else 0
+        chunk = repo.deploy_keys[start:start + first]
+        end = start + len(chunk)
+        return {"totalCount": len(repo.deploy_keys),
+                "pageInfo": {"hasNextPage": end < len(repo.deploy_keys), "hasPreviousPage": start > 0,
+                             "startCursor": base64.b64encode(str(start).encode()).decode(),
+                             "endCursor": base64.b64encode(str(end).encode()).decode()},
+                "nodes": [{"id": base64.b64encode(f"DeployKey:{k['id']}".encode()).decode(), "key": k["key"],
+                           "title": k["title"], "readOnly": k["read_only"], "createdAt": k["created_at"],
+                           "verified": k["verified"], "enabled": k.get("enabled", True)} for k in chunk]}
 
 
 _shared: GitHubServer | None = None
