@@ -1,14 +1,18 @@
 """A whole scan (AWS and GitHub) against real-world latency: is it as fast as the network allows?
 
-    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--timeout 900] [--profile [N]] [--timeline FILE]
+    .venv/bin/python -m bench scan_latency   [--latency 0.05] [--rounds 3] [--timeout 900] [--profile [N]]
+                                             [--timeline FILE]
 
 A moto server account (moto's default EBS snapshots, 200 buckets, 100 IAM users, 50 KMS
 keys, resources in 3 regions; moto's server in a process of its own, as AWS is not in
 ours) and the GitHub stand-in with 200 repositories, each reached through a loopback proxy
 (bench/_latency_proxy.py) that adds `latency` to every request; the AWS integration is
 restricted to those 3 regions. The scan runs in a process of its own
-(bench/_scan_latency_worker.py), once with the latency and once without. Everything listens
-on and talks to 127.0.0.1 only; each scan is killed after `timeout` seconds.
+(bench/_scan_latency_worker.py): first a warm-up scan that is not counted, then `--rounds`
+rounds of one scan without and one with the latency (the order alternating between rounds); the
+figures are the rounds' medians, since one scan on a busy 2-core machine swings by a second or
+more. Everything listens on and talks to 127.0.0.1 only; each scan is killed after `timeout`
+seconds.
 
 Prints the API requests per service, wall time W, the sequential time S (requests x
 latency), the critical path C (longest chain of calls that each needed the previous one's
@@ -18,7 +22,7 @@ twice (retries, pagination and credential-report polling excluded); peak RSS <= 
 
 --profile N runs the scan with latency under a CPU profiler (every thread, timed by its own
 CPU clock) and prints the N functions that used the most CPU themselves; the profiler slows
-the scan, so W and the CPU figures of that run are not the benchmark's.
+the scan, so that is an extra scan after the rounds, not one of them.
 
 --timeline FILE writes when each request (at the proxies) and each check (in the scan) of
 the scan with latency started and ended to FILE (JSON) and prints, per slice of the scan,
@@ -33,6 +37,7 @@ import logging
 import os
 import pstats
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -202,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, nargs="?", const=25, default=0, metavar="N",
                         help="profile the scan with latency and print its N most CPU-hungry functions")
     parser.add_argument("--timeline", metavar="FILE", help="write the scan's requests and checks over time to FILE")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="scans with and without latency, alternating; the figures are their medians")
     args = parser.parse_args(argv)
     profile = tempfile.mkstemp(prefix="scan-profile-", suffix=".pstats")[1] if args.profile else None
 
@@ -238,20 +245,31 @@ def main(argv: list[str] | None = None) -> int:
             engine.ensure_questions(engine.default_checks())  # catalog import is not scan time
             # started as `serve` starts its worker (its malloc arena limit included)
             env = worker_env({**os.environ, "DATABASE_URL": url, "ALLOW_PRIVATE_ENDPOINTS": "true"})
-            runs: dict[float, tuple[dict[str, int], dict[str, Any]]] = {}
-            for latency in (0.0, args.latency):
-                timed = bool(args.timeline) and latency == args.latency  # with --latency 0 too
+            def scan(latency: float, *, profiled: bool = False, timed: bool = False) -> dict[str, Any]:
                 for proxy in (aws_proxy, github_proxy):
                     proxy.latency = latency
                     proxy.reset()
                     proxy.timeline = [] if timed else None
                 moto_cpu, stand_in_cpu = _cpu_seconds(moto.pid), time.process_time()
-                run = _scan(org.id, env, args.timeout, profile if latency else None, timed)
+                run = _scan(org.id, env, args.timeout, profile if profiled else None, timed)
                 if timed:
                     run["timeline"].update(wall=run["wall"], requests=aws_proxy.timeline + github_proxy.timeline)
                 run["moto_cpu"] = _cpu_seconds(moto.pid) - moto_cpu
                 run["stand_in_cpu"] = time.process_time() - stand_in_cpu
-                runs[latency] = ({**aws_proxy.counts, **github_proxy.counts}, run)
+                run["counts"] = {**aws_proxy.counts, **github_proxy.counts}
+                return run
+
+            # Not counted: the organization's first audit (nothing to compare with yet) and moto's
+            # own first-use work (it builds each region's default images and snapshots on first
+            # call) would make whichever scan came first look slower.
+            first = scan(0.0)
+            rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            for i in range(args.rounds):  # alternating order, so drift on a busy machine favours neither
+                order = (0.0, args.latency) if i % 2 == 0 else (args.latency, 0.0)
+                done = {lat: scan(lat, timed=bool(args.timeline) and i == 0 and lat == args.latency) for lat in order}
+                rounds.append((done[0.0], done[args.latency]))
+            if profile:  # a scan of its own: the profiler slows it, so it is not one of the rounds
+                scan(args.latency, profiled=True)
     finally:
         for stop in (github_proxy.stop, github.stop, aws_proxy.stop, moto.terminate):
             stop()
@@ -260,13 +278,21 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:  # never hide the error that brought us here
             moto.kill()
             moto.wait()
-    w0 = runs[0.0][1]["wall"]
-    first = runs[0.0][1]
-    print(f"without added latency: W0 {w0:.2f} s, CPU {first['cpu']:.1f} s in the scan process, "
-          f"{first['moto_cpu']:.1f} s in moto, peak RSS {first['rss_mb']:.1f} MB "
-          f"(the organization's first audit: nothing to compare with)")
-    counts, run = runs[args.latency]
-    ok = _table(f"scan through {args.latency * 1000:.0f} ms per request", counts, run, w0, args.latency)
+    print(f"warm-up scan (not counted: the organization's first audit, moto's first use): {first['wall']:.2f} s")
+    print(f"{'round':>5} {'W0 (no latency)':>16} {'W (with latency)':>17}")
+    for i, (zero, latent) in enumerate(rounds, 1):
+        print(f"{i:>5} {zero['wall']:>14.2f} s {latent['wall']:>15.2f} s")
+    w0 = statistics.median(zero["wall"] for zero, _ in rounds)
+    run = dict(_median_run([latent for _, latent in rounds]))
+    run["timeline"] = rounds[0][1].get("timeline")
+    print(f"medians of {len(rounds)} rounds: W0 {w0:.2f} s, W {run['wall']:.2f} s; W0's scan: CPU "
+          f"{statistics.median(z['cpu'] for z, _ in rounds):.1f} s in the scan process, "
+          f"{statistics.median(z['moto_cpu'] for z, _ in rounds):.1f} s in moto")
+    counts = run["counts"]
+    ok = _table(f"scan through {args.latency * 1000:.0f} ms per request (medians of {len(rounds)} rounds)", counts,
+                run, w0, args.latency)
+    if any(latent["counts"] != counts for _, latent in rounds):
+        print("  note: the rounds did not make the same requests")
     if args.timeline:
         _timeline.write(args.timeline, run["timeline"])
         print("\n".join(_timeline.summary(run["timeline"])) + f"\n  (raw timeline in {args.timeline})")
@@ -274,14 +300,26 @@ def main(argv: list[str] | None = None) -> int:
           "(bench/_moto_aws_like.py):\n" + "\n".join(f"  - {d}" for d in DEVIATIONS))
     if profile:
         _print_profile(profile, args.profile)
-    print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos}"
+    print(f"\ncommand: python -m bench scan_latency --latency {args.latency} --repos {args.repos} "
+          f"--rounds {args.rounds}"
           + (f" --profile {args.profile}" if args.profile else "")
           + (f" --timeline {args.timeline}" if args.timeline else ""))
     return 0 if all(ok) else 1
 
 
+def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The scans with latency summed up: medians of the timings, CPU and RSS; requests, call chain and
+    repeated calls from the last one (every round makes the same requests; the table says if not)."""
+    merged = dict(runs[-1])
+    for key in ("wall", "cpu", "moto_cpu", "stand_in_cpu", "rss_mb"):
+        merged[key] = statistics.median(r[key] for r in runs)
+    merged["longest"] = max(r["longest"] for r in runs)
+    merged["repeated"] = {k: v for r in runs for k, v in r["repeated"].items()}
+    return merged
+
+
 def _print_profile(path: str, top: int) -> None:
-    """The scan's functions by their own CPU time (the figures above come from the profiled run)."""
+    """The scan's functions by their own CPU time (from the extra, profiled scan: not the figures above)."""
     stats = pstats.Stats(path)
     print(f"\nCPU profile of the scan with latency (profiled: slower than unprofiled; pstats in {path}):")
     stats.sort_stats(pstats.SortKey.TIME).print_stats(top)

@@ -182,6 +182,48 @@ async def drive(base_url: str, cookies: list[str], seconds: float, *, page: dict
     return figures
 
 
+def _drive_part(args: tuple[str, list[str], float, dict[str, str], float, str | None]) -> Figures:
+    """One load-generator process's share of the users (see `drive_in_processes`)."""
+    base_url, cookies, seconds, page, think, admin_cookie = args
+    started = time.process_time()
+    figures = asyncio.run(drive(base_url, cookies, seconds, page=page, think=think, admin_cookie=admin_cookie))
+    figures.client_cpu_s = time.process_time() - started
+    return figures
+
+
+def drive_in_processes(base_url: str, cookies: list[str], seconds: float, *, page: dict[str, str],
+                       think: float = 1.0, admin_cookie: str | None = None, processes: int = 1) -> Figures:
+    """`drive`, with the users dealt over `processes` load-generator processes.
+
+    One asyncio process plays every user's browser on one core: when 50 pages open at once, its
+    own CPU (a Socket.IO client per tab, JSON of every delta) delays the moment it notices each
+    answer, and the figures would charge the app with the generator's queue. Browsers run on
+    machines of their own; several processes come closer (they still share this machine's cores).
+    Samples, errors and the generator's CPU are summed over the processes."""
+    if processes <= 1:
+        started = time.process_time()
+        figures = asyncio.run(drive(base_url, cookies, seconds, page=page, think=think, admin_cookie=admin_cookie))
+        figures.client_cpu_s = time.process_time() - started
+        return figures
+    import multiprocessing
+
+    shares = [cookies[i::processes] for i in range(processes)]
+    jobs = [(base_url, share, seconds, page, think, admin_cookie if i == 0 else None)
+            for i, share in enumerate(shares) if share]
+    with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
+        parts = pool.map(_drive_part, jobs)
+    merged = Figures(users=len(cookies), seconds=seconds, client_cpu_s=0.0)
+    for part in parts:
+        for step, values in part.samples.items():
+            merged.samples[step].extend(values)
+        for phase, values in part.phases.items():
+            merged.phases[phase].extend(values)
+        merged.errors.update(part.errors)
+        merged.admin_loads.extend(part.admin_loads)
+        merged.client_cpu_s = (merged.client_cpu_s or 0.0) + (part.client_cpu_s or 0.0)
+    return merged
+
+
 async def sign_in(base_url: str, emails: list[str], password: str = PASSWORD) -> list[str]:
     """A `name=value` session cookie per account, through the login route (as a browser posts it)."""
     from compliance_app.api.auth import session_cookie_name
@@ -335,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's steps")
     parser.add_argument("--quick", action="store_true", help="N = 10 and 50, 8 s each")
     parser.add_argument("--idle-only", action="store_true", help="skip the run with the snapshots admin")
+    parser.add_argument("--clients", type=int, default=1, help="load-generator processes the users are dealt over")
     args = parser.parse_args(argv)
     counts = [10, 50] if args.quick else [int(n) for n in args.users.split(",")]
     seconds = 8.0 if args.quick else args.seconds
@@ -356,11 +399,10 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 rows = []
                 for n in counts:
-                    cpu_before, client_before = cpu_seconds(backend), time.process_time()
-                    figures = asyncio.run(drive(base_url, cookies[:n], seconds, page=page, think=args.think,
-                                                admin_cookie=admin))
+                    cpu_before = cpu_seconds(backend)
+                    figures = drive_in_processes(base_url, cookies[:n], seconds, page=page, think=args.think,
+                                                 admin_cookie=admin, processes=min(args.clients, n))
                     figures.cpu_s = cpu_seconds(backend) - cpu_before
-                    figures.client_cpu_s = time.process_time() - client_before
                     figures.rss_mb = rss_mb(backend)
                     rows.append(figures)
                     if n == TARGET_USERS:
