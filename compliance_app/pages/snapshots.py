@@ -16,8 +16,9 @@ from compliance_app.components.figures import iso_utc, local_time, when
 from compliance_app.components.forms import callout_if
 from compliance_app.components.org_page import org_page
 from compliance_app.models.snapshot import LinkDisclosure
-from compliance_app.services import authz, dashboard, shares, snapshot_signing, snapshots
+from compliance_app.services import authz, dashboard, shares, snapshots
 from compliance_app.services.errors import ServiceError
+from compliance_app.services.snapshots_view import snapshots_view
 from compliance_app.settings import get_settings
 from compliance_app.state.offloop import off_loop
 from compliance_app.state.org import OrgState
@@ -72,10 +73,9 @@ class SnapshotsState(OrgState):
     link_shown: bool = False
 
     def _refresh(self) -> None:
-        actor, org_id = self._actor(), self._org_uuid()
-        result = snapshots.list_snapshots(actor, org_id, self.page)
+        view = snapshots_view(self._actor(), self._org_uuid(), self.page, AUDIT_CHOICES)
+        result, chain = view.snapshots, view.chain
         self.pages = result.pages
-        chain = snapshot_signing.chain_overview(actor, org_id, [item.id for item in result.items])
         self.chain_head = (f"Chain head: sequence {chain.head.sequence}, sha256 {chain.head.checksum}"
                            if chain.head else "")
         self.rows = [
@@ -97,29 +97,25 @@ class SnapshotsState(OrgState):
             }
             for item in result.items
         ]
-        completed = dashboard.list_audit_rows(actor, org_id, status="COMPLETED", page_size=AUDIT_CHOICES).items
+        completed = view.completed_audits
         self.audit_choices = [{"id": a.id, "label": _audit_label(a)} for a in completed]
         if self.chosen_audit not in {a.id for a in completed}:
             scored = [a.id for a in completed if a.score is not None]
             self.chosen_audit = scored[0] if scored else (completed[0].id if completed else "")
-        self.links = (
-            [
-                {
-                    "id": str(link.id),
-                    "snapshot_id": str(link.snapshot_id),
-                    "label": link.label,
-                    "status": link.status,
-                    "expires_at": when(link.expires_at),
-                    "expires_at_iso": iso_utc(link.expires_at),
-                    "views": str(link.view_count),
-                    "last_viewed": when(link.last_viewed_at),
-                    "last_viewed_iso": iso_utc(link.last_viewed_at),
-                }
-                for link in shares.list_links(actor, org_id)
-            ]
-            if self.can_admin
-            else []
-        )
+        self.links = [
+            {
+                "id": str(link.id),
+                "snapshot_id": str(link.snapshot_id),
+                "label": link.label,
+                "status": link.status,
+                "expires_at": when(link.expires_at),
+                "expires_at_iso": iso_utc(link.expires_at),
+                "views": str(link.view_count),
+                "last_viewed": when(link.last_viewed_at),
+                "last_viewed_iso": iso_utc(link.last_viewed_at),
+            }
+            for link in view.links
+        ]
 
     def _run(self, action: Callable[[], object]) -> None:
         self.error = self.notice = ""

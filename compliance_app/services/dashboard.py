@@ -44,7 +44,8 @@ from compliance_app.services.scans import (
     Page,
     _evidence_row,
     access_audit,
-    list_audits,
+    audit_filters,
+    audits_in,
 )
 from compliance_app.services.scoring import SCORE_EXPLANATION, scored_text_of
 
@@ -310,23 +311,28 @@ def list_audit_rows(
     page: int = 1,
     page_size: int = 20,
 ) -> Page[AuditRow]:
-    """The audits list: scans.list_audits plus who triggered each (dates are whole days, inclusive)."""
+    """The audits list: scans.list_audits plus who triggered each (dates are whole days, inclusive),
+    in one transaction."""
     if since and until and since > until:
         raise ValidationError("The start date must be before the end date.", field="since")
-    result = list_audits(
-        actor,
-        org_id,
-        status=status or None,
-        since=_midnight(since) if since else None,
-        until=_midnight(until + timedelta(days=1)) if until else None,
-        page=page,
-        page_size=page_size,
-    )
-    user_ids = {a.triggered_by_id for a in result.items if a.triggered_by_id}
+    checked_status, page, page_size = audit_filters(status or None, page, page_size)
     with session_scope() as s:
-        emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
-        rows = [_audit_row(a, emails.get(a.triggered_by_id) if a.triggered_by_id else None, why_unscored(s, a))
-                for a in result.items]
+        authorize(s, actor, org_id, Permission.READ)
+        return audit_rows_in(s, org_id, checked_status, since, until, page, page_size)
+
+
+def audit_rows_in(
+    s: Session, org_id: uuid.UUID, status: AuditStatus | None, since: date | None, until: date | None, page: int,
+    page_size: int,
+) -> Page[AuditRow]:
+    """list_audit_rows in the caller's transaction, with filters from scans.audit_filters (the caller has
+    authorized)."""
+    result = audits_in(s, org_id, status, _midnight(since) if since else None,
+                       _midnight(until + timedelta(days=1)) if until else None, page, page_size)
+    user_ids = {a.triggered_by_id for a in result.items if a.triggered_by_id}
+    emails = dict(s.exec(select(User.id, User.email).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    rows = [_audit_row(a, emails.get(a.triggered_by_id) if a.triggered_by_id else None, why_unscored(s, a))
+            for a in result.items]
     return Page(items=rows, total=result.total, page=result.page, page_size=result.page_size)
 
 

@@ -187,30 +187,44 @@ def list_audits(
     page_size: int = 20,
 ) -> Page[Audit]:
     """Newest first; `since`/`until` bound created_at (inclusive/exclusive)."""
-    page, page_size = _page_bounds(page, page_size)
-    if status is not None:
-        try:
-            status = AuditStatus(status)
-        except ValueError:
-            raise ValidationError(f"Unknown audit status {status!r}.", field="status") from None
+    status, page, page_size = audit_filters(status, page, page_size)
     with session_scope() as s:
         authorize(s, actor, organization_id, Permission.READ)
-        conditions = [Audit.organization_id == organization_id]
-        if status is not None:
-            conditions.append(Audit.status == status)
-        if since is not None:
-            conditions.append(Audit.created_at >= since)
-        if until is not None:
-            conditions.append(Audit.created_at < until)
-        total = s.exec(select(sa.func.count()).select_from(Audit).where(*conditions)).one()
-        items = s.exec(
-            select(Audit)
-            .where(*conditions)
-            .order_by(Audit.created_at.desc())
-            .offset((page - 1) * page_size)
-            .limit(page_size)
-        ).all()
-        return Page(items=list(items), total=total, page=page, page_size=page_size)
+        return audits_in(s, organization_id, status, since, until, page, page_size)
+
+
+def audit_filters(status: AuditStatus | str | None, page: int, page_size: int) -> tuple[AuditStatus | None, int, int]:
+    """An audit list's status and page, checked before the caller authorizes (a mistake is said as such)."""
+    page, page_size = _page_bounds(page, page_size)
+    if status is None:
+        return None, page, page_size
+    try:
+        return AuditStatus(status), page, page_size
+    except ValueError:
+        raise ValidationError(f"Unknown audit status {status!r}.", field="status") from None
+
+
+def audits_in(
+    s: Session, organization_id: uuid.UUID, status: AuditStatus | None, since: datetime | None,
+    until: datetime | None, page: int, page_size: int,
+) -> Page[Audit]:
+    """list_audits in the caller's transaction, with filters from audit_filters (the caller has authorized)."""
+    conditions = [Audit.organization_id == organization_id]
+    if status is not None:
+        conditions.append(Audit.status == status)
+    if since is not None:
+        conditions.append(Audit.created_at >= since)
+    if until is not None:
+        conditions.append(Audit.created_at < until)
+    total = s.exec(select(sa.func.count()).select_from(Audit).where(*conditions)).one()
+    items = s.exec(
+        select(Audit)
+        .where(*conditions)
+        .order_by(Audit.created_at.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    ).all()
+    return Page(items=list(items), total=total, page=page, page_size=page_size)
 
 
 def get_audit(actor: Actor, audit_id: uuid.UUID | str) -> Audit:

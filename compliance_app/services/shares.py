@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from compliance_app.db import session_scope
 from compliance_app.models import AuditSnapshot, PublicLink, User
@@ -210,17 +210,22 @@ def list_links(actor: Actor, org: uuid.UUID | str, snapshot_id: int | None = Non
     """The organization's links, newest first (admins manage them, so admins list them)."""
     with session_scope() as s:
         access = authorize_org(s, actor, org, Permission.MANAGE_SHARES)
-        stmt = (
-            select(PublicLink, User.email)
-            .outerjoin(User, User.id == PublicLink.created_by_id)
-            .where(PublicLink.organization_id == access.organization.id)
-            .order_by(col(PublicLink.created_at).desc())
-        )
-        if snapshot_id is not None:
-            if not 0 < snapshot_id <= ROW_ID_MAX:
-                return []  # no snapshot has that id
-            stmt = stmt.where(PublicLink.snapshot_id == snapshot_id)
-        return [_info(link, email) for link, email in s.exec(stmt).all()]
+        return links_in(s, access.organization.id, snapshot_id)
+
+
+def links_in(s: Session, organization_id: uuid.UUID, snapshot_id: int | None = None) -> list[LinkInfo]:
+    """list_links in the caller's transaction (the caller has authorized MANAGE_SHARES)."""
+    stmt = (
+        select(PublicLink, User.email)
+        .outerjoin(User, User.id == PublicLink.created_by_id)
+        .where(PublicLink.organization_id == organization_id)
+        .order_by(col(PublicLink.created_at).desc())
+    )
+    if snapshot_id is not None:
+        if not 0 < snapshot_id <= ROW_ID_MAX:
+            return []  # no snapshot has that id
+        stmt = stmt.where(PublicLink.snapshot_id == snapshot_id)
+    return [_info(link, email) for link, email in s.exec(stmt).all()]
 
 
 def resolve_public(token: str) -> PublicSnapshot:

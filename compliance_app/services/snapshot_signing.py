@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from compliance_app.db import session_scope
@@ -310,30 +311,32 @@ class SignatureLabel:
 
 
 def labels_in(s: Session, organization_id: uuid.UUID, snapshot_ids: list[int]) -> dict[int, SignatureLabel]:
-    """Labels for the given snapshots of one organization (the caller has authorized)."""
+    """Labels for the given snapshots of one organization (the caller has authorized).
+
+    One statement: each snapshot with the snapshot or tombstone one before it in the chain, and of
+    its envelope only the key id (the snapshots page lists these on every load)."""
+    previous = aliased(AuditSnapshot)
     rows = s.execute(
-        sa.select(AuditSnapshot.id, AuditSnapshot.sequence, AuditSnapshot.previous_checksum, AuditSnapshot.envelope)
+        sa.select(
+            AuditSnapshot.id, AuditSnapshot.sequence, AuditSnapshot.previous_checksum,
+            AuditSnapshot.envelope.is_not(None).label("signed"),
+            sa.func.jsonb_extract_path_text(AuditSnapshot.envelope, "signatures", "0", "keyid").label("keyid"),
+            previous.id.label("previous_id"), SnapshotTombstone.snapshot_id.label("tombstone_id"),
+        )
+        .outerjoin(previous, (previous.organization_id == organization_id)
+                   & (previous.sequence == AuditSnapshot.sequence - 1))
+        .outerjoin(SnapshotTombstone, (SnapshotTombstone.organization_id == organization_id)
+                   & (SnapshotTombstone.sequence == AuditSnapshot.sequence - 1))
         .where(AuditSnapshot.organization_id == organization_id, col(AuditSnapshot.id).in_(snapshot_ids))
     ).all()
-    wanted = {r.sequence - 1 for r in rows if r.sequence}
-    before: dict[int, tuple[int, bool]] = {}
-    if wanted:
-        for sid, seq in s.execute(sa.select(AuditSnapshot.id, AuditSnapshot.sequence).where(
-                AuditSnapshot.organization_id == organization_id, col(AuditSnapshot.sequence).in_(wanted))):
-            before[seq] = (sid, False)
-        for sid, seq in s.execute(sa.select(SnapshotTombstone.snapshot_id, SnapshotTombstone.sequence).where(
-                SnapshotTombstone.organization_id == organization_id, col(SnapshotTombstone.sequence).in_(wanted))):
-            before[seq] = (sid, True)
-    labels: dict[int, SignatureLabel] = {}
-    for r in rows:
-        signatures = (r.envelope or {}).get("signatures") or [{}]
-        prev = before.get((r.sequence or 0) - 1)
-        labels[r.id] = SignatureLabel(
-            snapshot_id=r.id, signed=r.envelope is not None, keyid=signatures[0].get("keyid"), sequence=r.sequence,
-            previous_snapshot_id=prev[0] if prev else None, previous_checksum=r.previous_checksum,
-            previous_is_tombstone=prev[1] if prev else False,
+    return {
+        r.id: SignatureLabel(
+            snapshot_id=r.id, signed=r.signed, keyid=r.keyid, sequence=r.sequence,
+            previous_snapshot_id=r.tombstone_id if r.tombstone_id is not None else r.previous_id,
+            previous_checksum=r.previous_checksum, previous_is_tombstone=r.tombstone_id is not None,
         )
-    return labels
+        for r in rows
+    }
 
 
 @dataclass(frozen=True)
@@ -359,6 +362,11 @@ def chain_overview(actor: Actor, org: uuid.UUID | str, snapshot_ids: list[int]) 
     """The organization's chain head and what to say about each of the listed snapshots."""
     with session_scope() as s:
         access = authorize_org(s, actor, org, Permission.READ)
-        ids = [i for i in snapshot_ids if isinstance(i, int) and 0 < i < 2**31][:200]
-        labels = labels_in(s, access.organization.id, ids)
-        return ChainOverview(head_of(s, access.organization.id), {i: label.text for i, label in labels.items()})
+        return overview_in(s, access.organization.id, snapshot_ids)
+
+
+def overview_in(s: Session, organization_id: uuid.UUID, snapshot_ids: list[int]) -> ChainOverview:
+    """chain_overview in the caller's transaction (the caller has authorized)."""
+    ids = [i for i in snapshot_ids if isinstance(i, int) and 0 < i < 2**31][:200]
+    labels = labels_in(s, organization_id, ids)
+    return ChainOverview(head_of(s, organization_id), {i: label.text for i, label in labels.items()})

@@ -461,24 +461,28 @@ def get_snapshot(actor: Actor, snapshot_id: int) -> AuditSnapshot:
 def list_snapshots(actor: Actor, org: uuid.UUID | str, page: int = 1) -> SnapshotPage:
     """Newest first, PAGE_SIZE per page, from columns: each row carries its last verification's
     verdict and time (None: not verified since; verify_snapshot verifies one on demand)."""
-    page = min(max(1, page), MAX_PAGE)
     with session_scope() as s:
         access = authorize_org(s, actor, org, Permission.READ)
-        org_id = access.organization.id
-        total = s.exec(
-            select(func.count()).select_from(AuditSnapshot).where(AuditSnapshot.organization_id == org_id)
-        ).one()
-        rows = s.exec(
-            select(*_LIST_COLUMNS, User.email)
-            .outerjoin(User, User.id == AuditSnapshot.created_by_id)
-            .where(AuditSnapshot.organization_id == org_id)
-            .order_by(col(AuditSnapshot.created_at).desc(), col(AuditSnapshot.id).desc())
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        ).all()
-        found = snapshot_listing.listings(s, [row.id for row in rows])
-        items = [_summary(row, found[row.id], row.email) for row in rows]
-        return SnapshotPage(items=items, page=page, total=total)
+        return snapshots_in(s, access.organization.id, page)
+
+
+def snapshots_in(s: Session, org_id: uuid.UUID, page: int = 1) -> SnapshotPage:
+    """list_snapshots in the caller's transaction (the caller has authorized)."""
+    page = min(max(1, page), MAX_PAGE)
+    total = s.exec(
+        select(func.count()).select_from(AuditSnapshot).where(AuditSnapshot.organization_id == org_id)
+    ).one()
+    rows = s.exec(
+        select(*_LIST_COLUMNS, User.email)
+        .outerjoin(User, User.id == AuditSnapshot.created_by_id)
+        .where(AuditSnapshot.organization_id == org_id)
+        .order_by(col(AuditSnapshot.created_at).desc(), col(AuditSnapshot.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    found = snapshot_listing.listings(s, [row.id for row in rows])
+    items = [_summary(row, found[row.id], row.email) for row in rows]
+    return SnapshotPage(items=items, page=page, total=total)
 
 
 def verify_snapshot(actor: Actor, snapshot_id: int) -> VerifyResult:

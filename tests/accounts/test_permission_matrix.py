@@ -50,6 +50,7 @@ from compliance_app.services import (
     snapshot_bundles,
     snapshot_signing,
     snapshots,
+    snapshots_view,
     sso_domains,
 )
 from compliance_app.services import organizations as orgs
@@ -332,6 +333,7 @@ MATRIX += [
          "viewer"),
     Rule("snapshot_signing.chain_overview",
          lambda a, w: snapshot_signing.chain_overview(a, w.org.id, [_snapshot_id(w)]), "viewer"),
+    Rule("snapshots_view.snapshots_view", lambda a, w: snapshots_view.snapshots_view(a, w.org.id), "viewer"),
     Rule("shares.create_link", lambda a, w: shares.create_link(a, _snapshot_id(w), label="auditor"), "admin"),
     Rule("shares.revoke_link", lambda a, w: shares.revoke_link(a, _link_id(w)), "admin"),
 ]

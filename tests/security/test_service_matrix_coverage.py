@@ -101,7 +101,7 @@ TENANT_SCOPED = {
     "shares.create_link", "shares.revoke_link", "shares.list_links",
     "snapshots.create_snapshot", "snapshots.latest_completed_audit", "snapshots.get_snapshot",
     "snapshots.list_snapshots", "snapshots.verify_snapshot", "snapshots.set_pinned",
-    "snapshot_bundles.export_bundle", "snapshot_signing.chain_overview",
+    "snapshot_bundles.export_bundle", "snapshot_signing.chain_overview", "snapshots_view.snapshots_view",
     "audit_diff.get_audit_changes", "audit_diff.compare_audits", "audit_diff.latest_changes",
     "notification_settings.get_notification_settings", "notification_settings.update_notification_settings",
     "notification_settings.set_my_subscription", "notification_settings.is_subscribed",
