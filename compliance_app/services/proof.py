@@ -200,18 +200,22 @@ class ProofDue:
     state: str
 
 
+#: Built once, bound at execution: every dashboard load runs it.
+_CURRENT_PROOFS_WITH_TITLES = (
+    select(Proof, Question.title)
+    .join(Question, Question.key == Proof.question_key, isouter=True)
+    .where(Proof.organization_id == sa.bindparam("org_id"), Proof.replaced_at.is_(None))
+    .order_by(Proof.id)
+)
+
+
 def proof_due(s: Session, organization_id: uuid.UUID, today: date) -> list[ProofDue]:
     """Current proof of the organization that is stale or expiring, the soonest expiry first.
 
     Validity periods differ per proof, so the expiry is computed in Python; an organization
     holds at most one current proof per check and resource, which keeps the list small.
     """
-    rows = s.exec(
-        select(Proof, Question.title)
-        .join(Question, Question.key == Proof.question_key, isouter=True)
-        .where(Proof.organization_id == organization_id, Proof.replaced_at.is_(None))
-        .order_by(Proof.id)
-    ).all()
+    rows = s.exec(_CURRENT_PROOFS_WITH_TITLES, params={"org_id": organization_id}).all()
     due = []
     for proof, title in rows:
         expiry = expires_on(proof.evidence_date, proof.valid_days)
