@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from compliance_app.db import session_scope
-from compliance_app.models import Evidence, EvidenceStatus, Question, Severity
+from compliance_app.models import Audit, Evidence, EvidenceStatus, Question, Severity
 from compliance_app.services.authz import Actor, Permission
 from compliance_app.services.errors import ValidationError
 from compliance_app.services.readiness import FRAMEWORKS
@@ -90,6 +90,38 @@ def _row(check: CheckResult, q: Question) -> CheckRow:
     )
 
 
+@dataclass(frozen=True)
+class CheckFilter:
+    """Which checks an audit page lists: a check's result (not its resources'), severity, provider,
+    framework and a search in its key and title."""
+
+    result: str | None = None
+    severity: str | None = None
+    provider: str | None = None
+    framework: str | None = None
+    needle: str = ""
+
+    @classmethod
+    def of(cls, result: EvidenceStatus | str | None = None, severity: Severity | str | None = None,
+           provider: str | None = None, framework: str | None = None, search: str | None = None) -> CheckFilter:
+        """The filter from what a caller typed; unknown values are their mistake, said as such."""
+        try:
+            wanted = EvidenceStatus(result).value if result else None
+            wanted_severity = Severity(severity).value if severity else None
+        except ValueError as exc:
+            raise ValidationError(f"Unknown filter value: {exc}.") from None
+        if framework and framework not in FRAMEWORKS:
+            raise ValidationError(f"Unknown framework {framework!r}.", field="framework")
+        return cls(wanted, wanted_severity, provider or None, framework or None, (search or "").strip().lower())
+
+    def keeps(self, r: CheckRow) -> bool:
+        return ((self.result is None or r.result == self.result)
+                and (self.severity is None or r.severity == self.severity)
+                and (not self.provider or r.provider == self.provider)
+                and (not self.framework or self.framework in r.frameworks)
+                and (not self.needle or self.needle in r.question_key.lower() or self.needle in r.title.lower()))
+
+
 def list_check_results(
     actor: Actor,
     audit_id: uuid.UUID | str,
@@ -103,26 +135,17 @@ def list_check_results(
 ) -> Page[CheckRow]:
     """One row per check of the audit, filtered on the check's result (not its resources')."""
     page, page_size = _page_bounds(page, page_size)
-    try:
-        wanted = EvidenceStatus(result).value if result else None
-        wanted_severity = Severity(severity).value if severity else None
-    except ValueError as exc:
-        raise ValidationError(f"Unknown filter value: {exc}.") from None
-    if framework and framework not in FRAMEWORKS:
-        raise ValidationError(f"Unknown framework {framework!r}.", field="framework")
-    needle = (search or "").strip().lower()
+    wanted = CheckFilter.of(result, severity, provider, framework, search)
     with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
-        from compliance_app.services import audit_figures  # it builds on this module
+        return checks_in(s, audit, wanted, page, page_size)
 
-        rows = [
-            r for r in audit_figures.figures(s, audit).rows
-            if (wanted is None or r.result == wanted)
-            and (wanted_severity is None or r.severity == wanted_severity)
-            and (not provider or r.provider == provider)
-            and (not framework or framework in r.frameworks)
-            and (not needle or needle in r.question_key.lower() or needle in r.title.lower())
-        ]
+
+def checks_in(s: Session, audit: Audit, wanted: CheckFilter, page: int, page_size: int) -> Page[CheckRow]:
+    """list_check_results in the caller's transaction (the caller has authorized, checked the page)."""
+    from compliance_app.services import audit_figures  # it builds on this module
+
+    rows = [r for r in audit_figures.figures(s, audit).rows if wanted.keeps(r)]
     start = (page - 1) * page_size
     return Page(items=rows[start:start + page_size], total=len(rows), page=page, page_size=page_size)
 

@@ -6,7 +6,7 @@ design's indexes: Audit(organization_id, created_at) for "latest audits" and
 Evidence(audit_id, status) for one audit's evidence; aggregation happens in SQL (GROUP
 BY), so the dashboard costs a handful of small queries whatever the history size, and a
 completed audit's per-check figures are grouped once per process (services/audit_figures.py).
-A page load reads everything it shows in one transaction (dashboard_page, audit_header).
+A page load reads everything it shows in one transaction (dashboard_page, audit_page).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ from compliance_app.models import (
     Integration,
     Question,
     ScanHistory,
+    Severity,
     User,
 )
 from compliance_app.models.types import utcnow
 from compliance_app.services import audit_figures
 from compliance_app.services.audit_outcome import scope_lines, why_unscored
 from compliance_app.services.authz import Actor, Permission, authorize, int_or_not_found
-from compliance_app.services.check_results import CheckRow
+from compliance_app.services.check_results import CheckFilter, CheckRow, checks_in
 from compliance_app.services.errors import NotFound, ValidationError
 from compliance_app.services.proof import ProofDue, ProofInfo, current_proof, proof_due, proof_info
 from compliance_app.services.readiness import FrameworkReadiness, framework_readiness
@@ -43,6 +44,7 @@ from compliance_app.services.scans import (
     EvidenceRow,
     Page,
     _evidence_row,
+    _page_bounds,
     access_audit,
     audit_filters,
     audits_in,
@@ -361,9 +363,32 @@ def audit_header(actor: Actor, audit_id: uuid.UUID | str) -> tuple[AuditRow, lis
     """The audit page's header: its figures and what it scanned (audit_outcome.scope_lines), in one
     transaction authorized once (NotFound for other tenants)."""
     with session_scope() as s:
+        return _header(s, access_audit(s, actor, audit_id, Permission.READ)[0])
+
+
+def audit_page(
+    actor: Actor,
+    audit_id: uuid.UUID | str,
+    result: EvidenceStatus | str | None = None,
+    severity: Severity | str | None = None,
+    provider: str | None = None,
+    framework: str | None = None,
+    search: str | None = None,
+    page: int = 1,
+    page_size: int = 25,
+) -> tuple[AuditRow, list[str], Page[CheckRow]]:
+    """What the audit page reads when it opens, in one transaction authorized once: audit_header,
+    and the checks list_check_results gives for these filters."""
+    page, page_size = _page_bounds(page, page_size)
+    wanted = CheckFilter.of(result, severity, provider, framework, search)
+    with session_scope() as s:
         audit = access_audit(s, actor, audit_id, Permission.READ)[0]
-        by = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
-        return _audit_row(audit, by, why_unscored(s, audit)), scope_lines(audit.scope)
+        return (*_header(s, audit), checks_in(s, audit, wanted, page, page_size))
+
+
+def _header(s: Session, audit: Audit) -> tuple[AuditRow, list[str]]:
+    by = s.get(User, audit.triggered_by_id).email if audit.triggered_by_id else None
+    return _audit_row(audit, by, why_unscored(s, audit)), scope_lines(audit.scope)
 
 
 def access_evidence(s: Session, actor: Actor, evidence_id: int | str, permission: Permission) -> tuple[Evidence, Audit]:

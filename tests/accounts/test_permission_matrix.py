@@ -188,6 +188,7 @@ MATRIX += [
     Rule("dashboard.audit_overview", lambda a, w: dashboard.audit_overview(a, _audit_id(w)), "viewer"),
     Rule("dashboard.dashboard_page", lambda a, w: dashboard.dashboard_page(a, w.org.id), "viewer"),
     Rule("dashboard.audit_header", lambda a, w: dashboard.audit_header(a, _audit_id(w)), "viewer"),
+    Rule("dashboard.audit_page", lambda a, w: dashboard.audit_page(a, _audit_id(w)), "viewer"),
     Rule("risk.list_risk_acceptances", lambda a, w: risk.list_risk_acceptances(a, w.org.id), "viewer"),
     Rule("snapshots.list_snapshots", lambda a, w: snapshots.list_snapshots(a, w.org.id), "viewer"),
     Rule("shares.list_links", lambda a, w: shares.list_links(a, w.org.id), "admin"),

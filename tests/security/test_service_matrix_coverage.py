@@ -86,6 +86,7 @@ TENANT_SCOPED = {
     "check_results.list_check_results", "check_results.list_check_resources", "audit_export.export_audit",
     "dashboard.dashboard_summary", "dashboard.score_trend", "dashboard.list_audit_rows",
     "dashboard.audit_overview", "dashboard.get_evidence_detail", "dashboard.dashboard_page", "dashboard.audit_header",
+    "dashboard.audit_page",
     "evidence_files.save_evidence_file", "evidence_files.open_evidence_file", "evidence_files.check_upload_allowed",
     "integrations.add_github_integration", "integrations.add_aws_integration",
     "integrations.update_integration", "integrations.remove_integration", "integrations.list_integrations",

@@ -30,7 +30,7 @@ from compliance_app.services import check_results, dashboard, risk
 from compliance_app.services.errors import AuthenticationRequired, ServiceError
 from compliance_app.services.evidence_files import human_size
 from compliance_app.services.readiness import FRAMEWORKS
-from compliance_app.services.scans import EvidenceRow
+from compliance_app.services.scans import EvidenceRow, Page
 from compliance_app.state.offloop import off_loop, run
 from compliance_app.state.org import OrgState
 from compliance_app.state.paged import PagedListState
@@ -193,7 +193,10 @@ class AuditDetailState(PagedListState, OrgState):
         return None if value == "all" else value
 
     def _load_header(self) -> None:
-        a, self.scope_lines = dashboard.audit_header(self._actor(), self.audit_key)
+        self._apply_header(*dashboard.audit_header(self._actor(), self.audit_key))
+
+    def _apply_header(self, a: dashboard.AuditRow, scope_lines: list[str]) -> None:
+        self.scope_lines = scope_lines
         self.header = {
             "status": a.status,
             "status_label": status_label(a.status),
@@ -208,22 +211,26 @@ class AuditDetailState(PagedListState, OrgState):
             **{f"n_{k.lower()}": f"{v:,}" for k, v in a.check_counts.items()},
         }
 
+    def _check_query(self) -> dict[str, Any]:
+        """The filters and page of the checks list, as list_check_results and audit_page take them."""
+        return {"result": self._filter(self.status_filter), "severity": self._filter(self.severity_filter),
+                "provider": self._filter(self.provider_filter), "framework": self._filter(self.framework_filter),
+                "search": self.search, "page": self.page, "page_size": PAGE_SIZE}
+
     def _load_rows(self):
         """One row per check (its result rolled up from its resources), filtered on that result."""
         try:
-            result = check_results.list_check_results(
-                self._actor(), self.audit_key,
-                result=self._filter(self.status_filter), severity=self._filter(self.severity_filter),
-                provider=self._filter(self.provider_filter), framework=self._filter(self.framework_filter),
-                search=self.search, page=self.page, page_size=PAGE_SIZE,
-            )
+            result = check_results.list_check_results(self._actor(), self.audit_key, **self._check_query())
         except ServiceError as exc:
             return rx.toast.error(exc.message)
+        self._apply_rows(result)
+        return None
+
+    def _apply_rows(self, result: Page[check_results.CheckRow]) -> None:
         self.total, self.pages = result.total, result.pages
         self.rows = [check_row(c) for c in result.items]
         if self.expanded not in {r["key"] for r in self.rows}:
             self.expanded, self.resources, self.resources_note = "", [], ""
-        return None
 
     def _load_resources(self) -> None:
         found = check_results.list_check_resources(self._actor(), self.audit_key, self.expanded,
@@ -250,14 +257,16 @@ class AuditDetailState(PagedListState, OrgState):
         self._filters_from(params)
         self.page = 1
         self.expanded, self.resources, self.resources_note = "", [], ""
-        try:
-            self._load_header()
+        try:  # header and checks in one transaction (the filters from the URL are known values)
+            header, scope_lines, checks = dashboard.audit_page(self._actor(), self.audit_key, **self._check_query())
         except ServiceError:
             self.audit_found = False
             self.loaded = True
             return None
         self.audit_found = True
-        events: list[Any] = [self._load_rows()]
+        self._apply_header(header, scope_lines)
+        self._apply_rows(checks)
+        events: list[Any] = []
         if params.get("evidence", "").isdigit():
             try:
                 drawer._open_detail(params["evidence"])
