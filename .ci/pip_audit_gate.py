@@ -1,6 +1,6 @@
 """CI's dependency audit: pip-audit over requirements.txt, judged against an allow-list.
 
-The rules (issue 12, item 9):
+The rules:
 - a known vulnerability that has a fixed release fails: upgrade the pin in requirements.txt;
 - one without a fixed release fails unless .ci/pip-audit-allow.toml lists it (id, package,
   reason, review_by) and its review date has not passed;

@@ -10,7 +10,7 @@ process, then to both (nginx's sticky hash on each tab's token spreads the users
 
 Prints, per deployment: events per second, p95 per step, errors, and events per CPU-second of
 the web processes (user + system time of every process under each web process, over the run).
-Targets (issue 15): two processes not slower than one (events per second), and their events
+Targets: two processes not slower than one (events per second), and their events
 per CPU-second within 20 % of one process's. Exit status 1 when missed.
 """
 

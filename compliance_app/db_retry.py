@@ -1,4 +1,4 @@
-"""Retrying a short database transaction across a lost connection (issue 17).
+"""Retrying a short database transaction across a lost connection.
 
 PostgreSQL restarting, a failover or a network blip drops every pooled connection. The
 pool pre-pings (db.py), so the next checkout opens a fresh connection; what is left is

@@ -1,6 +1,6 @@
 """notifications: per-organization settings, members' opt-in, the outbox and the delivery log
 
-Issue 16: the workers deliver notification messages from notification_outbox (claimed with
+The workers deliver notification messages from notification_outbox (claimed with
 FOR UPDATE SKIP LOCKED, dedupe_key unique so an event makes one message); every attempt is
 written to notification_log, which admins read. The webhook URL is stored encrypted.
 

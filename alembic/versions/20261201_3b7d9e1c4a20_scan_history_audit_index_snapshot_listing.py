@@ -1,7 +1,7 @@
 """scan_history(audit_id) index; snapshot_listing: the snapshots list's columns and last verification
 
-Risk acceptance and audit deletion look ScanHistory up by audit: a sequential scan at scale
-(issue 14 item 4). The snapshots list read and re-hashed every listed snapshot's full data on
+Risk acceptance and audit deletion look ScanHistory up by audit: a sequential scan at scale.
+The snapshots list read and re-hashed every listed snapshot's full data on
 each page load; `snapshot_listing` keeps what the list shows (figures computed once, snapshots
 being immutable) and the time and verdict of the last verification. Existing snapshots get
 their row the first time they are listed (services/snapshot_listing.py), not here: computing

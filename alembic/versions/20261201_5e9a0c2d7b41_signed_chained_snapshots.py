@@ -1,6 +1,6 @@
 """signed, chained snapshots: signing keys, chain columns, chain heads, tombstones
 
-Issue 19: a snapshot taken from now on records its place in its organization's hash chain
+A snapshot taken from now on records its place in its organization's hash chain
 (sequence, previous_checksum) and a DSSE envelope signed with the installation's Ed25519
 key. Older snapshots keep NULL in all three and are shown as unsigned. The immutability
 trigger now guards the three new columns as well.

@@ -1,6 +1,6 @@
 """audit.changes: what changed since the organization's previous completed audit
 
-Computed once when an audit completes (services/audit_diff.py, issue 16). Audits completed
+Computed once when an audit completes (services/audit_diff.py). Audits completed
 before stay NULL; `audit diff` computes theirs when asked.
 
 Revision ID: 8c888452ba35

@@ -1,6 +1,6 @@
 """users remember the organization they used last; the demo organization is flagged
 
-Signing in lands on the dashboard of the last organization used (issue 13); the seeded
+Signing in lands on the dashboard of the last organization used; the seeded
 demo organization is marked so that it is never scheduled nor scanned (`seed-demo` flags
 an existing one).
 

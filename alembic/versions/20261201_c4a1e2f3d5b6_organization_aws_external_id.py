@@ -1,8 +1,8 @@
 """organizations get a server-generated AWS external id
 
-Roles assumed with this server's own AWS credentials use it as sts:ExternalId (issue 12,
-item 3). Existing organizations get a random one here; integrations created before keep
-the external id they stored until they are edited.
+Roles assumed with this server's own AWS credentials use it as sts:ExternalId.
+Existing organizations get a random one here; integrations created before keep the external
+id they stored until they are edited.
 
 Revision ID: c4a1e2f3d5b6
 Revises: b13e7a1d5c42

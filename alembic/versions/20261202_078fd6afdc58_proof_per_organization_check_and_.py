@@ -1,4 +1,4 @@
-"""proof per organization, check and resource (issue 16 item 4), with the proof files moved in
+"""proof per organization, check and resource, with the proof files moved in
 
 Uploaded proof hung on one audit's evidence row (evidence.screenshot); it becomes an
 organization-level record per check and resource that later audits show. This revision

@@ -1,4 +1,4 @@
-"""The installation's public signing keys and the signed bundle behind a share link (issue 19).
+"""The installation's public signing keys and the signed bundle behind a share link.
 
 `GET /api/public/keys` lists every key snapshots were ever signed with (key id = SHA-256
 of the raw public key), so an auditor can tell a bundle's key is this installation's.

@@ -1,4 +1,4 @@
-"""The public share page's signature card (issue 19): who signed the snapshot, where it sits
+"""The public share page's signature card: who signed the snapshot, where it sits
 in the organization's chain, the chain's current head (so a deleted newest snapshot shows
 against a head noted earlier), the installation's published keys and the signed bundle.
 

@@ -1,4 +1,4 @@
-"""Notifications (issue 16): per-organization settings, members' opt-in, the outbox the workers
+"""Notifications: per-organization settings, members' opt-in, the outbox the workers
 deliver from, and the delivery log admins read."""
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ class LinkDisclosure(StrEnum):
 
 
 class AuditSnapshot(SQLModel, table=True):
-    """One frozen audit. Snapshots taken since issue 19 are also links of their organization's
+    """One frozen audit. Snapshots taken since signing began are also links of their organization's
     hash chain (`sequence`, `previous_checksum`, both inside `data` too) and carry a DSSE
     `envelope` signed by the installation (services/snapshot_signing.py); older ones have
     none of the three and are shown as unsigned."""

@@ -1,4 +1,4 @@
-"""What changed between two audits of one organization (issue 16): the "since the last scan" view.
+"""What changed between two audits of one organization: the "since the last scan" view.
 
 Managers do not re-read an audit every day; they need to hear what got worse. The diff is
 computed once, when an audit completes (audit_queue.complete calls `record_changes` in the

@@ -1,4 +1,4 @@
-"""A completed audit's figures, computed once per web process and then read from memory (issue 15).
+"""A completed audit's figures, computed once per web process and then read from memory.
 
 The dashboard and the audit page show a completed audit's per-check results, counts and
 readiness on every load. Computing them groups the audit's evidence (10,000 rows for a large

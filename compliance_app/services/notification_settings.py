@@ -1,4 +1,4 @@
-"""Who hears about what (issue 16): an organization's notification settings, members' opt-in,
+"""Who hears about what: an organization's notification settings, members' opt-in,
 the delivery log, and "send a test notification".
 
 Admins choose the extra recipients, the webhook and the rules; every member chooses for

@@ -1,4 +1,4 @@
-"""What to tell whom, and when (issue 16): notification messages written to the outbox.
+"""What to tell whom, and when: notification messages written to the outbox.
 
 System functions (no actor): audit completion and failure (audit_queue) and the worker's
 reminder job call them. They only write outbox rows, in the caller's transaction or their

@@ -1,4 +1,4 @@
-"""The installation's Ed25519 signing key and DSSE envelopes (issue 19).
+"""The installation's Ed25519 signing key and DSSE envelopes.
 
 The key is kept like the encryption keys of services/keys.py: on one machine it is
 generated once into DATA_DIR/signing_key (mode 0600) and reused; with several machines

@@ -1,4 +1,4 @@
-"""The bundle an auditor verifies offline: one JSON file per snapshot (issue 19).
+"""The bundle an auditor verifies offline: one JSON file per snapshot.
 
 Exactly five keys: `snapshot` (the frozen data, or a share link's redacted copy),
 `checksum` (of that data, DESIGN.md §5), `previous_checksum` (its predecessor in the

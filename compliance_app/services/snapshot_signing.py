@@ -1,4 +1,4 @@
-"""Each organization's snapshots as a signed hash chain (issue 19).
+"""Each organization's snapshots as a signed hash chain.
 
 A snapshot taken since this change records its `sequence` (1, 2, 3… per organization)
 and the `previous_checksum` of the snapshot before it inside its data, so its checksum
@@ -37,7 +37,7 @@ from compliance_app.services.snapshots import authorize_org, canonical_bytes, co
 
 #: How far a tombstone's deletion time may lie ahead of this clock (machines disagree a little).
 CLOCK_SKEW = timedelta(hours=1)
-#: The fields of a signed payload, in the issue's words; nothing else may appear.
+#: The fields of a signed payload; nothing else may appear.
 PAYLOAD_FIELDS = ("checksum", "redacted_checksum", "previous_checksum", "sequence", "snapshot_id",
                   "organization_id", "organization_slug", "created_at")
 

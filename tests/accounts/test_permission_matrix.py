@@ -339,7 +339,7 @@ MATRIX += [
     Rule("shares.revoke_link", lambda a, w: shares.revoke_link(a, _link_id(w)), "admin"),
 ]
 
-# --- changes since the last scan (issue 16) ------------------------------------------------
+# --- changes since the last scan ---------------------------------------------------------
 MATRIX += [
     Rule("audit_diff.get_audit_changes", lambda a, w: audit_diff.get_audit_changes(a, _completed_audit(w)),
          "viewer"),
@@ -364,7 +364,7 @@ MATRIX += [
 ]
 
 
-# --- API tokens (issue 20) -------------------------------------------------------------------
+# --- API tokens ------------------------------------------------------------------------------
 def _api_token_id(w: World) -> str:
     return str(api_tokens.create_token(Actor.system(), w.org.slug, "matrix CI", "read")[0].id)
 

@@ -1,5 +1,5 @@
 """A signed-in user's page names its organization by slug: authorize_slug reads the organization
-and the user's role in one statement (issue 15), with the answers authorize gives by id."""
+and the user's role in one statement, with the answers authorize gives by id."""
 
 from __future__ import annotations
 

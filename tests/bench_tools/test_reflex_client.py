@@ -1,4 +1,4 @@
-"""The load client's page load sends what the compiled page sends (issue 15): the hydrate carries
+"""The load client's page load sends what the compiled page sends: the hydrate carries
 the hashes of the default state the page was compiled with, and the CONNECT auth carries its state
 schema, so the backend answers with only the vars that differ, as it does for a browser."""
 

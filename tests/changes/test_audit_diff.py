@@ -1,4 +1,4 @@
-"""Audit diff (issue 16 item 1): computed once at completion, against the previous completed audit."""
+"""Audit diff: computed once at completion, against the previous completed audit."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Issue 16 done-when: with two workers running, a scan that introduces a critical failure makes
-exactly one email and one webhook message within a minute; the dashboard shows the change and the
-notifications page the deliveries (Chromium against the production build). The received email
-and webhook body, and screenshots, are saved to /tmp/report_changes/ for the closing note."""
+"""With two workers running, a scan that introduces a critical failure makes exactly one email
+and one webhook message within a minute; the dashboard shows the change and the notifications
+page the deliveries (Chromium against the production build). The received email and webhook
+body, and screenshots, are saved to /tmp/report_changes/ for inspection."""
 
 from __future__ import annotations
 

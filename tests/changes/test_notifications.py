@@ -1,4 +1,4 @@
-"""Notifications (issue 16 items 2-3): outbox, SMTP and webhook delivery, retries, log, rules, settings."""
+"""Notifications: outbox, SMTP and webhook delivery, retries, log, rules, settings."""
 
 from __future__ import annotations
 

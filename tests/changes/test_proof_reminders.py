@@ -1,4 +1,4 @@
-"""Notification rule proof_expiring (issue 16): uploaded proof that expires within 30 days or is
+"""Notification rule proof_expiring: uploaded proof that expires within 30 days or is
 stale is told once per proof and state, by email and webhook, and listed in the weekly digest."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 11 "Done when": a badly configured moto account, scanned as a new user would.
+"""A badly configured moto account, scanned as a new user would.
 
 An AWS integration is added through the service without regions, the scan runs through the
 engine with the whole catalog, and moto's own default EBS snapshots stay in place (about
@@ -8,7 +8,7 @@ moto reports 24 enabled regions; scanning all of them with their default snapsho
 about four minutes, so the `few_regions` fixture trims moto's region list to us-east-1,
 eu-west-1 and one region that is not opted in. Discovery still runs as in production
 (ec2:DescribeRegions, opt-in status filter, probes); only the list moto returns is shorter.
-AWS_E2E_ALL_REGIONS=1 keeps moto's whole list (the measurement in the issue's closing note):
+AWS_E2E_ALL_REGIONS=1 keeps moto's whole list (about four minutes):
   AWS_E2E_ALL_REGIONS=1 .venv/bin/python -m pytest -p no:cacheprovider -q -s \
       tests/checks_aws/test_misconfigured_account.py
 """
@@ -37,7 +37,7 @@ HOME, OTHER, NOT_OPTED_IN = "us-east-1", "eu-west-1", "ap-east-1"
 ALL_REGIONS = os.environ.get("AWS_E2E_ALL_REGIONS") == "1"
 OPEN_WORLD = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 ADMIN_DOC = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-#: The misconfigurations the issue lists, by the check that must find them.
+#: The account's misconfigurations, by the check that must find them.
 EXPECTED_FAILURES = {
     "s3_bucket_public_access",  # public bucket
     "rds_instance_no_public_access", "rds_instance_storage_encrypted",  # public, unencrypted RDS

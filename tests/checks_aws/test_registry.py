@@ -50,10 +50,10 @@ CATALOG = {
     "acm_certificates_expiration_check": ("high", "CC6.7", ["8.24"]),
     "secretsmanager_automatic_rotation_enabled": ("medium", "CC6.1", ["5.17"]),
     "dynamodb_tables_pitr_enabled": ("medium", "A1.2", ["8.13"]),
-    # issue 11: policies the first check never read
+    # policies the first check never read
     "iam_inline_policy_no_administrative_privileges": ("high", "CC6.3", ["8.2"]),
     "iam_aws_attached_policy_no_administrative_privileges": ("high", "CC6.3", ["8.2"]),
-    # issue 18: logging, monitoring, IAM and SSM
+    # logging, monitoring, IAM and SSM
     "cloudtrail_cloudwatch_logging_enabled": ("low", "CC7.2", ["8.15", "8.16"]),
     "cloudtrail_s3_dataevents_read_enabled": ("low", "CC7.2", ["8.15"]),
     "cloudtrail_s3_dataevents_write_enabled": ("low", "CC7.2", ["8.15"]),
@@ -71,7 +71,7 @@ CATALOG = {
         ("medium", "CC7.2", ["8.15", "8.16"]),
     "wafv2_webacl_logging_enabled": ("medium", "CC7.2", ["8.15", "8.16"]),
     "redshift_cluster_audit_logging": ("medium", "CC7.2", ["8.15"]),
-    # issue 18: network exposure and data stores
+    # network exposure and data stores
     "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports": ("high", "CC6.6", ["8.20"]),
     "ec2_securitygroup_allow_ingress_from_internet_to_any_port": ("high", "CC6.6", ["8.20"]),
     "ec2_ebs_snapshot_account_block_public_access": ("high", "CC6.6", ["8.3"]),

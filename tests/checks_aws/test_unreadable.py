@@ -59,7 +59,7 @@ DENIED_SERVICE: dict[str, str] = {
     "secretsmanager_automatic_rotation_enabled": "secretsmanager",
     "securityhub_enabled": "securityhub",
     "vpc_flow_logs_enabled": "ec2",
-    # issue 18: network exposure and data stores
+    # network exposure and data stores
     "ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports": "ec2",
     "ec2_securitygroup_allow_ingress_from_internet_to_any_port": "ec2",
     "ec2_ebs_snapshot_account_block_public_access": "ec2",

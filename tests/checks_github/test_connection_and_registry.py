@@ -22,7 +22,7 @@ EXPECTED_KEYS = {
     "repository_dependency_scanning_enabled", "repository_no_open_critical_dependabot_alerts",
     "repository_has_codeowners_file", "repository_public_has_securitymd_file",
     "repository_inactive_not_archived",
-    # Actions and supply chain (issue 18)
+    # Actions and supply chain
     "organization_actions_allowed_actions_restricted", "organization_actions_default_workflow_permissions_read_only",
     "organization_actions_fork_pr_workflows_approval_required",
     "repository_actions_default_workflow_permissions_read_only",

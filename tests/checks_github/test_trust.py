@@ -1,4 +1,4 @@
-"""Issue 11: GitHub findings a security engineer can trust.
+"""GitHub findings a security engineer can trust.
 
 Each test builds the evasion or the limited token on the local stand-in: a ruleset any
 actor may bypass, protection a non-admin token cannot read, an outside collaborator without

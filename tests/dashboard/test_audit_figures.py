@@ -1,4 +1,4 @@
-"""A completed audit's figures are computed once, and a risk accepted on it shows at once (issue 15)."""
+"""A completed audit's figures are computed once, and a risk accepted on it shows at once."""
 
 from __future__ import annotations
 

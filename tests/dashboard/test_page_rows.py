@@ -1,5 +1,5 @@
-"""The dashboard page's typed rows come from pure functions (issue 13, item 13; STYLE "Large
-Reflex pages"): callable without a browser, a state or a database."""
+"""The dashboard page's typed rows come from pure functions (STYLE "Large Reflex pages"):
+callable without a browser, a state or a database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Proof freshness in Chromium against the production build (issue 16 item 4, issue 17 fault 5).
+"""Proof freshness in Chromium against the production build.
 
 The dashboard's "Proof to renew" section empty, then listing stale and expiring proof; the
 evidence drawer's upload form with its evidence date (a future date refused at the form,

@@ -1,5 +1,5 @@
-"""Proof as an organization-level record (issue 16 item 4) and a proof file deleted behind the
-app's back (issue 17 fault 5): carried into later audits, dated, expiring, stale, missing."""
+"""Proof as an organization-level record and a proof file deleted behind the app's back:
+carried into later audits, dated, expiring, stale, missing."""
 
 from __future__ import annotations
 

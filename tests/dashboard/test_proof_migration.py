@@ -1,5 +1,5 @@
-"""The data migration 078fd6afdc58 moves proof files from evidence rows into the `proof` table
-(issue 16 item 4): the newest upload per organization, check and resource is current, older
+"""The data migration 078fd6afdc58 moves proof files from evidence rows into the `proof` table:
+the newest upload per organization, check and resource is current, older
 ones are marked replaced when the next came, upload times come from the activity log, size
 and SHA-256 from the file; a file already gone is kept by name (the app says it is missing).
 Downgrading writes proof uploaded since back onto an evidence row, so nothing is lost."""

@@ -1,4 +1,4 @@
-"""score_trend reads only the plotted columns; ScanHistory is indexed by audit (issue 14)."""
+"""score_trend reads only the plotted columns; ScanHistory is indexed by audit."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Backup and restore (issue 17, fault 7), with the commands README "Backup and restore" gives:
+"""Backup and restore, with the commands README "Backup and restore" gives:
 `pg_dump` of the database and a tar of DATA_DIR (which holds the proof files and, on one
 machine, the generated key), restored into a new database and a new directory.
 

@@ -1,4 +1,4 @@
-"""Workers whose clocks are wrong (issue 17, fault 8), run under Debian's faketime.
+"""Workers whose clocks are wrong, run under Debian's faketime.
 
 The worker gets the faketime package's libfaketime through LD_PRELOAD, as the `faketime`
 command does, minus the wrapper process (which would stand between the test and the

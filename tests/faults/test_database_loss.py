@@ -1,4 +1,4 @@
-"""PostgreSQL lost in the middle of a scan (issue 17, fault 1).
+"""PostgreSQL lost in the middle of a scan.
 
 A real worker process reaches PostgreSQL through a loopback proxy; the proxy drops every
 connection and refuses new ones for ten seconds while the worker has evidence on disk,

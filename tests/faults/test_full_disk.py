@@ -1,4 +1,4 @@
-"""A full disk while a proof file is uploaded (issue 17, fault 5).
+"""A full disk while a proof file is uploaded.
 
 The fault is real: the upload route runs in a child process whose file-size limit
 (RLIMIT_FSIZE) is far below the file, with SIGXFSZ ignored so the write fails with EFBIG

@@ -1,4 +1,4 @@
-"""Fault 4: provider outages (issue 17). AWS answering 500/503 and throttling, GitHub answering 502
+"""Provider outages. AWS answering 500/503 and throttling, GitHub answering 502
 and secondary rate limits with Retry-After, injected on loopback in front of the stand-ins.
 
 Each outage hits one API, for half the retry budget (every call of that API fails its first

@@ -1,5 +1,5 @@
-"""The app, worker or CLI started against a database at an older or a newer migration
-(issue 17, fault 6): one clear line, no traceback, no write, a non-zero exit; `db upgrade`
+"""The app, worker or CLI started against a database at an older or a newer migration:
+one clear line, no traceback, no write, a non-zero exit; `db upgrade`
 still brings an older database forward."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`serve` (what `make run` starts) keeps its worker running (issue 17): a worker that dies
+"""`serve` (what `make run` starts) keeps its worker running: a worker that dies
 is started again with a growing wait, and serve says so."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 17, fault 2: PostgreSQL unavailable while people use the web app.
+"""PostgreSQL unavailable while people use the web app.
 
 The app runs in production mode against the test database through a loopback TCP proxy
 (tests/support/tcp_proxy.py; the shared server is never stopped). A signed-in user has the

@@ -1,4 +1,4 @@
-"""Issue 13 ("what a new user trips over"): page states driven directly, below the browser."""
+"""What a new user trips over: page states driven directly, below the browser."""
 
 from __future__ import annotations
 

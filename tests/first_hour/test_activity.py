@@ -1,4 +1,4 @@
-"""Activity reads as sentences, not codes and ids (finish 12)."""
+"""Activity reads as sentences, not codes and ids."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Checks page's filter is a service rule (finish 13): services/catalog.py."""
+"""The Checks page's filter is a service rule: services/catalog.py."""
 
 from __future__ import annotations
 

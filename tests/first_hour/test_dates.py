@@ -1,4 +1,4 @@
-"""One date format (issue 13, finish 12): pages show a moment in the reader's locale with UTC on
+"""One date format: pages show a moment in the reader's locale with UTC on
 hover (components/figures.py local_time), the PDF, the CLI and exports print ISO 8601 UTC."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def test_pdf_prints_iso_utc(tmp_path):
 
 
 def test_pages_and_commands_use_the_shared_formatters():
-    # The API tokens page and command (issue 20) are being built by their own helper right now.
+    # The API tokens page and command still format their own dates: the known exceptions.
     elsewhere = {"pages/api_tokens.py", "commands/tokens.py"}
     own = [
         f"{path.relative_to(ROOT)}:{n}"

@@ -1,5 +1,5 @@
 """Opening an organization page reads its organization, the switcher and the landing preference
-in one transaction (landing.enter_organization, issue 15), with the answers the three separate
+in one transaction (landing.enter_organization), with the answers the three separate
 services gave."""
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""Issue 13's journey in Chromium, desktop and phone, against `compliance_app serve` on a PORT
+"""A new user's journey in Chromium, desktop and phone, against `compliance_app serve` on a PORT
 other than 3000 with APP_URL unset (so links must follow PORT): what a new user trips over.
 
-Each step names the item of the issue it covers. The phone part runs at 390x844 and fails on
-any page that scrolls sideways. Screenshots go where every browser test puts them
-(docs/screenshots under `make screenshots`).
+The phone part runs at 390x844 and fails on any page that scrolls sideways. Screenshots go
+where every browser test puts them (docs/screenshots under `make screenshots`).
 """
 
 from __future__ import annotations
@@ -102,7 +101,7 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
     ctx = chromium.new_context(base_url=base, viewport={"width": 1280, "height": 860})
     try:
         page = ctx.new_page()
-        # 12: the sign-in page names the product and offers the demo login (demo is seeded).
+        # The sign-in page names the product and offers the demo login (demo is seeded).
         _open(page, "/login")
         assert page.get_by_text("compliance_app").first.is_visible()
         assert DEMO_EMAIL in page.locator(".demo-login").inner_text()
@@ -115,16 +114,16 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
         page.locator("input[name=password]").fill(PASSWORD)
         page.locator("input[name=password_confirm]").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()
-        # 7: no organization yet → the one organizations page, with the create form.
+        # No organization yet → the one organizations page, with the create form.
         page.wait_for_url("**/orgs", timeout=TIMEOUT)
         wait_for_app_hydration(page)
         page.get_by_placeholder("Acme Inc").fill("Journey Co")
         page.get_by_role("button", name="Create organization").click()
-        # 7: a new organization opens on its first steps.
+        # A new organization opens on its first steps.
         page.wait_for_url("**/o/journey-co", timeout=TIMEOUT)
         page.locator(".onboarding").wait_for(timeout=TIMEOUT)
         _shot(page, "onboarding.png")
-        # 4: a scan with nothing to check is refused, with the way to Integrations.
+        # A scan with nothing to check is refused, with the way to Integrations.
         wait_for_app_hydration(page)
         page.locator(".run-scan").click()
         refused = page.locator(".scan-refused")
@@ -135,7 +134,7 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
             org = s.exec(select(Organization).where(Organization.slug == "journey-co")).one()
             assert s.exec(select(Audit).where(Audit.organization_id == org.id)).first() is None
 
-        # 3: an unreachable integration: the scan runs, every check could not run, and both the
+        # An unreachable integration: the scan runs, every check could not run, and both the
         # dashboard and the audits list say so.
         integrations.add_github_integration(Actor.system(), org.id, "ghp_unreachableFirstHour1", "acme",
                                             f"http://127.0.0.1:{free_port()}")
@@ -148,12 +147,12 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
         _shot(page, "failed-scan-dashboard.png")
         _open(page, "/o/journey-co/audits")
         assert "could not run" in page.locator(".audit-problem").first.inner_text()
-        # 12: the current page is highlighted in the navigation.
+        # The current page is highlighted in the navigation.
         assert page.locator(".nav-active").inner_text().strip() == "Audits"
         _shot(page, "failed-scan-audits.png")
 
-        # 2: the invitation link the Members page shows follows PORT (APP_URL unset) and works;
-        # 10: signed in as someone else, the invite page says so instead of offering an Accept
+        # The invitation link the Members page shows follows PORT (APP_URL unset) and works;
+        # signed in as someone else, the invite page says so instead of offering an Accept
         # that would be refused.
         _open(page, "/o/journey-co/members")
         page.get_by_placeholder("email@example.com").fill("friend@example.com")
@@ -177,20 +176,20 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
     try:
         login(ctx, base, DEMO_EMAIL, DEMO_PASSWORD)
         page = ctx.new_page()
-        # 7: signing in lands on the dashboard of the organization used last (here the only one).
+        # Signing in lands on the dashboard of the organization used last (here the only one).
         _open(page, "/")
         page.wait_for_url(f"**/o/{DEMO_ORG_SLUG}", timeout=TIMEOUT)
-        # 5: demo wording, never scanned.
+        # Demo wording, never scanned.
         page.locator(".demo-banner").wait_for(timeout=TIMEOUT)
         assert "Demo data" in page.locator(".demo-banner").inner_text()
         assert page.locator(".run-scan").count() == 0
         assert "No integration is connected yet" not in page.inner_text("body")
         assert "First completed audit" not in page.inner_text("body")
-        # 11 (issue 11's figures): scored n of m checks beside the score, and how it is computed.
+        # Scored n of m checks beside the score, and how it is computed.
         assert page.locator(".scored-text").first.inner_text().startswith("scored ")
         assert page.locator(".score-explanation").inner_text().startswith("The score is")
 
-        # 1 and 9: accept a risk from the audit page; the refusal shows at the field.
+        # Accept a risk from the audit page; the refusal shows at the field.
         page.get_by_text("Open this audit").click()
         page.locator(".check-row").first.wait_for(timeout=TIMEOUT)
         page.get_by_role("combobox").filter(has_text="All results").click()
@@ -208,13 +207,13 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
         drawer.locator(".accept-risk").click()
         page.get_by_text("Risk accepted until").wait_for(timeout=TIMEOUT)
         assert page.get_by_text("An error occurred").count() == 0
-        # 12: a filtered view survives a reload (the filter lives in the URL).
+        # A filtered view survives a reload (the filter lives in the URL).
         page.reload()
         wait_for_app_hydration(page)
         page.locator(".check-row").first.wait_for(timeout=TIMEOUT)
         assert page.get_by_role("combobox").filter(has_text="Fail").count() == 1
 
-        # 6: a live share link opens (200); once revoked, the page answers 404; JSON downloads.
+        # A live share link opens (200); once revoked, the page answers 404; JSON downloads.
         demo = organizations.get_organization_for(Actor.system(), DEMO_ORG_SLUG).organization
         with session_scope() as s:
             audit_id = s.exec(select(Audit.id).where(Audit.organization_id == demo.id,
@@ -240,7 +239,7 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
     try:
         login(ctx, base, DEMO_EMAIL, DEMO_PASSWORD)
         page = ctx.new_page()
-        # 8: every page fits 390 px; the navigation is a menu drawer.
+        # Every page fits 390 px; the navigation is a menu drawer.
         for section in ORG_PAGES:
             _open(page, f"/o/{DEMO_ORG_SLUG}{section}")
             page.wait_for_timeout(700)
@@ -259,7 +258,7 @@ def test_first_hour_desktop_and_phone(served, chromium, db: str) -> None:
         _shot(page, "menu-phone.png")
         menu.get_by_role("link", name="Audits", exact=True).click()
         page.wait_for_url(f"**/o/{DEMO_ORG_SLUG}/audits", timeout=TIMEOUT)
-        # 8: tables become stacked cards (no header row, each row a card).
+        # Tables become stacked cards (no header row, each row a card).
         page.locator(".audit-row").first.wait_for(timeout=TIMEOUT)
         assert page.evaluate("getComputedStyle(document.querySelector('.rt-TableRoot thead')).display") == "none"
         _fits(page, "the audits list")

@@ -1,4 +1,4 @@
-"""No page event handler blocks the event loop (issue 15): Reflex runs every user's handlers on one
+"""No page event handler blocks the event loop: Reflex runs every user's handlers on one
 asyncio loop, so a handler that waits on the database freezes everyone on that process.
 
 Every event handler of every state class of the app (discovered from the real app) is either

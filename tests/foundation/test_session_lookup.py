@@ -1,4 +1,4 @@
-"""The signed-in user is looked up once per event, not once per service call (issue 15).
+"""The signed-in user is looked up once per event, not once per service call.
 
 A page load calls several services, each with `self._actor()`; each lookup was a transaction
 of its own. offloop.call_memo keeps the answer for one off-loop body, and only for it: the next

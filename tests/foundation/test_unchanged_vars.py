@@ -1,5 +1,5 @@
 """Every event looks the signed-in user and the organization up again; when nothing changed, no
-var is marked dirty, so the answer does not carry them (issue 15: smaller deltas, less work)."""
+var is marked dirty, so the answer does not carry them (smaller deltas, less work)."""
 
 from __future__ import annotations
 

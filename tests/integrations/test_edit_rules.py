@@ -1,4 +1,4 @@
-"""The integration form's edit rules live in the service (issue 13, item 13), where a unit test
+"""The integration form's edit rules live in the service, where a unit test
 and any other client reach them without a page."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The Integrations page is a package whose card rows are typed and built by a pure function
-(issue 13, item 13; STYLE "Large Reflex pages")."""
+(STYLE "Large Reflex pages")."""
 
 from __future__ import annotations
 

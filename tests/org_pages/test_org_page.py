@@ -1,5 +1,5 @@
-"""One decorator registers every organization page (issue 13, item 13; STYLE "Large Reflex
-pages"): route under /o/[slug], title, and the shared frame with its not-found guard."""
+"""One decorator registers every organization page (STYLE "Large Reflex pages"):
+route under /o/[slug], title, and the shared frame with its not-found guard."""
 
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ def test_every_organization_page_uses_it():
         assert "@org_page(" in source and "org_shell(" not in source, name
         page = getattr(importlib.import_module(f"compliance_app.pages.{name}"), f"{name}_page")
         assert "Organization not found" in str(page().render()), name
-    # No page registers an /o/[slug] route by hand, except the API tokens page being built right
-    # now by its own helper (issue 20).
+    # No page registers an /o/[slug] route by hand, except the API tokens page, which still does.
     by_hand = [p.name for p in PAGES.rglob("*.py") if re.search(r'rx\.page\(route="/o/', p.read_text())]
     assert set(by_hand) <= {"api_tokens.py"}, by_hand

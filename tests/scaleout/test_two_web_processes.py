@@ -1,4 +1,4 @@
-"""Scale-out (issue 15) and a Redis restart (issue 17, fault 3), on loopback.
+"""Scale-out and a Redis restart, on loopback.
 
 Two production web processes, one private Redis, the test PostgreSQL, and nginx configured
 by deploy/nginx.conf (tests/support/cluster.py). A signed-in browser works through nginx;

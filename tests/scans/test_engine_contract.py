@@ -1,4 +1,4 @@
-"""The engine side of the issue-11 contract the providers and checks build on.
+"""The engine side of the contract the providers and checks build on.
 
 - a check that finds nothing in scope ([]) stores one row saying what that means for it
   (CheckMeta.when_empty: NOT_APPLICABLE by default, PASS for account-level settings);

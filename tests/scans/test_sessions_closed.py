@@ -1,5 +1,5 @@
 """Provider sessions the engine opened are closed when their audit is done: a long-running
-worker must not keep every audit's thread pools, clients and collected data alive (issue 14)."""
+worker must not keep every audit's thread pools, clients and collected data alive."""
 
 from __future__ import annotations
 

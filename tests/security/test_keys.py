@@ -1,4 +1,4 @@
-"""No default secret (issue 12, item 1).
+"""No default secret.
 
 Keys are never derivable from a string in the source: with nothing configured they are
 generated into DATA_DIR (mode 0600) and reused; a process whose keys are not the

@@ -1,4 +1,4 @@
-"""SSRF (issue 12, item 2): tenant-set URLs never reach this server's own network.
+"""SSRF: tenant-set URLs never reach this server's own network.
 
 Every URL a tenant can set (GitHub base URL, AWS endpoint URL) is refused when saved and
 again at connection time when its host resolves to a loopback, private, link-local,

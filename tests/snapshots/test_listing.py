@@ -1,5 +1,5 @@
-"""The snapshots list reads columns: no snapshot's data is loaded or re-hashed per page load
-(issue 14); a verification's time and verdict are kept beside the snapshot."""
+"""The snapshots list reads columns: no snapshot's data is loaded or re-hashed per page load;
+a verification's time and verdict are kept beside the snapshot."""
 
 from __future__ import annotations
 

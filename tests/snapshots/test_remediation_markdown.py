@@ -1,4 +1,4 @@
-"""Remediation is Markdown without raw HTML on the share page and in the PDF (issue 13, finish 12):
+"""Remediation is Markdown without raw HTML on the share page and in the PDF:
 code spans in a code face rather than raw backticks, lists as lists."""
 
 from __future__ import annotations

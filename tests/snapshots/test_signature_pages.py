@@ -1,4 +1,4 @@
-"""Issue 19 item 5 on the pages: the snapshots page and the public share page say who signed a
+"""Signatures on the pages: the snapshots page and the public share page say who signed a
 snapshot and what it is chained to ("unsigned" for snapshots taken before signing), show the
 organization's chain head, and the share page offers the signed bundle."""
 
@@ -24,7 +24,7 @@ TIMEOUT = 30_000
 
 
 def _unsigned_snapshot(org, audit) -> int:
-    """A snapshot as the version before issue 19 wrote it: no chain, no envelope."""
+    """A snapshot as versions before signing wrote it: no chain, no envelope."""
     data = {"format": "compliance_app.snapshot/1", "audit": {"id": str(audit.id)}, "evidence": []}
     with session_scope() as s:
         row = AuditSnapshot(audit_id=audit.id, organization_id=org.id, data=data,

@@ -1,6 +1,6 @@
-"""Issue 19: signed, chained snapshots and the offline bundle.
+"""Signed, chained snapshots and the offline bundle.
 
-Every tampering the issue names (data, checksum, previous_checksum, payload, signature, a
+Every kind of tampering (data, checksum, previous_checksum, payload, signature, a
 backdated created_at, a deleted middle snapshot without tombstone, a deleted newest
 snapshot) is made once in the database, where `snapshot verify` must name it, and once in
 the exported bundles, where the script of docs/verify.md must refuse them.

@@ -1,4 +1,4 @@
-"""Which page event handlers may block the event loop, decided two ways (issue 15).
+"""Which page event handlers may block the event loop, decided two ways.
 
 Statically, `blocking_reach(cls, fn)`: the services, database or driver callables a plain
 synchronous handler reaches, following its bytecode's names through the state's own methods and

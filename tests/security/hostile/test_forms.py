@@ -45,8 +45,8 @@ FORM_KEYS = ["name", "token", "github_org", "base_url", "max_admins", "access_ke
 
 #: Examples per handler: each runs the handler's service calls, and there are some sixty handlers.
 FORM_EXAMPLES = 10
-#: Crashes this suite found in page handlers that were being rewritten at the time (issue 13): left to
-#: the pages' owner, so each is named here until fixed. Remove a line to fuzz that handler again.
+#: Crashes this suite found in page handlers and not fixed yet, each named here until fixed. Remove a
+#: line to fuzz that handler again.
 FOUND_NOT_FIXED: dict[str, str] = {}
 
 
