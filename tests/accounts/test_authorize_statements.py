@@ -11,36 +11,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import defer
 
-from compliance_app.db import get_engine, session_scope
+from compliance_app.db import session_scope
 from compliance_app.models import Audit, AuditStatus, Organization, Role
 from compliance_app.services.authz import ROW_ID_MAX, Actor, Permission, TokenGrant, authorize, authorize_row
 from compliance_app.services.errors import AuthenticationRequired, NotFound, PermissionDenied
 from tests.factories import actor_for, add_member, make_org, make_user
+from tests.support.statements import answer_of, counted
 
 NOT_FOUND = "Audit not found."
-
-
-def _sent(call: Callable[[sa.orm.Session], object]) -> tuple[object, int]:
-    """What `call(session)` returns (or the refusal it raises) and how many statements it sent."""
-    sent: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append(statement)
-
-    sa.event.listen(get_engine(), "before_cursor_execute", on_execute)
-    try:
-        with session_scope() as s:
-            try:
-                result: object = call(s)
-            except Exception as error:  # the refusal is the answer compared
-                result = (type(error), str(error))
-    finally:
-        sa.event.remove(get_engine(), "before_cursor_execute", on_execute)
-    return result, len(sent)
-
-
-def _answer(access: object) -> object:
-    return (access.organization.id, access.role, access.is_owner) if hasattr(access, "role") else access
 
 
 def _audit(org: Organization) -> uuid.UUID:
@@ -67,23 +45,23 @@ def test_users_are_answered_from_their_role_in_one_statement(db: str) -> None:
         (outsider, Permission.TRANSFER_OWNERSHIP, hidden),
     ]
     for user, permission, answer in expected:
-        got = _sent(lambda s, u=user, p=permission: _answer(authorize(s, actor_for(u), org.id, p)))
+        got = counted(lambda s, u=user, p=permission: answer_of(authorize(s, actor_for(u), org.id, p)))
         assert got == (answer, 1), (user.email, permission)
-    assert _sent(lambda s: authorize(s, actor_for(owner), uuid.uuid4(), Permission.READ)) == (hidden, 1)
+    assert counted(lambda s: authorize(s, actor_for(owner), uuid.uuid4(), Permission.READ)) == (hidden, 1)
 
 
 def test_the_system_tokens_and_the_signed_out_keep_their_answers(db: str) -> None:
     org, other = make_org(), make_org()
     hidden = (NotFound, "Organization not found.")
     system = Actor.system()
-    assert _sent(lambda s: _answer(authorize(s, system, org.id, Permission.MANAGE_MEMBERS)))[0] == (
+    assert counted(lambda s: answer_of(authorize(s, system, org.id, Permission.MANAGE_MEMBERS)))[0] == (
         org.id, Role.ADMIN, True)
-    assert _sent(lambda s: authorize(s, system, uuid.uuid4(), Permission.READ))[0] == hidden
+    assert counted(lambda s: authorize(s, system, uuid.uuid4(), Permission.READ))[0] == hidden
     token = Actor(user_id=None, token=TokenGrant(uuid.uuid4(), org.id, Role.VIEWER))
-    assert _sent(lambda s: _answer(authorize(s, token, org.id, Permission.READ)))[0] == (org.id, Role.VIEWER, False)
-    assert _sent(lambda s: authorize(s, token, org.id, Permission.RUN_SCAN))[0] == (
+    assert counted(lambda s: answer_of(authorize(s, token, org.id, Permission.READ)))[0] == (org.id, Role.VIEWER, False)
+    assert counted(lambda s: authorize(s, token, org.id, Permission.RUN_SCAN))[0] == (
         PermissionDenied, "This token's scope does not allow this action (run scan).")
-    assert _sent(lambda s: authorize(s, token, other.id, Permission.READ))[0] == hidden
+    assert counted(lambda s: authorize(s, token, other.id, Permission.READ))[0] == hidden
     with session_scope() as s, pytest.raises(AuthenticationRequired):
         authorize(s, Actor.anonymous(), org.id, Permission.READ)
 
@@ -98,19 +76,19 @@ def test_a_users_row_is_read_and_authorized_in_one_statement(db: str) -> None:
     def read(user, key: object, permission: Permission = Permission.READ) -> Callable[[sa.orm.Session], object]:
         def call(s: sa.orm.Session) -> object:
             row, access = authorize_row(s, actor_for(user), Audit, key, permission, NOT_FOUND)
-            return row.id, _answer(access)
+            return row.id, answer_of(access)
         return call
 
     hidden = (NotFound, NOT_FOUND)
-    assert _sent(read(viewer, audit_id)) == ((audit_id, (org.id, Role.VIEWER, False)), 1)
-    assert _sent(read(owner, audit_id, Permission.TRANSFER_OWNERSHIP)) == ((audit_id, (org.id, Role.ADMIN, True)), 1)
-    assert _sent(read(viewer, audit_id, Permission.RUN_SCAN)) == (
+    assert counted(read(viewer, audit_id)) == ((audit_id, (org.id, Role.VIEWER, False)), 1)
+    assert counted(read(owner, audit_id, Permission.TRANSFER_OWNERSHIP)) == ((audit_id, (org.id, Role.ADMIN, True)), 1)
+    assert counted(read(viewer, audit_id, Permission.RUN_SCAN)) == (
         (PermissionDenied, "Your role (viewer) does not allow this action (run scan)."), 1)
     # Another tenant's row, a missing one and an outsider's look the same.
-    assert _sent(read(viewer, theirs)) == (hidden, 1)
-    assert _sent(read(viewer, uuid.uuid4())) == (hidden, 1)
-    assert _sent(read(outsider, audit_id)) == (hidden, 1)
-    assert _sent(read(viewer, ROW_ID_MAX + 1)) == (hidden, 0)
+    assert counted(read(viewer, theirs)) == (hidden, 1)
+    assert counted(read(viewer, uuid.uuid4())) == (hidden, 1)
+    assert counted(read(outsider, audit_id)) == (hidden, 1)
+    assert counted(read(viewer, ROW_ID_MAX + 1)) == (hidden, 0)
 
 
 def test_row_options_are_honoured_and_other_callers_keep_their_answers(db: str) -> None:

@@ -4,36 +4,13 @@ and the user's role in one statement, with the answers authorize gives by id."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
-from compliance_app.db import get_engine, session_scope
+from compliance_app.db import session_scope
 from compliance_app.models import Role
 from compliance_app.services.authz import Actor, Permission, authorize, authorize_slug
 from compliance_app.services.errors import AuthenticationRequired, NotFound, PermissionDenied
 from tests.factories import actor_for, add_member, make_org, make_user
-
-
-def _statements(call) -> tuple[object, int]:
-    """What `call(session)` returns (or raises) and how many statements it sent."""
-    sent: list[str] = []
-
-    def on_execute(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append(statement)
-
-    sa.event.listen(get_engine(), "before_cursor_execute", on_execute)
-    try:
-        with session_scope() as s:
-            try:
-                result: object = call(s)
-            except Exception as error:  # the refusal is the answer compared
-                result = (type(error), str(error))
-    finally:
-        sa.event.remove(get_engine(), "before_cursor_execute", on_execute)
-    return result, len(sent)
-
-
-def _answer(access: object) -> object:
-    return (access.organization.id, access.role, access.is_owner) if hasattr(access, "role") else access
+from tests.support.statements import answer_of, counted
 
 
 @pytest.mark.parametrize("permission", [Permission.READ, Permission.RUN_SCAN, Permission.TRANSFER_OWNERSHIP])
@@ -44,8 +21,8 @@ def test_members_owners_and_outsiders_get_what_authorize_gives_in_one_statement(
     org = make_org(owner, slug="acme")
     add_member(org, viewer, Role.VIEWER)
     for user in (owner, viewer, outsider):
-        by_slug, sent = _statements(lambda s, u=user: _answer(authorize_slug(s, actor_for(u), "acme", permission)))
-        by_id, _ = _statements(lambda s, u=user: _answer(authorize(s, actor_for(u), org.id, permission)))
+        by_slug, sent = counted(lambda s, u=user: answer_of(authorize_slug(s, actor_for(u), "acme", permission)))
+        by_id, _ = counted(lambda s, u=user: answer_of(authorize(s, actor_for(u), org.id, permission)))
         assert (by_slug, sent) == (by_id, 1)
 
 
