@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -89,19 +90,31 @@ class Throttle:
         self._resume_at = 0.0
         self._successes = 0
         self._changed = threading.Condition()
+        #: Callers waiting for a slot, in arrival order.
+        self._queue: deque[object] = deque()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one of `limit` slots for one call, after any pause the provider asked for."""
+        """Hold one of `limit` slots for one call, after any pause the provider asked for.
+
+        Slots go in arrival order. Woken all at once, waiters used to race for a freed slot, and
+        with two dozen threads after eight slots one caller could lose for seconds: a scan's
+        first GraphQL query, asked for at 0.5 s, went out at 5.8 s (bench scan_latency timeline)."""
+        ticket = object()
         with self._changed:
-            while True:
-                pause = self._resume_at - time.monotonic()
-                if pause > 0:
-                    self._changed.wait(pause)
-                elif self._in_flight >= self.limit:
-                    self._changed.wait()
-                else:
-                    break
+            self._queue.append(ticket)
+            try:
+                while True:
+                    pause = self._resume_at - time.monotonic()
+                    if pause > 0:
+                        self._changed.wait(pause)
+                    elif self._queue[0] is not ticket or self._in_flight >= self.limit:
+                        self._changed.wait()
+                    else:
+                        break
+            finally:
+                self._queue.remove(ticket)
+                self._changed.notify_all()  # the next in line may take a slot left free
             self._in_flight += 1
         try:
             yield

@@ -29,7 +29,10 @@ sight of it since the listing) and FORBIDDEN on the deploy keys (they are an adm
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -115,8 +118,12 @@ def _deploy_keys(answer: Any) -> Any:
 class BatchReads:
     """The `repository_batch` collections, mixed into GitHubSession (see the module docstring)."""
 
+    #: Whether the chunks' queries were sent (`_start_chunks`), set once per session under `_lock`.
+    _chunks_started = False
+
     if TYPE_CHECKING:  # provided by GitHubSession
         org_login: str
+        _lock: threading.Lock
 
         def call(self, what: str, fn: Callable[[], T]) -> T: ...
         def collect(self, name: str, **kw: Any) -> Any: ...
@@ -132,6 +139,7 @@ class BatchReads:
             chunk = plan.get(repo)
             if chunk is None:  # not in the listing: its own REST reads answer
                 return ASK_REST
+            self._start_chunks(plan)
             answers = self.collect("repository_batch", chunk=chunk)
         except CollectionError:  # the listing or the whole query failed: REST reads answer
             return ASK_REST
@@ -139,6 +147,29 @@ class BatchReads:
         if isinstance(found, CollectionError):
             raise CollectionError(found.reason)  # a new one each time: the memoized one is shared by threads
         return found
+
+    def _start_chunks(self, plan: dict[str, int]) -> None:
+        """Send every chunk's query as soon as the first is needed, each on a thread of its own.
+
+        Fetched one by one as readers reached them, the queries went out seconds apart (each after
+        the previous chunk's repositories were evaluated), and meanwhile the readers of the next
+        chunk held the bounded pool's threads waiting for it, so other checks' requests stalled
+        (bench scan_latency's timeline: almost no GitHub request for 2 s mid-scan). These threads
+        are not the pool's, so nothing waits on the pool for them; each query still takes a slot
+        of the session's throttle like any request, and `collect` keeps each chunk read once.
+        """
+        with self._lock:
+            if self._chunks_started:
+                return
+            self._chunks_started = True
+        for chunk in sorted(set(plan.values())):
+            context = contextvars.copy_context()  # the call chain so far, one copy per thread
+            threading.Thread(target=context.run, args=(self._read_chunk, chunk), daemon=True,
+                             name=f"github-batch-{chunk}").start()
+
+    def _read_chunk(self, chunk: int) -> None:
+        with contextlib.suppress(CollectionError):  # kept by collect: the chunk's reader meets it there
+            self.collect("repository_batch", chunk=chunk)
 
     def _fetch_batch_plan(self) -> dict[str, int]:
         """{repository full name: its chunk}: the listing's repositories in order, CHUNK to a chunk."""

@@ -15,7 +15,7 @@ from botocore.retries import standard
 
 from compliance_app.providers import callchain
 from compliance_app.providers.aws import AwsSession
-from compliance_app.providers.fanout import FanOutPool
+from compliance_app.providers.fanout import FanOutPool, Throttle
 from compliance_app.settings import get_settings
 from tests.checks_aws.helpers import ERROR, FAIL, PASS, REGION, run
 
@@ -232,3 +232,37 @@ def test_fan_out_continues_the_callers_call_chain() -> None:
         assert recorder.longest == 2
     finally:
         pool.close()
+
+
+def test_throttle_slots_go_in_arrival_order() -> None:
+    """With every slot taken, callers get freed slots in the order they asked (a racing wake-up let
+    one caller wait for seconds behind later ones)."""
+    throttle = Throttle(1)
+    order: list[int] = []
+    holding = threading.Event()
+    release = threading.Event()
+
+    def holder() -> None:
+        with throttle.slot():
+            holding.set()
+            release.wait(5)
+
+    def caller(n: int) -> None:
+        with throttle.slot():
+            order.append(n)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert holding.wait(5)
+    callers = []
+    for n in range(8):
+        thread = threading.Thread(target=caller, args=(n,))
+        thread.start()
+        callers.append(thread)
+        deadline = time.monotonic() + 5
+        while len(throttle._queue) < n + 1 and time.monotonic() < deadline:  # queued before the next comes
+            time.sleep(0.001)
+    release.set()
+    for thread in [first, *callers]:
+        thread.join(5)
+    assert order == list(range(8))

@@ -4,6 +4,7 @@ REST reads again wherever the query cannot settle a fact."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +192,21 @@ def test_the_stand_in_validates_queries_as_github_does(github_server: GitHubServ
                            headers={"Authorization": f"Bearer {github_server.token}"},
                            json={"query": "{ repository(owner: \"acme\", name: \"x\") { lastUsed } }"}).json()
     assert answer["data"] is None and "lastUsed" in answer["errors"][0]["message"]
+
+
+def test_every_chunks_query_is_sent_when_the_first_is_needed(github_server: GitHubServer) -> None:
+    """Reading one repository's deploy keys sends the queries of all 120 repositories' chunks at once,
+    so readers of later chunks do not wait for the earlier chunks' evaluation; each still once."""
+    for i in range(120):
+        github_server.add_repo(f"r{i:03d}", files={"README.md": "x"})
+    session = make_session(github_server)
+    try:
+        assert session.collect("deploy_keys", repo="acme/r000") == []
+        deadline = time.monotonic() + 10
+        while github_server.request_count(GRAPHQL) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert github_server.request_count(GRAPHQL) == 3
+        assert session.collect("deploy_keys", repo="acme/r119") == []
+        assert github_server.request_count(GRAPHQL) == 3 and github_server.request_count(REST_KEYS) == 0
+    finally:
+        session.close()
