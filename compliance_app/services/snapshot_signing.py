@@ -320,7 +320,8 @@ def labels_in(s: Session, organization_id: uuid.UUID, snapshot_ids: list[int]) -
         sa.select(
             AuditSnapshot.id, AuditSnapshot.sequence, AuditSnapshot.previous_checksum,
             AuditSnapshot.envelope.is_not(None).label("signed"),
-            sa.func.jsonb_extract_path_text(AuditSnapshot.envelope, "signatures", "0", "keyid").label("keyid"),
+            # A JSON path, not jsonb_extract_path_text: the embedded SQLite database reads it too.
+            AuditSnapshot.envelope[("signatures", 0, "keyid")].as_string().label("keyid"),
             previous.id.label("previous_id"), SnapshotTombstone.snapshot_id.label("tombstone_id"),
         )
         .outerjoin(previous, (previous.organization_id == organization_id)
