@@ -121,6 +121,10 @@ def main() -> int:
     parser.add_argument("--profile", metavar="PATH", help="dump the scan's CPU profile (pstats) here")
     parser.add_argument("--timeline", action="store_true", help="add the checks' and calls' times")
     args = parser.parse_args()
+    from compliance_app import gc_tuning
+
+    engine.default_checks()  # as the worker does before it takes work (worker/scheduler.py)
+    gc_tuning.tune()
     audit = scans.request_scan(Actor.system("bench"), args.organization_id)
     audit_queue.claim_audit(audit.id, "bench:1")
     with (callchain.recording(args.timeline) as recorder, _cpu_profile(args.profile),

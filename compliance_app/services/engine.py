@@ -42,6 +42,7 @@ from compliance_app.db_retry import describe, is_connection_error, retry_databas
 from compliance_app.models import (
     Audit,
     AuditStatus,
+    Evidence,
     EvidenceStatus,
     Provider,
     Question,
@@ -270,6 +271,37 @@ def _plan(checks: Sequence[Check], targets: Iterable[Target]) -> list[_Task]:
     return [_Task(check, t) for t in targets for check in checks if check.meta.provider == t.provider]
 
 
+def _previous_sizes(organization_id: uuid.UUID, exclude: uuid.UUID) -> dict[int, int]:
+    """question_id → evidence rows in the organization's latest completed audit (empty if none)."""
+    latest = (
+        select(Audit.id)
+        .where(Audit.organization_id == organization_id, Audit.status == AuditStatus.COMPLETED,
+               Audit.id != exclude)
+        .order_by(Audit.finished_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    with session_scope() as s:
+        rows = s.exec(
+            select(Evidence.question_id, sa.func.count()).where(Evidence.audit_id == latest)
+            .group_by(Evidence.question_id)
+        ).all()
+    return dict(rows)
+
+
+def _largest_first(tasks: list[_Task], sizes: dict[int, int], questions: dict[str, Question]) -> list[_Task]:
+    """The tasks ordered by how many resources each check looked at last time, most first (ties and
+    checks never run before keep the catalog's order).
+
+    A check over many resources makes a call per resource (S3's five reads per bucket, IAM's per
+    user): started last, as the catalog's alphabetical order put them, they ran alone at the end
+    of the scan while the pool's other slots sat idle (bench scan_latency timeline: the S3 reads
+    began 4.5 s into a 9 s scan). Longest jobs first is the classic remedy; last audit's evidence
+    rows per check stand in for the length, which they track for these checks.
+    """
+    return sorted(tasks, key=lambda t: -sizes.get(questions[t.check.meta.key].id or 0, 0))
+
+
 class _Heartbeat(threading.Thread):
     """Extends the lease every third of its length; flags `lost` if the audit is taken away."""
 
@@ -361,7 +393,7 @@ def _execute(
         if sessions is not None
         else open_targets(organization_id)
     )
-    tasks = _plan(checks, targets)
+    tasks = _largest_first(_plan(checks, targets), _previous_sizes(organization_id, audit_id), questions)
     rules = _risk_rules(organization_id)
     if not _retrying(lambda: audit_queue.begin_run(audit_id, worker_id, len(tasks)), f"audit {audit_id}: starting"):
         raise LeaseLost

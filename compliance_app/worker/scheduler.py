@@ -27,6 +27,7 @@ from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from compliance_app import gc_tuning
 from compliance_app.db_retry import MAX_DELAY, describe, is_connection_error
 from compliance_app.models.types import utcnow
 from compliance_app.services import accounts, audit_queue, engine, notification_delivery, notifications
@@ -142,6 +143,7 @@ class Worker:
         # Load the catalog (and sync it into Question) before taking work, so the first audit
         # does not pay for importing every check module and its SDK.
         engine.ensure_questions(engine.default_checks())
+        gc_tuning.tune()
         scheduler = build_scheduler(worker_id=self.worker_id)
         scheduler.start()
         log.info("worker %s ready (poll %.1fs)", self.worker_id, poll)
