@@ -13,6 +13,7 @@ retried here with exponential backoff, for a bounded time, and only for errors t
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +29,18 @@ FIRST_DELAY = 0.25
 MAX_DELAY = 2.0
 
 
+#: SQLite raises OperationalError for mistakes in the SQL too ("no such function", "syntax error"),
+#: which no retry mends; these are the ones that mean the database file could not be used just now.
+_SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open database file",
+                       "disk i/o error")
+
+
 def is_connection_error(exc: BaseException) -> bool:
     """The database was unreachable or dropped the connection (retrying may succeed)."""
     if isinstance(exc, OperationalError | InterfaceError):
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, sqlite3.Error):
+            return str(orig).lower().startswith(_SQLITE_UNAVAILABLE)
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
